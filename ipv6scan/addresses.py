@@ -1,0 +1,76 @@
+"""Address classification: which addresses are globally routable.
+
+A published AAAA that is not globally routable (ULA, link-local, loopback,
+IPv4-mapped, documentation, ...) is a misconfiguration: nobody on the Internet
+can reach it, and probing it could make the scanner poke an internal network.
+Such addresses are not probed unless the user allowed their prefix (labs and
+internal networks need that).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from .model import Address, Family
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Checked in order; the first match names the category.
+_CATEGORIES: list[tuple[str, list[str]]] = [
+    ("unspecified", ["0.0.0.0/8", "::/128"]),
+    ("loopback", ["127.0.0.0/8", "::1/128"]),
+    ("ipv4_mapped", ["::ffff:0:0/96"]),
+    ("ipv4_translated", ["64:ff9b:1::/48"]),
+    ("link_local", ["169.254.0.0/16", "fe80::/10"]),
+    ("unique_local", ["fc00::/7"]),
+    ("documentation", ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"]),
+    ("private", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]),
+    ("shared_cgnat", ["100.64.0.0/10"]),
+    ("benchmarking", ["198.18.0.0/15", "2001:2::/48"]),
+    ("multicast", ["224.0.0.0/4", "ff00::/8"]),
+    ("reserved", ["240.0.0.0/4", "255.255.255.255/32", "192.0.0.0/24", "100::/64", "2001::/23"]),
+]
+_NETS: list[tuple[str, list[IPNetwork]]] = [
+    (name, [ipaddress.ip_network(n) for n in nets]) for name, nets in _CATEGORIES
+]
+
+
+def family_of(address: str) -> Family:
+    return Family.V6 if ":" in address else Family.V4
+
+
+def special_category(address: str | IPAddress) -> str | None:
+    """None for a globally routable address, else the name of its special range."""
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    for name, nets in _NETS:
+        for net in nets:
+            if ip.version == net.version and ip in net:
+                return name
+    if not ip.is_global:
+        return "reserved"
+    return None
+
+
+def parse_prefixes(prefixes: Iterable[str]) -> list[IPNetwork]:
+    """Parse user-given CIDR prefixes; raises ValueError naming the bad one."""
+    out: list[IPNetwork] = []
+    for p in prefixes:
+        try:
+            out.append(ipaddress.ip_network(p.strip(), strict=False))
+        except ValueError as e:
+            raise ValueError(f"not an IP prefix: {p!r} ({e})") from None
+    return out
+
+
+def is_allowed(address: str, allowed: Iterable[IPNetwork]) -> bool:
+    """True when the address may be probed: globally routable, or inside an allowed prefix."""
+    ip = ipaddress.ip_address(address)
+    if special_category(ip) is None:
+        return True
+    return any(ip.version == n.version and ip in n for n in allowed)
+
+
+def classify(address: str) -> Address:
+    return Address(address=address, family=family_of(address), special=special_category(address))

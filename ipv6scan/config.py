@@ -1,0 +1,44 @@
+"""Scan options: one typed record, shared by every probe, the runner and the CLI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from . import __version__
+
+DEFAULT_USER_AGENT = f"ipv6scan/{__version__} (IPv6 readiness scanner; +https://pypi.org/project/ipv6scan/)"
+
+
+class Ipv6Mode(StrEnum):
+    AUTO = "auto"  # ask the kernel whether an IPv6 route exists
+    YES = "yes"  # assume working IPv6 egress
+    NO = "no"  # assume none: every IPv6 probe is "untestable"
+
+
+class ScanOptions(msgspec.Struct, kw_only=True):
+    # DNS
+    resolvers: list[str] = []  # "ip", "ip:port", "[ip]:port"; empty: the system's (/etc/resolv.conf)
+    dns_timeout: float = 3.0  # per query attempt
+    dns_retries: int = 1  # extra attempts after a timeout
+    max_cname_chain: int = 16
+    check_zone: bool = True  # NS and MX of the enclosing zone
+    # connections
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    retries: int = 1  # a timed-out probe is tried again this many times before it counts
+    http_port: int = 80
+    https_port: int = 443
+    smtp_port: int = 25
+    dns_port: int = 53  # port of name servers probed over IPv6/IPv4
+    body_cap: int = 512 * 1024  # bytes of a body read at most
+    max_redirects: int = 10
+    user_agent: str = DEFAULT_USER_AGENT
+    ca_bundles: list[str] = []  # extra PEM trust anchors, added to certifi's
+    # policy
+    allow_special: list[str] = []  # special-purpose prefixes that may be probed (labs, internal networks)
+    ipv6: Ipv6Mode = Ipv6Mode.AUTO
+    # scale
+    concurrency: int = 32  # hosts scanned at once
+    per_host_connections: int = 8  # connections at once within one host's scan

@@ -1,0 +1,338 @@
+"""Typed facts and results, and the closed vocabularies they use.
+
+Facts are what probes observed (DNS answers, what each connection did, which
+certificate was served). Results are what the pure checks in ``checks.py``
+conclude from facts. Both serialise to JSON with msgspec; the layout is
+documented in ``docs/schema.md`` and versioned by ``SCHEMA_VERSION``.
+
+Every probe ends in exactly one :class:`Outcome`. Nothing outside this
+vocabulary is ever written to a result: an unexpected error becomes
+``Outcome.ERROR`` with its text in ``detail``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+SCHEMA_VERSION = "1.0"
+
+
+class Family(StrEnum):
+    V4 = "ipv4"
+    V6 = "ipv6"
+
+
+class Outcome(StrEnum):
+    """One closed vocabulary for the end of every lookup and connection."""
+
+    OK = "ok"
+    # --- DNS lookups -------------------------------------------------------
+    DNS_NODATA = "dns_nodata"  # the name exists, no record of that type
+    DNS_NXDOMAIN = "dns_nxdomain"
+    DNS_SERVFAIL = "dns_servfail"
+    DNS_REFUSED = "dns_refused"
+    DNS_TIMEOUT = "dns_timeout"
+    DNS_ERROR = "dns_error"  # malformed answer, other rcode, ...
+    CNAME_LOOP = "cname_loop"
+    CNAME_TOO_LONG = "cname_too_long"
+    # --- transport ---------------------------------------------------------
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"
+    RESET = "reset"
+    PROTOCOL_ERROR = "protocol_error"  # not HTTP / not SMTP / garbage
+    # --- TLS -----------------------------------------------------------------
+    TLS_UNTRUSTED = "tls_untrusted"  # unknown issuer / incomplete chain
+    TLS_SELF_SIGNED = "tls_self_signed"
+    TLS_EXPIRED = "tls_expired"
+    TLS_NOT_YET_VALID = "tls_not_yet_valid"
+    TLS_HOSTNAME_MISMATCH = "tls_hostname_mismatch"
+    TLS_HANDSHAKE_FAILED = "tls_handshake_failed"
+    # --- HTTP ------------------------------------------------------------------
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    REDIRECT_LOOP = "redirect_loop"
+    REDIRECT_LEAVES_FAMILY = "redirect_leaves_family"  # next hop has no address in this family
+    REDIRECT_REFUSED = "redirect_refused"  # unsupported scheme or non-global target
+    # --- not probed ------------------------------------------------------------
+    SKIPPED_NON_GLOBAL = "skipped_non_global"  # special-purpose address, not allowed
+    UNTESTABLE = "untestable"  # the scanner itself has no working IPv6
+    ERROR = "error"  # anything else; see detail
+
+
+DNS_FAILURES = frozenset(
+    {
+        Outcome.DNS_NXDOMAIN,
+        Outcome.DNS_SERVFAIL,
+        Outcome.DNS_REFUSED,
+        Outcome.DNS_TIMEOUT,
+        Outcome.DNS_ERROR,
+        Outcome.CNAME_LOOP,
+        Outcome.CNAME_TOO_LONG,
+    }
+)
+TLS_FAILURES = frozenset(
+    {
+        Outcome.TLS_UNTRUSTED,
+        Outcome.TLS_SELF_SIGNED,
+        Outcome.TLS_EXPIRED,
+        Outcome.TLS_NOT_YET_VALID,
+        Outcome.TLS_HOSTNAME_MISMATCH,
+        Outcome.TLS_HANDSHAKE_FAILED,
+    }
+)
+# Certificate problems: the handshake completed without verification, so the
+# server did answer; only trust is missing.
+CERT_FAILURES = TLS_FAILURES - {Outcome.TLS_HANDSHAKE_FAILED}
+
+
+class Struct(msgspec.Struct, kw_only=True, omit_defaults=False, forbid_unknown_fields=False):
+    """Base for all records: keyword-only, JSON-friendly."""
+
+
+# ---------------------------------------------------------------- DNS facts
+
+
+class DnsLookup(Struct, kw_only=True):
+    """One question (name, type) and how it ended."""
+
+    name: str  # the name the records belong to (after CNAMEs)
+    rdtype: str  # "A", "AAAA", "NS", "MX", "SOA"
+    outcome: Outcome
+    records: list[str] = []  # addresses, or target host names for NS/MX
+    ttl: int | None = None
+    detail: str | None = None
+    elapsed_ms: float = 0.0
+
+
+class Address(Struct, kw_only=True):
+    address: str
+    family: Family
+    # None when globally routable; otherwise the IANA special-purpose category
+    # (loopback, link_local, unique_local, documentation, ipv4_mapped, private, ...)
+    special: str | None = None
+
+
+class Resolution(Struct, kw_only=True):
+    """A host name resolved to addresses, CNAME chain followed."""
+
+    name: str  # the name asked (ASCII / punycode)
+    canonical: str  # the last name of the CNAME chain
+    cname_chain: list[str] = []  # every CNAME target, in order (empty: no CNAME)
+    chain_outcome: Outcome = Outcome.OK  # OK, CNAME_LOOP, CNAME_TOO_LONG or a DNS failure met on the way
+    a: DnsLookup
+    aaaa: DnsLookup
+    addresses: list[Address] = []  # A then AAAA, classified
+
+
+class DnsServerProbe(Struct, kw_only=True):
+    """A real DNS query sent to one name-server address."""
+
+    address: str
+    family: Family
+    outcome: Outcome
+    transport: str | None = None  # "udp" or "tcp" (after truncation)
+    authoritative: bool | None = None  # AA flag on the answer
+    rcode: str | None = None
+    elapsed_ms: float = 0.0
+    detail: str | None = None
+
+
+class NameServer(Struct, kw_only=True):
+    name: str
+    resolution: Resolution
+    probes: list[DnsServerProbe] = []
+
+
+class SmtpProbe(Struct, kw_only=True):
+    address: str
+    family: Family
+    port: int
+    outcome: Outcome
+    banner: str | None = None  # first line, truncated
+    elapsed_ms: float = 0.0
+    detail: str | None = None
+
+
+class MailServer(Struct, kw_only=True):
+    name: str
+    preference: int
+    resolution: Resolution
+    probes: list[SmtpProbe] = []
+
+
+class ZoneFacts(Struct, kw_only=True):
+    """The enclosing zone (found by its real zone cut), its NS and MX."""
+
+    zone: str | None  # apex, e.g. "danang.gov.vn"; None if it could not be found
+    outcome: Outcome  # of finding the apex
+    ns_lookup: DnsLookup | None = None
+    name_servers: list[NameServer] = []
+    mx_lookup: DnsLookup | None = None
+    mail_servers: list[MailServer] = []
+    detail: str | None = None
+
+
+# ---------------------------------------------------------------- web facts
+
+
+class CertInfo(Struct, kw_only=True):
+    sha256: str  # fingerprint of the DER leaf certificate
+    subject: str
+    issuer: str
+    san: list[str] = []
+    not_before: str  # ISO 8601, UTC
+    not_after: str
+    key_type: str  # "RSA", "EC", "Ed25519", ...
+    key_bits: int | None = None
+    self_signed: bool = False
+
+
+class TlsFacts(Struct, kw_only=True):
+    outcome: Outcome  # OK or one of TLS_FAILURES
+    verify_detail: str | None = None  # OpenSSL's verify message
+    protocol: str | None = None  # "TLSv1.3"
+    cipher: str | None = None
+    cert: CertInfo | None = None
+
+
+class HttpHop(Struct, kw_only=True):
+    """One request of a redirect chain."""
+
+    url: str
+    address: str | None  # the address it was sent to (None: never sent)
+    outcome: Outcome
+    status: int | None = None
+    location: str | None = None
+    elapsed_ms: float = 0.0
+    detail: str | None = None
+
+
+class WebProbe(Struct, kw_only=True):
+    """HTTP or HTTPS to one address of one family, redirects followed in that family."""
+
+    scheme: str  # "http" or "https"
+    address: str
+    family: Family
+    port: int
+    outcome: Outcome  # how the first request ended (OK: an HTTP response came back)
+    detail: str | None = None
+    attempts: int = 1  # >1 when a timeout was retried
+    status: int | None = None  # status of the first response
+    hops: list[HttpHop] = []  # the first request and each redirect followed
+    final_outcome: Outcome | None = None  # how the redirect chain ended
+    final_url: str | None = None
+    final_status: int | None = None
+    body_length: int | None = None  # bytes read of the final body (capped)
+    body_truncated: bool = False
+    body_sha256: str | None = None
+    title: str | None = None
+    headers: dict[str, str] = {}  # a few useful response headers of the final response
+    tls: TlsFacts | None = None  # https only: the first hop's handshake
+    elapsed_ms: float = 0.0
+
+
+class ParityFacts(Struct, kw_only=True):
+    """The same URL fetched over IPv4 and over IPv6: what differed."""
+
+    scheme: str
+    v4_address: str
+    v6_address: str
+    v4_status: int | None
+    v6_status: int | None
+    v4_length: int | None
+    v6_length: int | None
+    similarity: float | None  # 0..1 on bodies with per-request noise removed; None: not comparable
+    same_certificate: bool | None = None  # https: same leaf on both families
+
+
+class HostFacts(Struct, kw_only=True):
+    """Everything observed about one host name."""
+
+    host: str  # ASCII (punycode) form
+    display: str  # Unicode form, for people
+    input: str  # the text of the input line it came from
+    line: int | None = None
+    started: str  # ISO 8601, UTC
+    elapsed_ms: float = 0.0
+    scanner_ipv6: bool = True  # did the scanner itself have IPv6 when it ran?
+    allowed_special: list[str] = []  # special-purpose prefixes the user allowed
+    resolution: Resolution
+    zone: ZoneFacts | None = None
+    web: list[WebProbe] = []
+    parity: list[ParityFacts] = []
+    org: str | None = None
+    kind: str | None = None
+    tags: list[str] = []
+
+
+# ---------------------------------------------------------------- results
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+    UNTESTABLE = "untestable"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Verdict(StrEnum):
+    READY = "ready"  # works over IPv6 on every address, port, with valid TLS and the same site
+    PARTIAL = "partial"  # answers over IPv6, but some address, port, TLS or parity fails
+    BROKEN_IPV6 = "broken_ipv6"  # AAAA published but nothing answers over IPv6: worse than none
+    NO_IPV6 = "no_ipv6"  # no AAAA at all (the lookup itself succeeded)
+    UNRESOLVABLE = "unresolvable"  # DNS failed: IPv6 status unknown
+    UNTESTABLE = "untestable"  # AAAA exists but the scanner has no IPv6 to test it
+
+
+class CheckResult(Struct, kw_only=True):
+    id: str  # e.g. "web.https.ipv6"
+    status: CheckStatus
+    reason: str  # machine-readable code, e.g. "https_refused_ipv6"
+    message: str  # one sentence for people
+
+
+class HostResult(Struct, kw_only=True):
+    host: str
+    verdict: Verdict
+    reasons: list[str] = []  # the codes behind the verdict, worst first
+    checks: list[CheckResult] = []
+
+
+# ---------------------------------------------------------------- the scan file (JSON Lines)
+
+
+class ScanHeader(Struct, tag="scan", kw_only=True):
+    schema_version: str = SCHEMA_VERSION
+    tool_version: str
+    started: str
+    options: dict[str, object] = {}
+    scanner_ipv6: bool = True
+    scanner_ipv6_detail: str | None = None
+
+
+class HostRecord(Struct, tag="host", kw_only=True):
+    facts: HostFacts
+    result: HostResult
+
+
+class InputError(Struct, tag="input_error", kw_only=True):
+    line: int | None
+    text: str
+    problem: str
+    source: str | None = None
+
+
+class ScanSummary(Struct, tag="summary", kw_only=True):
+    finished: str
+    elapsed_s: float
+    hosts: int
+    verdicts: dict[str, int] = {}
+    input_errors: int = 0
+    interrupted: bool = False
+
+
+ScanLine = ScanHeader | HostRecord | InputError | ScanSummary

@@ -1,0 +1,183 @@
+"""The network edge: every socket the scanner opens is opened through a Network.
+
+``Network`` connects where it is told. ``LabNetwork`` routes a fixed table of
+(address, port) pairs to other (address, port) pairs and refuses everything
+else, so that tests and ``ipv6scan demo`` can publish documentation addresses
+(192.0.2.0/24, 2001:db8::/32) in their DNS and still reach servers listening on
+loopback ports without root — and so that nothing ever leaves the machine.
+Nothing monkeypatches sockets: probes take a Network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import json
+import socket
+import ssl as _ssl
+from pathlib import Path
+from typing import Any
+
+import httpcore
+
+from .addresses import special_category
+
+# A public, well-known IPv6 address used only to ask the kernel for a route:
+# connect() on a UDP socket sends no packet.
+_ROUTE_PROBE_V6 = "2001:4860:4860::8888"
+
+
+class Unroutable(OSError):
+    """The lab network has no route for this address: nothing was sent."""
+
+    def __init__(self, address: str, port: int) -> None:
+        super().__init__(errno.ENETUNREACH, f"no route to {format_hostport(address, port)} in the lab network")
+
+
+def normalise_ip(address: str) -> str:
+    return str(ipaddress.ip_address(address.strip("[]")))
+
+
+def format_hostport(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def split_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
+    """Parse ``1.2.3.4``, ``1.2.3.4:53``, ``::1``, ``[::1]:53`` into (address, port)."""
+    text = text.strip()
+    if text.startswith("["):
+        addr, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        addr, port = text.split(":")
+    else:
+        addr, port = text, ""
+    try:
+        addr = normalise_ip(addr)
+    except ValueError:
+        raise ValueError(f"not an IP address: {text!r}") from None
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"bad port in {text!r}")
+        return addr, int(port)
+    if default_port is None:
+        raise ValueError(f"no port in {text!r}")
+    return addr, default_port
+
+
+class Network:
+    """Direct connections: the address asked is the address connected to."""
+
+    name = "direct"
+
+    def route(self, address: str, port: int) -> tuple[str, int]:
+        return normalise_ip(address), port
+
+    async def open_tcp(
+        self,
+        address: str,
+        port: int,
+        *,
+        timeout: float,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        limit: int = 2**16,
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A fresh TCP (optionally TLS) connection to exactly this address.
+
+        No name resolution, no Happy Eyeballs: the socket's family is the
+        address's family. Timeout covers connect and TLS handshake.
+        """
+        host, p = self.route(address, port)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        async with asyncio.timeout(timeout):
+            return await asyncio.open_connection(
+                host,
+                p,
+                family=family,
+                ssl=ssl,
+                server_hostname=server_hostname if ssl else None,
+                ssl_handshake_timeout=timeout if ssl else None,
+                limit=limit,
+            )
+
+    def httpcore_backend(self) -> httpcore.AsyncNetworkBackend:
+        return _RoutedBackend(self)
+
+    def ipv6_egress(self) -> tuple[bool, str]:
+        """Can this machine send to the IPv6 Internet? Asks the kernel for a route; sends nothing."""
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+                s.connect((_ROUTE_PROBE_V6, 53))
+                source = s.getsockname()[0]
+        except OSError as e:
+            return False, f"no IPv6 route ({e.strerror or e})"
+        cat = special_category(source.split("%")[0])
+        if cat is None:
+            return True, f"IPv6 route with global source address {source}"
+        if cat == "unique_local":
+            # NAT66 / NPTv6 set-ups reach the Internet from a ULA source.
+            return True, f"IPv6 route with unique-local source address {source} (NAT66?)"
+        return False, f"IPv6 source address {source} is {cat}: no IPv6 Internet"
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.name}
+
+
+class LabNetwork(Network):
+    """A closed lab: only routes in the table exist; everything else is unreachable."""
+
+    name = "lab"
+
+    def __init__(self, routes: dict[tuple[str, int], tuple[str, int]]) -> None:
+        self.routes = {(normalise_ip(a), p): (normalise_ip(a2), p2) for (a, p), (a2, p2) in routes.items()}
+        for (a, _), (a2, _) in self.routes.items():
+            if (":" in a) != (":" in a2):
+                raise ValueError(f"lab route {a} -> {a2} changes address family")
+            if special_category(a2) != "loopback":
+                raise ValueError(f"lab route target {a2} is not a loopback address")
+
+    def route(self, address: str, port: int) -> tuple[str, int]:
+        key = (normalise_ip(address), port)
+        try:
+            return self.routes[key]
+        except KeyError:
+            raise Unroutable(*key) from None
+
+    def ipv6_egress(self) -> tuple[bool, str]:
+        if any(":" in a for a, _ in self.routes):
+            return True, "lab network with IPv6 routes"
+        return False, "lab network without IPv6 routes"
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.name, "routes": len(self.routes)}
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"routes": {format_hostport(*k): format_hostport(*v) for k, v in self.routes.items()}}, indent=1
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> LabNetwork:
+        data = json.loads(Path(path).read_text())
+        routes = {split_hostport(k): split_hostport(v) for k, v in data["routes"].items()}
+        return cls(routes)
+
+
+class _RoutedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore network backend that sends every connection through a Network's routes."""
+
+    def __init__(self, network: Network) -> None:
+        self._network = network
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[override]
+        h, p = self._network.route(host.strip("[]"), port)
+        return await self._inner.connect_tcp(h, p, timeout=timeout, local_address=local_address, socket_options=socket_options)
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[override]
+        raise OSError(errno.EAFNOSUPPORT, "unix sockets are not used by ipv6scan")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
