@@ -265,6 +265,7 @@ class HostFacts(Struct, kw_only=True):
     org: str | None = None
     kind: str | None = None
     tags: list[str] = []
+    error: str | None = None  # set when the scanner itself failed on this host (never a network outcome)
 
 
 # ---------------------------------------------------------------- results
@@ -286,6 +287,7 @@ class Verdict(StrEnum):
     NO_IPV6 = "no_ipv6"  # no AAAA at all (the lookup itself succeeded)
     UNRESOLVABLE = "unresolvable"  # DNS failed: IPv6 status unknown
     UNTESTABLE = "untestable"  # AAAA exists but the scanner has no IPv6 to test it
+    ERROR = "error"  # the scanner itself failed on this host (a bug): see HostFacts.error
 
 
 class CheckResult(Struct, kw_only=True):

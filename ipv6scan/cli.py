@@ -1,0 +1,293 @@
+"""The command line: thin typer commands over the library.
+
+Exit codes (the same for every output format):
+  0  the scan completed (whatever the verdicts; input lines with errors are reported)
+  2  usage error (bad option, unreadable target file, bad resolver address, ...)
+  3  the scan could not run (e.g. no resolver, output not writable)
+  130 interrupted (Ctrl-C); what was scanned so far is saved
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Optional
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .addresses import parse_prefixes
+from .checks import judge
+from .config import Ipv6Mode, ScanOptions
+from .model import HostRecord, InputError, ScanLine, ScanSummary
+from .net import LabNetwork, Network, split_hostport
+from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan, tee
+from .scan import scan_all
+from .targets import read_targets
+
+EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+app = typer.Typer(
+    name="ipv6scan",
+    help="IPv6 readiness scanner: DNS, web (every address, each family), TLS, name servers and mail over IPv6.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: printed, exit code 2."""
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ipv6scan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """IPv6 readiness and IPv6 For Gov compliance scanner."""
+
+
+# ------------------------------------------------------------------ scan
+
+ADVANCED = "Advanced / test options"
+
+
+@app.command()
+def scan(
+    targets: Annotated[list[str], typer.Argument(help="Target files (text: one host or URL per line; CSV with a 'host' column), or - for stdin.")],
+    resolver: Annotated[list[str], typer.Option("--resolver", "-r", help="Recursive resolver ADDR[:PORT] (repeatable). Default: /etc/resolv.conf.")] = [],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output on stdout (or --output).")] = Format.TABLE,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the chosen format to this file instead of stdout.")] = None,
+    save_dir: Annotated[Path, typer.Option("--save-dir", help="Every scan is saved here as JSON Lines, host by host.")] = Path("reports"),
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not save the scan under --save-dir.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=10000, help="Hosts scanned at once.")] = 32,
+    connect_timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="Connect/handshake timeout, seconds.")] = 5.0,
+    read_timeout: Annotated[float, typer.Option("--read-timeout", min=0.05, help="Read timeout, seconds.")] = 10.0,
+    dns_timeout: Annotated[float, typer.Option("--dns-timeout", min=0.05, help="DNS query timeout, seconds.")] = 3.0,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=5, help="Retries of a timed-out probe before it counts.")] = 1,
+    allow_special: Annotated[list[str], typer.Option("--allow-special", help="Probe special-purpose addresses in this prefix (labs, internal networks). Repeatable.")] = [],
+    ipv6: Annotated[Ipv6Mode, typer.Option("--ipv6", help="Does this machine have IPv6? auto asks the kernel; no marks IPv6 results untestable.")] = Ipv6Mode.AUTO,
+    ca_bundle: Annotated[list[Path], typer.Option("--ca-bundle", help="Extra trusted CA certificates (PEM), added to certifi's. Repeatable.")] = [],
+    no_zone: Annotated[bool, typer.Option("--no-zone", help="Skip the zone's name servers and mail servers.")] = False,
+    user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).")] = None,
+    http_port: Annotated[int, typer.Option("--http-port", rich_help_panel=ADVANCED, help="Port probed for HTTP.")] = 80,
+    https_port: Annotated[int, typer.Option("--https-port", rich_help_panel=ADVANCED, help="Port probed for HTTPS.")] = 443,
+    smtp_port: Annotated[int, typer.Option("--smtp-port", rich_help_panel=ADVANCED, help="Port probed on mail servers.")] = 25,
+    dns_port: Annotated[int, typer.Option("--dns-port", rich_help_panel=ADVANCED, help="Port probed on name servers.")] = 53,
+    lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route addresses through a lab routing table (tests).")] = None,
+) -> None:
+    """Scan host names for IPv6 readiness."""
+    try:
+        for r in resolver:
+            split_hostport(r, 53)
+        parse_prefixes(allow_special)
+        for b in ca_bundle:
+            if not b.is_file():
+                raise UsageError(f"--ca-bundle {b}: no such file")
+        network: Network = LabNetwork.from_file(lab_map) if lab_map else Network()
+        sources = [_open_source(t) for t in targets]
+    except (UsageError, ValueError, OSError, KeyError) as e:
+        raise _fail(EXIT_USAGE, str(e)) from None
+    options = ScanOptions(
+        resolvers=list(resolver),
+        dns_timeout=dns_timeout,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries=retries,
+        http_port=http_port,
+        https_port=https_port,
+        smtp_port=smtp_port,
+        dns_port=dns_port,
+        ca_bundles=[str(b) for b in ca_bundle],
+        allow_special=list(allow_special),
+        ipv6=ipv6,
+        concurrency=concurrency,
+        check_zone=not no_zone,
+        **({"user_agent": user_agent} if user_agent else {}),
+    )
+    items = itertools.chain.from_iterable(read_targets(src, name=name) for name, src in sources)
+    total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
+    run(
+        lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
+        fmt=fmt,
+        output=output,
+        save_dir=None if no_save else save_dir,
+        progress=progress,
+        total=total if all(isinstance(s, Path) for _, s in sources) else None,
+    )
+
+
+def _open_source(text: str) -> tuple[str, Path | object]:
+    if text == "-":
+        return "<stdin>", sys.stdin
+    p = Path(text)
+    if not p.is_file():
+        raise UsageError(f"target file {text}: no such file")
+    return text, p
+
+
+def _count_lines(path: Path) -> int:
+    """A cheap upper bound on the number of targets, for the progress bar."""
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) or 1
+
+
+def output_sink(fmt: Format, output: str | None) -> tuple[Sink, list[IO]]:
+    """The sink for the chosen format on stdout or in a file, and the files to close."""
+    if fmt is Format.TABLE:
+        if output in (None, "-"):
+            return TerminalSink(Console()), []
+        f = open(output, "w", encoding="utf-8")
+        return TerminalSink(Console(file=f, width=160)), [f]
+    out = open_binary(output)
+    closers = [] if output in (None, "-") else [out]
+    return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), closers
+
+
+ScanJob = Callable[[Sink, Callable[[ScanLine], None]], Awaitable[object]]
+
+
+def run(
+    job: ScanJob,
+    *,
+    fmt: Format,
+    output: str | None,
+    save_dir: Path | None,
+    progress: bool | None,
+    total: int | None,
+) -> None:
+    """Run a scan job with its sinks (stdout format, saved JSONL, progress) and exit with the right code."""
+    sinks: list[Sink] = []
+    files: list[IO] = []
+    saved = None
+    try:
+        if save_dir is not None:
+            saved = save_dir / f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.jsonl"
+            f = open_binary(str(saved))
+            files.append(f)
+            sinks.append(JsonlSink(f))
+        sink, closers = output_sink(fmt, output)
+        sinks.append(sink)
+        files += closers
+    except OSError as e:
+        raise _fail(EXIT_CANNOT_RUN, f"cannot write output: {e}") from None
+
+    show_progress = err.is_terminal if progress is None else progress
+    bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=err, transient=True, disable=not show_progress)
+    task = bar.add_task("", total=total)
+
+    def on_line(line: ScanLine) -> None:
+        if isinstance(line, HostRecord):
+            bar.update(task, advance=1, description=line.facts.display)
+        elif isinstance(line, InputError):
+            bar.update(task, advance=1)
+
+    code = EXIT_OK
+    try:
+        with bar:
+            asyncio.run(job(tee(*sinks), on_line))
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+        err.print("[yellow]interrupted[/]: results so far are kept" + (f" in {saved}" if saved else ""))
+    except Exception as e:  # noqa: BLE001 - the scan could not run at all; say why, no traceback
+        code = EXIT_CANNOT_RUN
+        err.print(f"[bold red]error:[/] the scan could not run: {type(e).__name__}: {e}", highlight=False)
+    finally:
+        for f in files:
+            f.close()
+    if saved and code != EXIT_CANNOT_RUN:
+        err.print(f"saved: {saved}", highlight=False)
+    raise typer.Exit(code)
+
+
+# ------------------------------------------------------------------ show
+
+
+@app.command()
+def show(
+    scan_file: Annotated[Path, typer.Argument(help="A scan saved as JSON Lines (reports/scan-*.jsonl).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
+    output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
+    rejudge: Annotated[bool, typer.Option("--rejudge/--as-saved", help="Judge the saved facts again with this version's checks (no network).")] = True,
+) -> None:
+    """Show a saved scan again, re-judged offline from its facts."""
+    if not scan_file.is_file():
+        raise _fail(EXIT_USAGE, f"{scan_file}: no such file")
+    sink, closers = output_sink(fmt, output)
+    good = 0
+    summary: ScanSummary | None = None
+    verdicts: dict[str, int] = {}
+    for line in read_scan(scan_file):
+        if isinstance(line, BadScanLine):
+            err.print(f"[yellow]warning:[/] {line}", highlight=False)
+            continue
+        good += 1
+        if isinstance(line, HostRecord):
+            if rejudge:
+                line = HostRecord(facts=line.facts, result=judge(line.facts))
+            verdicts[line.result.verdict.value] = verdicts.get(line.result.verdict.value, 0) + 1
+        if isinstance(line, ScanSummary):
+            summary = line
+            continue
+        sink.write(line)
+    if summary is None:
+        err.print("[yellow]warning:[/] no summary line: the scan was cut short; showing what it holds", highlight=False)
+        summary = ScanSummary(finished="", elapsed_s=0.0, hosts=sum(verdicts.values()), interrupted=True)
+    sink.write(msgspec.structs.replace(summary, verdicts=verdicts, hosts=sum(verdicts.values())))
+    sink.close()
+    for f in closers:
+        f.close()
+    if good == 0:
+        raise _fail(EXIT_CANNOT_RUN, f"{scan_file}: no readable scan records")
+
+
+# ------------------------------------------------------------------ demo
+
+
+@app.command()
+def demo(
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
+    output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
+    save_dir: Annotated[Path, typer.Option("--save-dir")] = Path("reports"),
+    no_save: Annotated[bool, typer.Option("--no-save")] = False,
+) -> None:
+    """Scan a built-in test network (real DNS, TCP and TLS over 127.0.0.1 and ::1; no internet, no root)."""
+    from .testnet.lab import demo_job
+
+    run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False, total=None)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The one place that owns concurrency across hosts.
+
+A fixed pool of ``concurrency`` workers takes items from a bounded queue that a
+single feeder fills lazily from the (possibly huge, possibly streamed) target
+iterator. Results come out as an async iterator in the order hosts finish. At
+most ``2 * concurrency`` targets are in memory at any time, whatever the length
+of the list, and no task is created per host.
+
+Items that are not targets (input errors met while reading the list) are passed
+straight through to the output, in order with the results around them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")  # a target
+R = TypeVar("R")  # what scanning one target gives
+P = TypeVar("P")  # a pass-through item (e.g. an input error)
+
+_DONE = object()
+
+
+async def stream(
+    items: Iterable[T | P],
+    work: Callable[[T], Awaitable[R]],
+    *,
+    concurrency: int,
+    is_work: Callable[[T | P], bool],
+    on_error: Callable[[T, BaseException], R],
+) -> AsyncIterator[R | P]:
+    """Run ``work`` over the work items of ``items`` with ``concurrency`` workers.
+
+    ``on_error`` turns an unexpected exception from ``work`` into a result, so a
+    bug met on one host never stops the scan of the others.
+    """
+    concurrency = max(1, concurrency)
+    todo: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency * 2)
+    done: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency * 2)
+
+    async def feeder() -> None:
+        try:
+            for item in items:
+                if is_work(item):
+                    await todo.put(item)
+                else:
+                    await done.put(item)
+        except asyncio.CancelledError:
+            raise  # the workers are being cancelled too
+        finally:  # finished, or reading the list failed: let the workers finish
+            if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                for _ in range(concurrency):
+                    await todo.put(_DONE)
+
+    async def worker() -> None:
+        while (item := await todo.get()) is not _DONE:
+            try:
+                result: object = await work(item)  # type: ignore[arg-type]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one host's bug must not end the scan
+                result = on_error(item, exc)  # type: ignore[arg-type]
+            await done.put(result)
+        await done.put(_DONE)
+
+    tasks = [asyncio.create_task(feeder(), name="ipv6scan-feeder")]
+    tasks += [asyncio.create_task(worker(), name=f"ipv6scan-worker-{i}") for i in range(concurrency)]
+    try:
+        finished = 0
+        while finished < concurrency:
+            item = await done.get()
+            if item is _DONE:
+                finished += 1
+                continue
+            yield item  # type: ignore[misc]
+        await tasks[0]  # surface a feeder error (e.g. unreadable input)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,271 @@
+"""Scan one host: resolution -> zone -> web probes on every address -> parity -> checks.
+
+A :class:`Scanner` holds what a whole scan shares (DNS client, zone cache, web
+prober, SSL contexts) and turns one :class:`~ipv6scan.targets.Target` into one
+:class:`~ipv6scan.model.HostRecord`. It owns no concurrency across hosts: that
+is the runner's job. Within one host, probes run concurrently, bounded by
+``options.per_host_connections``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import aclosing
+from datetime import UTC, datetime
+
+import msgspec
+
+from . import __version__
+from .addresses import IPNetwork, is_allowed, parse_prefixes
+from .checks import judge
+from .config import Ipv6Mode, ScanOptions
+from .model import (
+    Address,
+    DnsLookup,
+    Family,
+    HostFacts,
+    HostRecord,
+    InputError,
+    Outcome,
+    ParityFacts,
+    Resolution,
+    ScanHeader,
+    ScanLine,
+    ScanSummary,
+    WebProbe,
+    ZoneFacts,
+)
+from .net import Network, split_hostport
+from .output import Sink
+from .probe.dns import DnsClient
+from .probe.parity import compare
+from .probe.tls import get_contexts
+from .probe.web import WebProber
+from .probe.zone import ZoneCache
+from .runner import stream
+from .targets import Target
+
+SCHEMES = ("http", "https")
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def answered(probe: WebProbe) -> bool:
+    """Did an HTTP response come back (possibly over an untrusted TLS session)?"""
+    return probe.status is not None
+
+
+class Scanner:
+    """Everything a scan shares; ``scan(target)`` observes and judges one host."""
+
+    def __init__(self, options: ScanOptions, network: Network | None = None) -> None:
+        self.options = options
+        self.network = network or Network()
+        self.allowed: list[IPNetwork] = parse_prefixes(options.allow_special)
+        resolvers = [split_hostport(r, 53) for r in options.resolvers]
+        mode = Ipv6Mode(options.ipv6)
+        if mode is Ipv6Mode.AUTO:
+            self.ipv6_ok, self.ipv6_detail = self.network.ipv6_egress()
+        else:
+            self.ipv6_ok = mode is Ipv6Mode.YES
+            self.ipv6_detail = f"set by --ipv6 {mode.value}"
+        self.dns = DnsClient(
+            resolvers=resolvers,
+            network=self.network,
+            timeout=options.dns_timeout,
+            retries=options.dns_retries,
+            max_cname_chain=options.max_cname_chain,
+        )
+        self.zones = ZoneCache(
+            dns=self.dns, network=self.network, options=options, allowed=self.allowed, ipv6_ok=self.ipv6_ok
+        )
+        self.web = WebProber(
+            network=self.network,
+            options=options,
+            resolve=self.dns.addresses,
+            allowed=self.allowed,
+            contexts=get_contexts(tuple(options.ca_bundles)),
+        )
+
+    def header(self) -> ScanHeader:
+        return ScanHeader(
+            tool_version=__version__,
+            started=utcnow(),
+            options={**_public_options(self.options), "network": self.network.describe()},
+            scanner_ipv6=self.ipv6_ok,
+            scanner_ipv6_detail=self.ipv6_detail,
+        )
+
+    async def aclose(self) -> None:
+        await self.web.aclose()
+        await self.dns.aclose()
+
+    async def __aenter__(self) -> Scanner:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ one host
+
+    async def scan(self, target: Target) -> HostRecord:
+        started, t0 = utcnow(), time.perf_counter()
+        zone_task = asyncio.create_task(self._zone(target.host)) if self.options.check_zone else None
+        try:
+            resolution = await self.dns.resolve(target.host)
+            web, bodies = await self._web(target.host, resolution.addresses)
+            zone = await zone_task if zone_task else None
+        finally:
+            if zone_task and not zone_task.done():
+                zone_task.cancel()
+        facts = HostFacts(
+            host=target.host,
+            display=target.display,
+            input=target.input,
+            line=target.line,
+            started=started,
+            elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
+            scanner_ipv6=self.ipv6_ok,
+            allowed_special=list(self.options.allow_special),
+            resolution=resolution,
+            zone=zone,
+            web=web,
+            parity=_parity(web, bodies),
+            org=target.org,
+            kind=target.kind,
+            tags=list(target.tags),
+        )
+        return HostRecord(facts=facts, result=judge(facts))
+
+    async def _zone(self, host: str) -> ZoneFacts:
+        return await self.zones.for_host(host)
+
+    async def _web(self, host: str, addresses: list[Address]) -> tuple[list[WebProbe], list[bytes | None]]:
+        """Every scheme on every address, each on its own pinned connection."""
+        limit = asyncio.Semaphore(max(1, self.options.per_host_connections))
+        ports = {"http": self.options.http_port, "https": self.options.https_port}
+
+        async def one(addr: Address, scheme: str) -> tuple[WebProbe, bytes | None]:
+            port = ports[scheme]
+            skipped = self._not_probed(addr)
+            if skipped is not None:
+                outcome, detail = skipped
+                return WebProbe(
+                    scheme=scheme, address=addr.address, family=addr.family, port=port, outcome=outcome, detail=detail
+                ), None
+            async with limit:
+                return await self.web.probe(host, addr.address, scheme, port)
+
+        pairs = await asyncio.gather(*(one(a, s) for a in addresses for s in SCHEMES))
+        return [p for p, _ in pairs], [b for _, b in pairs]
+
+    def _not_probed(self, addr: Address) -> tuple[Outcome, str] | None:
+        if not is_allowed(addr.address, self.allowed):
+            return Outcome.SKIPPED_NON_GLOBAL, f"{addr.address} is {addr.special}: not probed (see --allow-special)"
+        if addr.family is Family.V6 and not self.ipv6_ok:
+            return Outcome.UNTESTABLE, f"the scanner has no IPv6: {self.ipv6_detail}"
+        return None
+
+
+def _parity(web: list[WebProbe], bodies: list[bytes | None]) -> list[ParityFacts]:
+    """Per scheme, compare the first answering IPv4 probe with the first answering IPv6 probe."""
+    out = []
+    for scheme in SCHEMES:
+        firsts: dict[Family, tuple[WebProbe, bytes | None]] = {}
+        for probe, body in zip(web, bodies):
+            if probe.scheme == scheme and answered(probe) and probe.family not in firsts:
+                firsts[probe.family] = (probe, body)
+        if Family.V4 in firsts and Family.V6 in firsts:
+            (p4, b4), (p6, b6) = firsts[Family.V4], firsts[Family.V6]
+            out.append(compare(p4, b4, p6, b6))
+    return out
+
+
+def _public_options(options: ScanOptions) -> dict[str, object]:
+    return msgspec.to_builtins(options)
+
+
+def failed_record(target: Target, exc: BaseException, *, ipv6_ok: bool) -> HostRecord:
+    """The record of a host the scanner itself failed on: kept, marked, never counted as a network result."""
+    empty = DnsLookup(name=target.host, rdtype="A", outcome=Outcome.ERROR, detail="not looked up")
+    facts = HostFacts(
+        host=target.host,
+        display=target.display,
+        input=target.input,
+        line=target.line,
+        started=utcnow(),
+        scanner_ipv6=ipv6_ok,
+        resolution=Resolution(name=target.host, canonical=target.host, chain_outcome=Outcome.ERROR, a=empty,
+                              aaaa=msgspec.structs.replace(empty, rdtype="AAAA")),
+        org=target.org,
+        kind=target.kind,
+        tags=list(target.tags),
+        error=f"{type(exc).__name__}: {exc}",
+    )
+    return HostRecord(facts=facts, result=judge(facts))
+
+
+async def scan_all(
+    items: Iterable[Target | InputError],
+    options: ScanOptions,
+    sink: Sink,
+    *,
+    network: Network | None = None,
+    on_line: Callable[[ScanLine], None] | None = None,
+) -> ScanSummary:
+    """Scan every target, writing each line to ``sink`` as it comes; returns the summary.
+
+    Interrupted (Ctrl-C / cancellation), it still writes a summary marked
+    ``interrupted`` before re-raising, so the file says it is incomplete.
+    """
+    t0 = time.perf_counter()
+    verdicts: Counter[str] = Counter()
+    errors = 0
+
+    def emit(line: ScanLine) -> None:
+        sink.write(line)
+        if on_line is not None:
+            on_line(line)
+
+    async with Scanner(options, network) as scanner:
+        emit(scanner.header())
+
+        def on_error(target: Target, exc: BaseException) -> HostRecord:
+            return failed_record(target, exc, ipv6_ok=scanner.ipv6_ok)
+
+        def summary(interrupted: bool) -> ScanSummary:
+            return ScanSummary(
+                finished=utcnow(),
+                elapsed_s=round(time.perf_counter() - t0, 3),
+                hosts=sum(verdicts.values()),
+                verdicts=dict(verdicts),
+                input_errors=errors,
+                interrupted=interrupted,
+            )
+
+        results = stream(
+            items,
+            scanner.scan,
+            concurrency=options.concurrency,
+            is_work=lambda i: isinstance(i, Target),
+            on_error=on_error,
+        )
+        try:
+            async with aclosing(results):
+                async for line in results:
+                    if isinstance(line, HostRecord):
+                        verdicts[line.result.verdict.value] += 1
+                    else:
+                        errors += 1
+                    emit(line)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            emit(summary(True))
+            raise
+        done = summary(False)
+        emit(done)
+        return done

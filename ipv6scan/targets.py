@@ -1,0 +1,372 @@
+"""Read, validate and normalise target lists.
+
+A target list is plain text (one host name or URL per line, ``#`` comments) or
+CSV with a ``host`` column and optional ``org``, ``kind`` and ``tags`` columns.
+Reading is lazy: :func:`read_targets` yields one :class:`Target` or one
+:class:`~ipv6scan.model.InputError` per entry, so a list is never held in
+memory; only the set of host names already seen (for de-duplication) grows.
+
+:func:`normalise_host` is the pure core: it reduces a host name or URL to the
+ASCII form used on the wire (IDNA 2008 A-labels, lower case, no trailing dot),
+or raises ``ValueError`` saying why the text is not a host name that can be
+scanned.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import itertools
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, TextIO
+
+import idna
+import msgspec
+
+from .model import InputError
+
+HOST_COLUMNS = ("host", "hostname", "domain", "url")  # in order of preference
+ORG_COLUMNS = ("org", "organisation", "organization")
+IP_PROBLEM = "is an IP address; ipv6scan scans host names (it needs the name for Host/SNI)"
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_END_OF_AUTHORITY = re.compile(r"[/?#]")
+_TRAILING_COMMENT = re.compile(r"\s#")
+_TAG_SEPARATOR = re.compile(r"[;|]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or unpaired surrogates
+_LDH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+class Target(msgspec.Struct, kw_only=True):
+    """One host name to scan, and where it came from."""
+
+    host: str  # ASCII (punycode), lower case, no trailing dot
+    display: str  # Unicode form, for people
+    input: str  # the entry as written (line without comment, or CSV cell), stripped
+    line: int  # 1-based physical line (CSV: the first line of the record)
+    source: str  # file name, or "<stdin>"
+    org: str | None = None
+    kind: str | None = None
+    tags: list[str] = []
+
+
+# ---------------------------------------------------------------- host names
+
+
+def normalise_host(text: str) -> str:
+    """Reduce a host name or http(s) URL to its ASCII host name.
+
+    Credentials, port, path, query and fragment are dropped; the name is NFC
+    normalised, mapped with UTS 46 (lower case, full-width forms, ...), loses
+    its trailing dot and each Unicode label becomes an IDNA 2008 A-label.
+    Raises ``ValueError`` with a one-line reason for anything that is not a
+    fully-qualified host name: IP addresses, bad characters, empty or
+    over-long labels, single-label names, other URL schemes, IDNA errors.
+    """
+    host = _host_part(unicodedata.normalize("NFC", text.strip()))
+    if any(c.isspace() for c in host):
+        raise ValueError("contains whitespace")
+    try:
+        host = idna.uts46_remap(host, std3_rules=False)
+    except idna.IDNAError as e:
+        raise ValueError(f"not a valid host name: {e}") from None
+    host = host.removesuffix(".")
+    if _is_ip(host):
+        raise ValueError(IP_PROBLEM)
+    if not host:
+        raise ValueError("empty host name")
+    if "_" in host:
+        raise ValueError("underscore is not allowed in a host name")
+    labels = host.split(".")
+    if "" in labels:
+        raise ValueError("empty label (two dots in a row, or a leading dot)")
+    if len(labels) == 1:
+        raise ValueError("not a fully-qualified name (no dot): give the full name, e.g. mic.gov.vn")
+    if labels[-1].isascii() and labels[-1].isdigit():
+        raise ValueError(f"the last label '{labels[-1]}' is a number: not a host name (an IP address?)")
+    name = ".".join(_a_label(label) for label in labels)
+    if len(name) > 253:
+        raise ValueError(f"the name is {len(name)} octets long; the limit is 253")
+    return name
+
+
+def display_name(host: str) -> str:
+    """The Unicode form of a host returned by :func:`normalise_host`, for people."""
+    return ".".join(idna.ulabel(label) if label.startswith("xn--") else label for label in host.split("."))
+
+
+def _host_part(text: str) -> str:
+    """The host of a URL or of ``host[:port][/path]`` text."""
+    if m := _SCHEME.match(text):
+        if m[1].lower() not in ("http", "https"):
+            raise ValueError(f"scheme '{m[1]}' is not supported; give a host name or an http(s) URL")
+        authority = _END_OF_AUTHORITY.split(text[m.end() :], 1)[0].rpartition("@")[2]  # drop credentials
+    else:
+        authority = _END_OF_AUTHORITY.split(text, 1)[0]
+        if "@" in authority:
+            raise ValueError("contains '@': looks like an e-mail address; give the host name")
+    if authority.startswith("["):
+        inner = authority[1:].partition("]")[0]
+        raise ValueError(IP_PROBLEM if _is_ip(inner) else f"'{authority}' is not a valid bracketed IPv6 address")
+    if authority.count(":") > 1:
+        raise ValueError(IP_PROBLEM if _is_ip(authority) else "more than one ':' in the host")
+    host, _, port = authority.partition(":")
+    if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise ValueError(f"'{port}' is not a port number")
+    return host
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _a_label(label: str) -> str:
+    """One label (already UTS 46 mapped) in checked ASCII form."""
+    if not label.isascii():
+        ascii_label = "xn--" + label.encode("punycode").decode("ascii")
+        _check_length(label, ascii_label)
+        try:
+            return idna.alabel(label).decode("ascii")
+        except idna.IDNAError as e:
+            raise ValueError(f"label '{label}' is not a valid IDNA 2008 label: {e}") from None
+    if bad := [c for c in label if c not in _LDH]:
+        raise ValueError(f"character {bad[0]!r} is not allowed in a host name")
+    if label.startswith("-") or label.endswith("-"):
+        raise ValueError(f"label '{label}' starts or ends with a hyphen")
+    _check_length(label, label)
+    if label.startswith("xn--"):
+        try:
+            idna.ulabel(label)
+        except idna.IDNAError as e:
+            raise ValueError(f"label '{label}' is not a valid A-label: {e}") from None
+    return label
+
+
+def _check_length(label: str, ascii_label: str) -> None:
+    if len(ascii_label) > 63:
+        raise ValueError(f"label '{label}' is {len(ascii_label)} octets long in ASCII; the limit is 63")
+
+
+# ---------------------------------------------------------------- reading lists
+
+
+class _Entry(NamedTuple):
+    line: int
+    text: str
+    org: str | None = None
+    kind: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+class TargetReader:
+    """The targets of one list, with counts of what was dropped.
+
+    Iterating yields a :class:`Target` for each new host and an
+    :class:`~ipv6scan.model.InputError` for each bad entry; later occurrences
+    of a host already yielded are skipped and counted in ``duplicates``.
+    """
+
+    def __init__(self, source: str | os.PathLike[str] | TextIO, *, name: str | None = None) -> None:
+        self.source = source
+        self.name = name or _source_name(source)
+        self.targets = 0
+        self.duplicates = 0
+        self.errors = 0
+
+    def __iter__(self) -> Iterator[Target | InputError]:
+        seen: set[str] = set()
+        for entry in self._entries():
+            if isinstance(entry, InputError):
+                self.errors += 1
+                yield entry
+                continue
+            try:
+                host = normalise_host(entry.text)
+            except ValueError as e:
+                self.errors += 1
+                yield self._error(entry.line, entry.text, str(e))
+                continue
+            if host in seen:
+                self.duplicates += 1
+                continue
+            seen.add(host)
+            self.targets += 1
+            yield Target(host=host, display=display_name(host), input=entry.text, line=entry.line,
+                         source=self.name, org=entry.org, kind=entry.kind, tags=list(entry.tags))
+
+    def _error(self, line: int | None, text: str, problem: str) -> InputError:
+        return InputError(line=line, text=_printable(text), problem=problem, source=self.name)
+
+    def _entries(self) -> Iterator[_Entry | InputError]:
+        try:
+            lines = _meaningful(_lines(self.source))
+            first = next(lines, None)
+        except OSError as e:
+            yield self._error(None, self.name, f"cannot read the list: {e.strerror or e}")
+            return
+        if first is None:
+            return
+        lines = itertools.chain([first], lines)
+        delimiter = _csv_delimiter(first[1], self.name)
+        yield from self._csv_entries(lines, delimiter) if delimiter else self._text_entries(lines)
+
+    def _text_entries(self, lines: Iterable[tuple[int, str]]) -> Iterator[_Entry | InputError]:
+        for n, text in lines:
+            entry = _TRAILING_COMMENT.split(text, 1)[0].strip()
+            if problem := _undecodable(entry):
+                yield self._error(n, entry, problem)
+            else:
+                yield _Entry(n, entry)
+
+    def _csv_entries(self, lines: Iterable[tuple[int, str]], delimiter: str) -> Iterator[_Entry | InputError]:
+        feed = _CsvFeed(lines)
+        reader = csv.reader(feed, delimiter=delimiter)
+        columns: dict[str, int] | None = None
+        while True:
+            feed.start_record()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                yield self._error(feed.first, feed.text.strip(), f"CSV: {e}")
+                continue
+            if columns is None:
+                columns = _columns(row)
+                if "host" not in columns:
+                    found = ", ".join(repr(c.strip()) for c in row)
+                    yield self._error(feed.first, feed.text.strip(),
+                                      f"no host column: the header has {found}; expected one of {', '.join(HOST_COLUMNS)}")
+                    return
+                continue
+            cells = {key: row[i].strip() for key, i in columns.items() if i < len(row)}
+            host = cells.get("host", "")
+            if problem := _undecodable(delimiter.join(row)):
+                yield self._error(feed.first, host or feed.text.strip(), problem)
+            elif not host:
+                yield self._error(feed.first, feed.text.strip(), "no host in this row")
+            else:
+                tags = tuple(t.strip() for t in _TAG_SEPARATOR.split(cells.get("tags", "")) if t.strip())
+                yield _Entry(feed.first, host, cells.get("org") or None, cells.get("kind") or None, tags)
+
+
+def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = None) -> Iterator[Target | InputError]:
+    """Yield the targets of one list (a path, ``"-"`` for stdin, or an open stream), lazily.
+
+    ``name`` is what :attr:`Target.source` and error messages call the list
+    (default: the path, the stream's name, or ``"<stdin>"``). The list is CSV
+    if its name ends in ``.csv`` or its first line is a header with a host
+    column, else plain text. Bad entries become
+    :class:`~ipv6scan.model.InputError`; duplicates are dropped silently (use
+    :class:`TargetReader` to count them).
+    """
+    return iter(TargetReader(source, name=name))
+
+
+class _CsvFeed:
+    """The lines handed to ``csv.reader``, remembering where each record starts."""
+
+    def __init__(self, lines: Iterable[tuple[int, str]]) -> None:
+        self._lines = lines
+        self.first = 0  # line number of the first line of the current record
+        self.text = ""  # the last line read
+        self._new_record = True
+
+    def start_record(self) -> None:
+        self._new_record = True
+
+    def __iter__(self) -> Iterator[str]:
+        for n, text in self._lines:
+            if self._new_record:
+                self.first, self._new_record = n, False
+            self.text = text
+            yield text + "\n"
+
+
+def _source_name(source: object) -> str:
+    if source == "-" or source is sys.stdin:
+        return "<stdin>"
+    if isinstance(source, (str, os.PathLike)):
+        return os.fsdecode(source)
+    return str(getattr(source, "name", None) or "<stdin>")
+
+
+def _lines(source: str | os.PathLike[str] | TextIO) -> Iterator[tuple[int, str]]:
+    """(line number, text without line ending) for each line; BOM removed.
+
+    Files and stdin are read as bytes and decoded as UTF-8 line by line, with
+    undecodable bytes kept as surrogate escapes, so one bad line is reported by
+    the caller instead of ending the read.
+    """
+    if source == "-" or source is sys.stdin:
+        source = getattr(sys.stdin, "buffer", sys.stdin)
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            yield from _lines(f)
+        return
+    for n, raw in enumerate(source, 1):
+        text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+        if n == 1:
+            text = text.removeprefix("\ufeff")
+        yield n, text.removesuffix("\n").removesuffix("\r")
+
+
+def _meaningful(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Drop blank lines and whole-line ``#`` comments."""
+    for n, text in lines:
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            yield n, text
+
+
+def _csv_delimiter(first_line: str, name: str) -> str | None:
+    """The CSV delimiter if the list is CSV, else None (plain text).
+
+    A list is CSV if its first line is a header with a host column (see
+    ``HOST_COLUMNS``) separated by ``,`` (or ``;``, as spreadsheets in
+    Vietnamese locales write), or if its name ends in ``.csv``.
+    """
+    for delimiter in ",;":
+        if delimiter in first_line:
+            try:
+                header = next(csv.reader([first_line], delimiter=delimiter))
+            except csv.Error:
+                continue
+            if "host" in _columns(header):
+                return delimiter
+    return "," if name.lower().endswith(".csv") else None
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    """Map ``host``, ``org``, ``kind``, ``tags`` to their index in a CSV header."""
+    names = [c.strip().lower() for c in header]
+    columns = {}
+    for key, aliases in (("host", HOST_COLUMNS), ("org", ORG_COLUMNS), ("kind", ("kind",)), ("tags", ("tags",))):
+        if found := [names.index(a) for a in aliases if a in names]:
+            columns[key] = found[0]
+    return columns
+
+
+def _undecodable(text: str) -> str | None:
+    """Why text read from the list cannot be used as is (bytes that are not UTF-8), or None."""
+    if m := _SURROGATE.search(text):
+        c = ord(m[0])
+        return f"not valid UTF-8 (byte 0x{c - 0xDC00:02x})" if 0xDC80 <= c <= 0xDCFF else "contains an unpaired surrogate"
+    return None
+
+
+def _printable(text: str) -> str:
+    """Text safe to write as JSON: undecodable bytes shown as ``\\xNN``."""
+    def escape(m: re.Match[str]) -> str:
+        c = ord(m[0])
+        return f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"\\u{c:04x}"
+
+    return _SURROGATE.sub(escape, text)

@@ -1,0 +1,340 @@
+"""The in-process test network: a scenario catalogue served on loopback.
+
+DNS publishes documentation addresses (192.0.2.0/24, 2001:db8::/32); a
+:class:`~ipv6scan.net.LabNetwork` routes each (address, port) to a real
+listener on 127.0.0.1 or ::1: an authoritative DNS server (real DNS packets),
+aiohttp web servers (real TCP and TLS, certificates from a throwaway CA) and an
+SMTP greeter. Nothing is routed anywhere else, so a scan of the lab can never
+leave the machine. Used by the test-suite and by ``ipv6scan demo``.
+
+Run ``python -m ipv6scan.testnet.lab`` to keep the lab up and print the
+``ipv6scan scan`` arguments that scan it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Ipv6Mode, ScanOptions
+from ..model import ScanLine, Verdict
+from ..net import LabNetwork
+from .dns_server import DnsServer
+from .smtp_server import SmtpServer
+from .web_server import CertFactory, Page, WebServer
+
+ALLOW = ["192.0.2.0/24", "2001:db8::/32"]
+V4, V6 = "127.0.0.1", "::1"
+IDN_HOST = "cổng.gov.example"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    host: str  # as a user would type it (may be Unicode)
+    verdict: Verdict
+    reasons: frozenset[str] = frozenset()  # reason codes that must be among the result's reasons
+    about: str = ""
+
+
+SCENARIOS = [
+    Scenario("dual.gov.example", Verdict.READY, about="dual-stack, valid TLS, same site"),
+    Scenario("v4only.gov.example", Verdict.NO_IPV6, about="IPv4 only"),
+    Scenario("refuse6.gov.example", Verdict.BROKEN_IPV6, about="AAAA whose ports refuse"),
+    Scenario("timeout6.gov.example", Verdict.BROKEN_IPV6, about="AAAA that never answers"),
+    Scenario("diff6.gov.example", Verdict.PARTIAL, frozenset({"parity_content_differs"}), "another page over IPv6"),
+    Scenario("badcert6.gov.example", Verdict.PARTIAL, frozenset({"tls_ipv6_only_problem"}), "self-signed cert on IPv6 only"),
+    Scenario("expired.gov.example", Verdict.PARTIAL, frozenset({"tls_invalid"}), "expired certificate on both"),
+    Scenario("httponly.gov.example", Verdict.READY, about="HTTP only, both families"),
+    Scenario("www.gov.example", Verdict.READY, about="CNAME chain to a CDN-style name in another zone"),
+    Scenario("loop.gov.example", Verdict.UNRESOLVABLE, about="CNAME loop"),
+    Scenario("nx.gov.example", Verdict.UNRESOLVABLE, frozenset({"dns_nxdomain"}), "NXDOMAIN"),
+    Scenario("servfail.gov.example", Verdict.UNRESOLVABLE, about="SERVFAIL"),
+    Scenario("shared-a.gov.example", Verdict.READY, about="shares its addresses with shared-b; valid cert"),
+    Scenario("shared-b.gov.example", Verdict.PARTIAL, frozenset({"tls_invalid"}), "same addresses, wrong certificate"),
+    Scenario(IDN_HOST, Verdict.READY, about="internationalised (IDN) name"),
+    Scenario("redirect6.gov.example", Verdict.PARTIAL, frozenset({"redirect_leaves_ipv6"}), "redirects to an IPv4-only host"),
+    Scenario("multi6.gov.example", Verdict.PARTIAL, about="two AAAA, one dead"),
+    Scenario("www.nsv4.example", Verdict.PARTIAL, frozenset({"ns_no_ipv6"}), "zone whose name servers and MX have no IPv6"),
+    Scenario("www.onens.example", Verdict.READY, about="zone with one name server on IPv6"),
+]
+
+_SOA = "@ 300 IN SOA ns1.gov.example. hostmaster.gov.example. 1 3600 600 86400 300\n"
+
+
+def _zone(records: str) -> str:
+    return "$TTL 300\n" + _SOA + "\n".join(line.strip() for line in records.strip().splitlines()) + "\n"
+
+
+def _idn(host: str) -> str:
+    return host.encode("idna").decode() if not host.isascii() else host
+
+
+ZONES = {
+    "gov.example.": _zone(f"""
+        @ NS ns1
+        @ NS ns2
+        @ MX 10 mail
+        ns1 A 192.0.2.53
+        ns1 AAAA 2001:db8::53
+        ns2 A 192.0.2.54
+        ns2 AAAA 2001:db8::54
+        mail A 192.0.2.25
+        mail AAAA 2001:db8::25
+        dual A 192.0.2.10
+        dual AAAA 2001:db8::10
+        v4only A 192.0.2.11
+        refuse6 A 192.0.2.12
+        refuse6 AAAA 2001:db8::12
+        timeout6 A 192.0.2.13
+        timeout6 AAAA 2001:db8::13
+        diff6 A 192.0.2.14
+        diff6 AAAA 2001:db8::14
+        badcert6 A 192.0.2.15
+        badcert6 AAAA 2001:db8::15
+        expired A 192.0.2.16
+        expired AAAA 2001:db8::16
+        httponly A 192.0.2.17
+        httponly AAAA 2001:db8::17
+        www CNAME cdn
+        cdn CNAME edge.cdn-provider.example.
+        loop CNAME loop2
+        loop2 CNAME loop
+        shared-a A 192.0.2.20
+        shared-a AAAA 2001:db8::20
+        shared-b A 192.0.2.20
+        shared-b AAAA 2001:db8::20
+        {_idn(IDN_HOST).split('.')[0]} A 192.0.2.21
+        {_idn(IDN_HOST).split('.')[0]} AAAA 2001:db8::21
+        redirect6 A 192.0.2.22
+        redirect6 AAAA 2001:db8::22
+        multi6 A 192.0.2.23
+        multi6 AAAA 2001:db8::23
+        multi6 AAAA 2001:db8::24
+        servfail A 192.0.2.99
+    """),
+    "cdn-provider.example.": _zone("""
+        @ NS ns1.gov.example.
+        edge A 192.0.2.40
+        edge AAAA 2001:db8::40
+    """),
+    "nsv4.example.": _zone("""
+        @ NS ns
+        @ MX 10 mx
+        ns A 192.0.2.55
+        mx A 192.0.2.26
+        www A 192.0.2.30
+        www AAAA 2001:db8::30
+    """),
+    "onens.example.": _zone("""
+        @ NS a
+        @ NS b
+        a A 192.0.2.56
+        a AAAA 2001:db8::56
+        b A 192.0.2.57
+        www A 192.0.2.31
+        www AAAA 2001:db8::31
+    """),
+}
+
+# Name-server and mail addresses -> which loopback family serves them.
+DNS_ADDRESSES = ["192.0.2.53", "2001:db8::53", "192.0.2.54", "2001:db8::54", "192.0.2.55", "192.0.2.56",
+                 "2001:db8::56", "192.0.2.57"]
+SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26"]
+
+
+def _page(host: str, text: str = "Cổng thông tin điện tử — welcome") -> Page:
+    return Page(body=(
+        f"<html><head><title>{host}</title></head><body><h1>{text}</h1>"
+        '<form><input type="hidden" name="csrf_token" value="{nonce}"></form>'
+        "<p>" + "Thông báo, tin tức, dịch vụ công trực tuyến. " * 40 + "</p></body></html>"
+    ))
+
+
+@dataclass
+class _Site:
+    """What one documentation address serves on 80 and 443."""
+
+    address: str
+    hosts: list[str]
+    http: str = "serve"  # serve | refuse | blackhole | unmapped
+    https: str = "serve"
+    certs: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, Page] = field(default_factory=dict)
+
+
+def _sites() -> list[_Site]:
+    redirect = Page(status=301, body="moved", headers={"Location": "https://v4only.gov.example/"})
+    other = Page(body="<html><head><title>Bảo trì</title></head><body>Hệ thống đang bảo trì. Maintenance.</body></html>")
+    idn = _idn(IDN_HOST)
+    sites = []
+    for fam, prefix in (("v4", "192.0.2."), ("v6", "2001:db8::")):
+        v6 = fam == "v6"
+        sites += [
+            _Site(prefix + "10", ["dual.gov.example"]),
+            _Site(prefix + "12", ["refuse6.gov.example"], *(["refuse", "refuse"] if v6 else [])),
+            _Site(prefix + "13", ["timeout6.gov.example"], *(["blackhole", "blackhole"] if v6 else [])),
+            _Site(prefix + "14", ["diff6.gov.example"], pages={"diff6.gov.example": other} if v6 else {}),
+            _Site(prefix + "15", ["badcert6.gov.example"], certs={"badcert6.gov.example": "self_signed"} if v6 else {}),
+            _Site(prefix + "16", ["expired.gov.example"], certs={"expired.gov.example": "expired"}),
+            _Site(prefix + "17", ["httponly.gov.example"], https="refuse"),
+            _Site(prefix + "20", ["shared-a.gov.example", "shared-b.gov.example"], certs={"shared-b.gov.example": "wrong_name"}),
+            _Site(prefix + "21", [idn]),
+            _Site(prefix + "22", ["redirect6.gov.example"], pages={"redirect6.gov.example": redirect}),
+            _Site(prefix + "23", ["multi6.gov.example"]),
+            _Site(prefix + "30", ["www.nsv4.example"]),
+            _Site(prefix + "31", ["www.onens.example"]),
+            _Site(prefix + "40", ["www.gov.example", "cdn.gov.example", "edge.cdn-provider.example"]),
+        ]
+    sites.append(_Site("192.0.2.11", ["v4only.gov.example"]))
+    sites.append(_Site("2001:db8::24", ["multi6.gov.example"], "refuse", "refuse"))
+    return sites
+
+
+class Lab:
+    """The scenario network, up on loopback while started."""
+
+    def __init__(self) -> None:
+        self.dns = DnsServer({origin: text for origin, text in ZONES.items()})
+        self.dns.set_behaviour("servfail.gov.example", "servfail")
+        self.certs = CertFactory()
+        self.web = WebServer(self.certs)
+        self.smtp = {V4: SmtpServer("220 mail.gov.example ESMTP lab"), V6: SmtpServer("220 mail.gov.example ESMTP lab")}
+        self.routes: dict[tuple[str, int], tuple[str, int]] = {}
+        self.dns_port = 0
+        self.scenarios = SCENARIOS
+
+    @property
+    def resolver(self) -> str:
+        return f"{V4}:{self.dns_port}"
+
+    @property
+    def ca_bundle(self) -> str:
+        return self.certs.ca_pem_path
+
+    @property
+    def network(self) -> LabNetwork:
+        return LabNetwork(self.routes)
+
+    async def start(self) -> None:
+        self.dns_port = await self.dns.start((V4, V6))
+        for addr in DNS_ADDRESSES:
+            self.routes[(addr, 53)] = (V6 if ":" in addr else V4, self.dns_port)
+        smtp_ports = {lo: await server.start(lo) for lo, server in self.smtp.items()}
+        for addr in SMTP_ADDRESSES:
+            lo = V6 if ":" in addr else V4
+            self.routes[(addr, 25)] = (lo, smtp_ports[lo])
+        for site in _sites():
+            await self._serve(site)
+
+    async def _serve(self, site: _Site) -> None:
+        lo = V6 if ":" in site.address else V4
+        pages = {h: site.pages.get(h) or _page(h) for h in site.hosts}
+        for port, tls, how in ((80, False, site.http), (443, True, site.https)):
+            if how == "unmapped":
+                continue
+            if how == "refuse":
+                self.routes[(site.address, port)] = (lo, self.web.free_port(lo))
+                continue
+            self.routes[(site.address, port)] = (
+                lo,
+                await self.web.listen(lo, tls=tls, sites=pages, certs=site.certs, behaviour=how),
+            )
+
+    async def close(self) -> None:
+        await self.web.close()
+        for server in self.smtp.values():
+            await server.close()
+        await self.dns.close()
+
+    async def __aenter__(self) -> Lab:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -------------------------------------------------------------- scanning it
+
+    def targets_text(self) -> str:
+        return "# the ipv6scan lab\n" + "".join(f"{s.host}\n" for s in self.scenarios)
+
+    def options(self, **overrides: object) -> ScanOptions:
+        base: dict[str, object] = dict(
+            resolvers=[self.resolver],
+            allow_special=list(ALLOW),
+            ca_bundles=[self.ca_bundle],
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            dns_timeout=1.0,
+            ipv6=Ipv6Mode.YES,
+        )
+        base.update(overrides)
+        return ScanOptions(**base)  # type: ignore[arg-type]
+
+    def cli_args(self, workdir: Path) -> list[str]:
+        """``ipv6scan scan`` options that point a scan at this lab (writes the routing table into workdir)."""
+        routes = Path(workdir) / "lab-routes.json"
+        routes.write_text(self.network.to_json())
+        args = ["--resolver", self.resolver, "--lab-map", str(routes), "--ca-bundle", self.ca_bundle,
+                "--timeout", "1", "--read-timeout", "1", "--dns-timeout", "1", "--ipv6", "yes"]
+        for prefix in ALLOW:
+            args += ["--allow-special", prefix]
+        return args
+
+
+def demo_job() -> Callable[[object, Callable[[ScanLine], None]], Awaitable[object]]:
+    """A scan job for ``ipv6scan demo``: bring the lab up, scan every scenario, take it down."""
+    from ..scan import scan_all
+    from ..targets import read_targets
+
+    async def job(sink, on_line):  # type: ignore[no-untyped-def]
+        async with Lab() as lab:
+            items = read_targets(io.StringIO(lab.targets_text()), name="demo")
+            return await scan_all(items, lab.options(), sink, network=lab.network, on_line=on_line)
+
+    return job
+
+
+class LabThread:
+    """The lab running on its own event loop in a background thread (for CLI tests and by hand)."""
+
+    def __init__(self) -> None:
+        self.lab = Lab()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="ipv6scan-lab", daemon=True)
+
+    def __enter__(self) -> Lab:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.lab.start(), self.loop).result(30)
+        return self.lab
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.lab.close(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="ipv6scan-lab-"))
+    with LabThread() as lab:
+        targets = workdir / "targets.txt"
+        targets.write_text(lab.targets_text(), encoding="utf-8")
+        print("lab up. Scan it with:\n")
+        print("  ipv6scan scan " + str(targets) + " " + " ".join(lab.cli_args(workdir)))
+        print(f"\nor query its DNS: dig @{V4} -p {lab.dns_port} dual.gov.example AAAA")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

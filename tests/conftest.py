@@ -1,0 +1,38 @@
+"""Shared fixtures: the loopback lab, running in a background thread for the whole session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def lab():
+    from ipv6scan.testnet.lab import LabThread
+
+    with LabThread() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def lab_dir(lab, tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("lab")
+
+
+def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real ``ipv6scan`` command line in a child process."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "ipv6scan", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+    )

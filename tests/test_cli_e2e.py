@@ -1,0 +1,258 @@
+"""End to end through the real CLI against the loopback lab: real DNS packets, real TCP and TLS on 127.0.0.1 and ::1."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+
+from ipv6scan.model import Family, HostRecord, InputError, Outcome, ScanHeader, ScanLine, ScanSummary
+from ipv6scan.testnet.lab import IDN_HOST, SCENARIOS
+
+from .conftest import run_cli
+
+
+def parse_jsonl(text: str) -> list[ScanLine]:
+    dec = msgspec.json.Decoder(ScanLine)
+    return [dec.decode(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def catalogue_scan(lab, lab_dir):
+    """One scan of every scenario, through the CLI, saved under a reports dir too."""
+    targets = lab_dir / "targets.txt"
+    targets.write_text(lab.targets_text(), encoding="utf-8")
+    ns_before = sum(1 for _, q, t, _ in lab.dns.queries if t == "NS" and q.rstrip(".") == "gov.example")
+    reports = lab_dir / "reports"
+    proc = run_cli("scan", str(targets), *lab.cli_args(lab_dir), "--format", "jsonl", "--save-dir", str(reports))
+    ns_queries = sum(1 for _, q, t, _ in lab.dns.queries if t == "NS" and q.rstrip(".") == "gov.example") - ns_before
+    assert proc.returncode == 0, proc.stderr
+    lines = parse_jsonl(proc.stdout)
+    hosts = {line.facts.display: line for line in lines if isinstance(line, HostRecord)}
+    return proc, lines, hosts, reports, ns_queries
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.host for s in SCENARIOS])
+def test_scenario_verdicts(catalogue_scan, scenario):
+    _, _, hosts, _, _ = catalogue_scan
+    rec = hosts[scenario.host]
+    assert rec.result.verdict == scenario.verdict, (scenario.about, rec.result.reasons)
+    assert scenario.reasons <= set(rec.result.reasons), rec.result.reasons
+
+
+def test_stream_has_header_and_summary(catalogue_scan):
+    _, lines, hosts, _, _ = catalogue_scan
+    assert isinstance(lines[0], ScanHeader) and lines[0].schema_version == "1.0"
+    assert isinstance(lines[-1], ScanSummary)
+    assert lines[-1].hosts == len(SCENARIOS) == len(hosts)
+    assert not lines[-1].interrupted
+
+
+def test_scan_is_saved_under_reports(catalogue_scan):
+    proc, lines, _, reports, _ = catalogue_scan
+    saved = list(reports.glob("scan-*.jsonl"))
+    assert len(saved) == 1
+    assert f"saved: {saved[0]}" in proc.stderr
+    assert len(parse_jsonl(saved[0].read_text())) == len(lines)
+
+
+def test_every_address_and_family_probed_separately(catalogue_scan):
+    rec = catalogue_scan[2]["multi6.gov.example"]
+    seen = {(p.scheme, p.address) for p in rec.facts.web}
+    assert seen == {(s, a) for s in ("http", "https") for a in ("192.0.2.23", "2001:db8::23", "2001:db8::24")}
+    dead = [p for p in rec.facts.web if p.address == "2001:db8::24"]
+    assert {p.outcome for p in dead} == {Outcome.REFUSED}
+
+
+def test_timeouts_are_retried_once(catalogue_scan):
+    rec = catalogue_scan[2]["timeout6.gov.example"]
+    v6 = [p for p in rec.facts.web if p.family is Family.V6]
+    assert v6 and all(p.outcome is Outcome.TIMEOUT and p.attempts == 2 for p in v6)
+
+
+def test_tls_facts_recorded(catalogue_scan):
+    hosts = catalogue_scan[2]
+    dual = [p for p in hosts["dual.gov.example"].facts.web if p.scheme == "https"]
+    assert all(p.tls.outcome is Outcome.OK and p.tls.protocol and p.tls.cert.not_after for p in dual)
+    assert len({p.tls.cert.sha256 for p in dual}) == 1
+    expired = [p for p in hosts["expired.gov.example"].facts.web if p.scheme == "https"]
+    assert {p.tls.outcome for p in expired} == {Outcome.TLS_EXPIRED}
+    assert all(p.status == 200 for p in expired)  # the server answered: only trust is missing
+    bad6 = {p.family: p.tls.outcome for p in hosts["badcert6.gov.example"].facts.web if p.scheme == "https"}
+    assert bad6 == {Family.V4: Outcome.OK, Family.V6: Outcome.TLS_SELF_SIGNED}
+
+
+def test_two_names_on_one_address_get_their_own_certificate(catalogue_scan):
+    hosts = catalogue_scan[2]
+    a = {p.tls.outcome for p in hosts["shared-a.gov.example"].facts.web if p.scheme == "https"}
+    b = {p.tls.outcome for p in hosts["shared-b.gov.example"].facts.web if p.scheme == "https"}
+    assert a == {Outcome.OK} and b == {Outcome.TLS_HOSTNAME_MISMATCH}
+
+
+def test_parity_records_why(catalogue_scan):
+    hosts = catalogue_scan[2]
+    same = hosts["dual.gov.example"].facts.parity
+    assert {p.scheme for p in same} == {"http", "https"}
+    assert all(p.similarity >= 0.99 and p.v4_status == p.v6_status == 200 for p in same)  # csrf nonce removed
+    diff = hosts["diff6.gov.example"].facts.parity
+    assert diff and all(p.similarity < 0.9 and p.v4_length != p.v6_length for p in diff)
+
+
+def test_cname_chain_and_loop(catalogue_scan):
+    hosts = catalogue_scan[2]
+    www = hosts["www.gov.example"].facts.resolution
+    assert www.cname_chain == ["cdn.gov.example", "edge.cdn-provider.example"]
+    assert www.canonical == "edge.cdn-provider.example"
+    assert hosts["loop.gov.example"].facts.resolution.chain_outcome is Outcome.CNAME_LOOP
+
+
+def test_dns_failures_are_never_no_ipv6(catalogue_scan):
+    hosts = catalogue_scan[2]
+    assert hosts["nx.gov.example"].facts.resolution.aaaa.outcome is Outcome.DNS_NXDOMAIN
+    assert hosts["servfail.gov.example"].facts.resolution.aaaa.outcome is Outcome.DNS_SERVFAIL
+
+
+def test_idn_host(catalogue_scan):
+    rec = catalogue_scan[2][IDN_HOST]
+    assert rec.facts.host == IDN_HOST.encode("idna").decode() and rec.facts.host.startswith("xn--")
+    assert rec.facts.display == IDN_HOST
+
+
+def test_redirect_to_ipv4_only_host_leaves_ipv6(catalogue_scan):
+    rec = catalogue_scan[2]["redirect6.gov.example"]
+    finals = {(p.family, p.scheme): p.final_outcome for p in rec.facts.web}
+    assert finals[(Family.V6, "https")] is Outcome.REDIRECT_LEAVES_FAMILY
+    assert finals[(Family.V4, "https")] is Outcome.OK
+
+
+def test_name_servers_and_mail_over_ipv6(catalogue_scan):
+    hosts = catalogue_scan[2]
+    zone = hosts["dual.gov.example"].facts.zone
+    assert zone.zone == "gov.example"
+    v6_ns = [p for ns in zone.name_servers for p in ns.probes if p.family is Family.V6]
+    assert len(v6_ns) == 2 and all(p.outcome is Outcome.OK for p in v6_ns)
+    v6_mx = [p for mx in zone.mail_servers for p in mx.probes if p.family is Family.V6]
+    assert v6_mx and all(p.outcome is Outcome.OK and p.banner.startswith("220") for p in v6_mx)
+    checks = {c.id: c for c in hosts["dual.gov.example"].result.checks}
+    assert checks["mx.ipv6"].status == "pass"
+
+    nsv4 = hosts["www.nsv4.example"]
+    assert nsv4.facts.zone.zone == "nsv4.example"
+    assert not any(p.family is Family.V6 for ns in nsv4.facts.zone.name_servers for p in ns.probes if p.outcome is Outcome.OK)
+    checks = {c.id: c for c in nsv4.result.checks}
+    assert checks["mx.ipv6"].status == "fail"
+
+    onens = {c.id: c for c in hosts["www.onens.example"].result.checks}
+    assert onens["ns.ipv6"].status in ("warn", "pass")
+
+
+def test_zone_facts_looked_up_once_per_zone(catalogue_scan):
+    *_, ns_queries = catalogue_scan
+    assert ns_queries == 1  # a dozen hosts in gov.example, one NS lookup
+
+
+# ------------------------------------------------------------------ formats, input, exit codes
+
+
+def test_json_format_is_one_document(lab, lab_dir):
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "json", "--no-save", stdin="dual.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["schema_version"] == "1.0"
+    assert [h["result"]["verdict"] for h in doc["hosts"]] == ["ready"]
+    assert doc["summary"]["hosts"] == 1 and doc["input_errors"] == []
+
+
+def test_table_format(lab, lab_dir):
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--no-save", stdin="dual.gov.example\nv4only.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    for text in ("dual.gov.example", "ready", "v4only.gov.example", "no_ipv6", "2 hosts"):
+        assert text in proc.stdout
+
+
+def test_bad_lines_are_reported_and_the_scan_goes_on(lab, lab_dir):
+    targets = lab_dir / "mixed.csv"
+    targets.write_text("host,org,kind\n192.0.2.10,X,portal\ndual.gov.example,Đà Nẵng,portal\nbad..name,X,other\nhttps://DUAL.gov.example/x,X,portal\n", encoding="utf-8")
+    proc = run_cli("scan", str(targets), *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save")
+    assert proc.returncode == 0, proc.stderr
+    lines = parse_jsonl(proc.stdout)
+    errors = [line for line in lines if isinstance(line, InputError)]
+    hosts = [line for line in lines if isinstance(line, HostRecord)]
+    assert sorted(e.line for e in errors) == [2, 4]
+    assert "IP address" in next(e for e in errors if e.line == 2).problem
+    assert [h.facts.host for h in hosts] == ["dual.gov.example"]  # duplicate merged
+    assert hosts[0].facts.org == "Đà Nẵng" and hosts[0].facts.kind == "portal" and hosts[0].facts.line == 3
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["scan", "/nonexistent/list.txt"], 2, "no such file"),
+        (["scan", "-", "--resolver", "not-an-ip"], 2, "not an IP address"),
+        (["scan", "-", "--allow-special", "10.0.0.0/33"], 2, "not an IP prefix"),
+        (["scan", "-", "--format", "xml"], 2, "xml"),
+        (["scan", "-", "--no-save", "--format", "jsonl", "-o", "/proc/forbidden/out.jsonl"], 3, "cannot write output"),
+    ],
+)
+def test_exit_codes(args, code, message):
+    proc = run_cli(*args, stdin="dual.gov.example\n")
+    assert proc.returncode == code, (proc.stdout, proc.stderr)
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unreachable_resolver_is_a_dns_timeout_not_no_ipv6(lab, lab_dir):
+    args = lab.cli_args(lab_dir)
+    args[args.index("--resolver") + 1] = "127.0.0.1:9"  # nothing listens there
+    proc = run_cli("scan", "-", *args, "--format", "jsonl", "--no-save", "--dns-timeout", "0.2", stdin="dual.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    assert rec.result.verdict == "unresolvable"
+
+
+def test_scanner_without_ipv6_reports_untestable(lab, lab_dir):
+    args = lab.cli_args(lab_dir)
+    args[args.index("--ipv6") + 1] = "no"
+    proc = run_cli("scan", "-", *args, "--format", "jsonl", "--no-save", stdin="dual.gov.example\nrefuse6.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    recs = [line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)]
+    assert {r.result.verdict for r in recs} == {"untestable"}
+    assert all(p.outcome is Outcome.UNTESTABLE for r in recs for p in r.facts.web if p.family is Family.V6)
+
+
+def test_special_addresses_not_probed_unless_allowed(lab, lab_dir):
+    args = [a for a in lab.cli_args(lab_dir)]
+    while "--allow-special" in args:
+        i = args.index("--allow-special")
+        del args[i : i + 2]
+    proc = run_cli("scan", "-", *args, "--format", "jsonl", "--no-save", stdin="dual.gov.example\n")
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    assert {p.outcome for p in rec.facts.web} == {Outcome.SKIPPED_NON_GLOBAL}
+    assert rec.result.verdict == "broken_ipv6" and "aaaa_not_global" in rec.result.reasons
+
+
+def test_show_rejudges_a_saved_scan_offline(catalogue_scan, tmp_path):
+    _, lines, _, reports, _ = catalogue_scan
+    saved = next(reports.glob("scan-*.jsonl"))
+    proc = run_cli("show", str(saved), "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    again = parse_jsonl(proc.stdout)
+    before = {line.facts.host: line.result for line in lines if isinstance(line, HostRecord)}
+    after = {line.facts.host: line.result for line in again if isinstance(line, HostRecord)}
+    assert after == before
+    # a damaged file: the bad line is named, the rest still shown
+    damaged = tmp_path / "damaged.jsonl"
+    raw = saved.read_text().splitlines()
+    damaged.write_text("\n".join(raw[:3] + ["{not json"] + raw[3:6]) + "\n")
+    proc = run_cli("show", str(damaged))
+    assert proc.returncode == 0
+    assert f"{damaged}:4" in proc.stderr and "cut short" in proc.stderr
+
+
+def test_demo_runs_the_lab(tmp_path):
+    proc = run_cli("demo", "--format", "jsonl", "--no-save", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    recs = {line.facts.display: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
+    assert {s.host for s in SCENARIOS} == set(recs)
+    assert all(recs[s.host].result.verdict == s.verdict for s in SCENARIOS)

@@ -1,0 +1,83 @@
+"""The network edge: lab routing, address parsing, special-purpose classification."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+
+import pytest
+
+from ipv6scan.addresses import is_allowed, parse_prefixes, special_category
+from ipv6scan.net import LabNetwork, Unroutable, split_hostport
+
+
+@pytest.mark.parametrize(
+    "address, category",
+    [
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("fd00::1", "unique_local"),
+        ("fe80::1", "link_local"),
+        ("::ffff:1.2.3.4", "ipv4_mapped"),
+        ("2001:db8::1", "documentation"),
+        ("192.0.2.1", "documentation"),
+        ("10.1.2.3", "private"),
+        ("100.64.0.1", "shared_cgnat"),
+        ("ff02::1", "multicast"),
+    ],
+)
+def test_special_categories(address, category):
+    assert special_category(address) == category
+
+
+def test_allowed_prefixes():
+    allowed = parse_prefixes(["2001:db8::/32"])
+    assert is_allowed("2001:db8::10", allowed)
+    assert not is_allowed("fd00::1", allowed)
+    assert is_allowed("2a00:1450::1", [])
+    with pytest.raises(ValueError, match="not an IP prefix"):
+        parse_prefixes(["nonsense"])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("1.2.3.4", ("1.2.3.4", 53)), ("1.2.3.4:5353", ("1.2.3.4", 5353)), ("::1", ("::1", 53)), ("[::1]:5353", ("::1", 5353))],
+)
+def test_split_hostport(text, expected):
+    assert split_hostport(text, 53) == expected
+
+
+def test_lab_network_routes_only_its_table(tmp_path):
+    net = LabNetwork({("2001:db8::10", 443): ("::1", 18443)})
+    assert net.route("2001:DB8::10", 443) == ("::1", 18443)
+    with pytest.raises(Unroutable) as info:
+        net.route("2001:db8::11", 443)
+    assert info.value.errno == errno.ENETUNREACH
+    path = tmp_path / "routes.json"
+    path.write_text(net.to_json())
+    assert LabNetwork.from_file(path).routes == net.routes
+    with pytest.raises(ValueError, match="family"):
+        LabNetwork({("2001:db8::10", 443): ("127.0.0.1", 1)})
+    with pytest.raises(ValueError, match="loopback"):
+        LabNetwork({("192.0.2.1", 443): ("10.0.0.1", 1)})
+
+
+async def test_open_tcp_is_pinned_to_the_routed_family():
+    got = []
+
+    async def handle(reader, writer):
+        got.append(writer.get_extra_info("peername")[0])
+        writer.close()
+
+    server = await asyncio.start_server(handle, "::1", 0)
+    port = server.sockets[0].getsockname()[1]
+    net = LabNetwork({("2001:db8::1", 80): ("::1", port)})
+    reader, writer = await net.open_tcp("2001:db8::1", 80, timeout=2)
+    await reader.read()
+    writer.close()
+    server.close()
+    assert got == ["::1"]
+    with pytest.raises(OSError):
+        await net.open_tcp("192.0.2.1", 80, timeout=2)
