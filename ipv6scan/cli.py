@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from . import __version__
 from .addresses import parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
-from .model import HostRecord, InputError, ScanLine, ScanSummary
+from .model import HostRecord, InputError, ScanLine, ScanSummary, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan, tee
 from .scan import scan_all
@@ -132,7 +133,8 @@ def scan(
         check_zone=not no_zone,
         **({"user_agent": user_agent} if user_agent else {}),
     )
-    items = itertools.chain.from_iterable(read_targets(src, name=name) for name, src in sources)
+    seen: set[str] = set()  # duplicates merge across every list given
+    items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
     run(
         lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
@@ -283,6 +285,12 @@ def demo(
     from .testnet.lab import demo_job
 
     run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False, total=None)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scan line (docs/scan-schema.json)."""
+    print(json.dumps(json_schema(), indent=1, ensure_ascii=False))
 
 
 def main() -> None:

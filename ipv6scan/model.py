@@ -13,6 +13,7 @@ vocabulary is ever written to a result: an unexpected error becomes
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -311,7 +312,7 @@ class ScanHeader(Struct, tag="scan", kw_only=True):
     schema_version: str = SCHEMA_VERSION
     tool_version: str
     started: str
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     scanner_ipv6: bool = True
     scanner_ipv6_detail: str | None = None
 
@@ -338,3 +339,14 @@ class ScanSummary(Struct, tag="summary", kw_only=True):
 
 
 ScanLine = ScanHeader | HostRecord | InputError | ScanSummary
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of one line of a scan file (docs/scan-schema.json is this, written out)."""
+    schema = msgspec.json.schema(ScanLine)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"ipv6scan scan line (schema_version {SCHEMA_VERSION})",
+        "description": "One line of a JSON Lines scan file: a scan header, a host record, an input error or a summary.",
+        **schema,
+    }

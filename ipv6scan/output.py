@@ -43,6 +43,7 @@ VERDICT_STYLE = {
     Verdict.NO_IPV6: "red",
     Verdict.UNRESOLVABLE: "magenta",
     Verdict.UNTESTABLE: "blue",
+    Verdict.ERROR: "bold magenta",
 }
 
 

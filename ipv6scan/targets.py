@@ -174,15 +174,17 @@ class TargetReader:
     of a host already yielded are skipped and counted in ``duplicates``.
     """
 
-    def __init__(self, source: str | os.PathLike[str] | TextIO, *, name: str | None = None) -> None:
+    def __init__(self, source: str | os.PathLike[str] | TextIO, *, name: str | None = None,
+                 seen: set[str] | None = None) -> None:
         self.source = source
         self.name = name or _source_name(source)
+        self.seen = set() if seen is None else seen  # share one set to merge duplicates across lists
         self.targets = 0
         self.duplicates = 0
         self.errors = 0
 
     def __iter__(self) -> Iterator[Target | InputError]:
-        seen: set[str] = set()
+        seen = self.seen
         for entry in self._entries():
             if isinstance(entry, InputError):
                 self.errors += 1
@@ -258,7 +260,8 @@ class TargetReader:
                 yield _Entry(feed.first, host, cells.get("org") or None, cells.get("kind") or None, tags)
 
 
-def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = None) -> Iterator[Target | InputError]:
+def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = None,
+                 seen: set[str] | None = None) -> Iterator[Target | InputError]:
     """Yield the targets of one list (a path, ``"-"`` for stdin, or an open stream), lazily.
 
     ``name`` is what :attr:`Target.source` and error messages call the list
@@ -266,9 +269,10 @@ def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = 
     if its name ends in ``.csv`` or its first line is a header with a host
     column, else plain text. Bad entries become
     :class:`~ipv6scan.model.InputError`; duplicates are dropped silently (use
-    :class:`TargetReader` to count them).
+    :class:`TargetReader` to count them); pass one ``seen`` set to several
+    calls to merge duplicates across lists.
     """
-    return iter(TargetReader(source, name=name))
+    return iter(TargetReader(source, name=name, seen=seen))
 
 
 class _CsvFeed:
