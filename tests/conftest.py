@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(scope="session")
 def lab():
@@ -25,7 +27,8 @@ def lab_dir(lab, tmp_path_factory) -> Path:
 
 def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the real ``ipv6scan`` command line in a child process."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "PYTHONPATH": pythonpath}
     return subprocess.run(
         [sys.executable, "-m", "ipv6scan", *args],
         input=stdin,

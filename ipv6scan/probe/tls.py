@@ -1,0 +1,150 @@
+"""TLS: shared SSL contexts, certificate facts, and certificate errors -> Outcome.
+
+Two client contexts exist per set of trust anchors, built once per process:
+
+* ``verifying`` trusts certifi's bundle plus any extra PEM bundles, and checks
+  the host name. Every https request is first made with it.
+* ``unverified`` checks nothing. It is used only after ``verifying`` failed on
+  the certificate, to observe what the server serves (its certificate, status
+  and page) so that a broken certificate is reported with its facts.
+
+Both require TLS 1.2 or newer (the Python/OpenSSL default): a server that only
+speaks older protocols ends in ``TLS_HANDSHAKE_FAILED``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import ssl
+from collections.abc import Sequence
+
+import certifi
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+from ..model import CertInfo, Outcome, TlsFacts
+
+# OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) that name a specific problem.
+_VERIFY_CODES: dict[int, Outcome] = {
+    2: Outcome.TLS_UNTRUSTED,  # unable to get issuer certificate
+    9: Outcome.TLS_NOT_YET_VALID,  # certificate is not yet valid
+    10: Outcome.TLS_EXPIRED,  # certificate has expired
+    18: Outcome.TLS_SELF_SIGNED,  # self-signed certificate
+    19: Outcome.TLS_SELF_SIGNED,  # self-signed certificate in certificate chain
+    20: Outcome.TLS_UNTRUSTED,  # unable to get local issuer certificate
+    21: Outcome.TLS_UNTRUSTED,  # unable to verify the first certificate
+    62: Outcome.TLS_HOSTNAME_MISMATCH,  # hostname mismatch
+    64: Outcome.TLS_HOSTNAME_MISMATCH,  # IP address mismatch
+}
+
+_ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class TlsContexts:
+    """The verifying and the unverified client context for one set of trust anchors."""
+
+    def __init__(self, ca_bundles: Sequence[str] = ()) -> None:
+        self.verifying = ssl.create_default_context(cafile=certifi.where())
+        for bundle in ca_bundles:
+            self.verifying.load_verify_locations(cafile=bundle)
+        self.unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no trust store: nothing is verified
+        self.unverified.check_hostname = False
+        self.unverified.verify_mode = ssl.CERT_NONE
+
+
+@functools.cache
+def _contexts(ca_bundles: tuple[str, ...]) -> TlsContexts:
+    return TlsContexts(ca_bundles)
+
+
+def get_contexts(ca_bundles: Sequence[str] = ()) -> TlsContexts:
+    """The process-wide contexts for these extra CA bundles (built on first use)."""
+    return _contexts(tuple(ca_bundles))
+
+
+def classify_verify_error(exc: BaseException) -> tuple[Outcome, str]:
+    """The TLS outcome of a failed handshake (given its ssl.SSLError), and OpenSSL's message.
+
+    A certificate that fails verification for a reason without its own outcome
+    (bad signature, invalid CA, wrong purpose, ...) is ``TLS_UNTRUSTED``: a
+    certificate was served but cannot be trusted. Any other TLS error (no shared
+    protocol or cipher, alert, garbage) is ``TLS_HANDSHAKE_FAILED``.
+    """
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        message = exc.verify_message or str(exc)
+        if exc.verify_code in _VERIFY_CODES:
+            return _VERIFY_CODES[exc.verify_code], message
+        if "hostname mismatch" in message.lower():
+            return Outcome.TLS_HOSTNAME_MISMATCH, message
+        return Outcome.TLS_UNTRUSTED, message
+    if isinstance(exc, ssl.SSLError):
+        return Outcome.TLS_HANDSHAKE_FAILED, str(exc)
+    return Outcome.TLS_HANDSHAKE_FAILED, f"{type(exc).__name__}: {exc}"
+
+
+def _key_facts(cert: x509.Certificate) -> tuple[str, int | None]:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    return type(key).__name__, None
+
+
+def _san(cert: x509.Certificate) -> list[str]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return ext.get_values_for_type(x509.DNSName) + [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except Exception:  # noqa: BLE001 - unsupported key type, bad signature, ...: not provably self-signed
+        return False
+    return True
+
+
+def cert_info(der: bytes) -> CertInfo:
+    """Facts about a DER leaf certificate. Raises ValueError if it cannot be parsed."""
+    cert = x509.load_der_x509_certificate(der)
+    key_type, key_bits = _key_facts(cert)
+    return CertInfo(
+        sha256=hashlib.sha256(der).hexdigest(),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        san=_san(cert),
+        not_before=cert.not_valid_before_utc.strftime(_ISO_UTC),
+        not_after=cert.not_valid_after_utc.strftime(_ISO_UTC),
+        key_type=key_type,
+        key_bits=key_bits,
+        self_signed=_is_self_signed(cert),
+    )
+
+
+def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None) -> TlsFacts:
+    """What a completed handshake negotiated and which leaf certificate was served."""
+    facts = TlsFacts(outcome=outcome, verify_detail=detail)
+    if ssl_object is None:
+        return facts
+    facts.protocol = ssl_object.version()
+    cipher = ssl_object.cipher()
+    facts.cipher = cipher[0] if cipher else None
+    der = ssl_object.getpeercert(binary_form=True)
+    if der:
+        try:
+            facts.cert = cert_info(der)
+        except Exception:  # noqa: BLE001 - whatever a server sends must not end the probe
+            facts.verify_detail = f"{detail + '; ' if detail else ''}unparsable certificate"
+    return facts

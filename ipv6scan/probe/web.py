@@ -1,0 +1,451 @@
+"""HTTP and HTTPS to one address of one family, redirects followed in that family.
+
+Every request of a probe is pinned to one address: the URL holds the IP
+literal, ``Host`` and TLS SNI carry the host name, and the connection is used
+for that one request only (``Connection: close``, no keep-alive in the pool),
+so a connection made for one host name never answers for another. Sockets are
+opened by the scan's :class:`~ipv6scan.net.Network` through its httpcore
+backend; httpx never resolves names.
+
+An https request is first made with the verifying SSL context. When the
+certificate fails verification the outcome names the problem (``tls_*``) and
+the request is made again without verification, so that the certificate,
+status and page the server serves are still recorded.
+
+Redirects are followed hop by hop: to the same host name on the same address,
+to another host name on its first address *of the same family*. A redirect
+that would leave the family, go to a non-global address or to another scheme
+ends the chain with an outcome saying so. Cookies set along a chain are sent
+back within that chain only (per host name), so a cookie-check redirect to the
+same URL is not mistaken for a loop.
+
+Bodies are requested with ``Accept-Encoding: identity`` and read as sent, at
+most ``options.body_cap`` bytes: nothing is decompressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import ipaddress
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpcore
+import httpx
+
+from ..addresses import IPNetwork, family_of, is_allowed
+from ..config import ScanOptions
+from ..model import CERT_FAILURES, TLS_FAILURES, Family, HttpHop, Outcome, TlsFacts, WebProbe
+from ..net import Network, format_hostport, normalise_ip
+from . import tls
+from ._errors import outcome_of
+from .parity import decode_html
+
+ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
+"""The DNS client's ``addresses(name, family)``: how the lookup ended, and the addresses."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+KEPT_HEADERS = ("server", "content-type", "location", "strict-transport-security", "alt-svc", "x-powered-by")
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_HEADER_MAX = 200
+_TITLE_MAX = 200
+_LOCATION_MAX = 2048
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
+
+
+class _PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own HTTP transport, on an httpcore pool that connects through a Network.
+
+    httpx 0.28 cannot hand a network backend to AsyncHTTPTransport (see
+    encode/httpx discussion #3180 and PR #3749), so the pool its constructor
+    built is replaced by an equivalent one with the Network's backend. The rest
+    (request/response conversion, httpcore -> httpx exception mapping) is
+    httpx's code. The pool keeps no idle connection and never retries.
+    """
+
+    def __init__(self, network: Network, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False, retries=0)
+        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
+            raise RuntimeError("httpx.AsyncHTTPTransport no longer keeps its pool in _pool: update _PinnedTransport")
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=None,  # the runner bounds concurrency
+            max_keepalive_connections=0,
+            retries=0,
+            network_backend=network.httpcore_backend(),
+        )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One request: which URL (by host name) goes to which address."""
+
+    scheme: str
+    host: str  # lower-case host name, or an IP literal without brackets
+    port: int
+    path: str  # raw path and query
+    address: str
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL as a browser shows it (host name, not address)."""
+        return f"{self.scheme}://{self.authority}{self.path}"
+
+    @property
+    def request_url(self) -> str:
+        return f"{self.scheme}://{format_hostport(self.address, self.port)}{self.path}"
+
+
+@dataclass
+class _Answer:
+    """How one request ended, and what came back."""
+
+    outcome: Outcome
+    detail: str | None = None
+    status: int | None = None
+    location: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    set_cookies: list[str] = field(default_factory=list)
+    body: bytes | None = None
+    truncated: bool = False
+    tls: TlsFacts | None = None
+    attempts: int = 1
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class _Chain:
+    """State of one probe's redirect chain: addresses and cookies per host name."""
+
+    family: Family
+    addresses: dict[str, str]
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    seen: set[tuple[object, ...]] = field(default_factory=set)
+
+    def cookie_header(self, host: str) -> dict[str, str]:
+        jar = self.cookies.get(host)
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+
+    def remember(self, host: str, set_cookies: list[str]) -> None:
+        """Keep name=value of each Set-Cookie, per exact host name, for this chain only."""
+        for line in set_cookies:
+            name, sep, value = line.split(";", 1)[0].partition("=")
+            if sep and name.strip():
+                self.cookies.setdefault(host, {})[name.strip()] = value.strip()
+
+    def visit(self, target: _Target) -> bool:
+        """Record a request; False when the same URL was already asked with the same cookies."""
+        key = (target.url, frozenset(self.cookies.get(target.host, {}).items()))
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class WebProber:
+    """HTTP(S) probes for one scan: two clients (verifying, unverified) shared by all probes."""
+
+    def __init__(
+        self,
+        *,
+        network: Network,
+        options: ScanOptions,
+        resolve: ResolveFamily,
+        allowed: list[IPNetwork],
+        contexts: tls.TlsContexts | None = None,
+    ) -> None:
+        self._options = options
+        self._resolve = resolve
+        self._allowed = allowed
+        contexts = contexts or tls.get_contexts(options.ca_bundles)
+        self._verifying = self._client(network, contexts.verifying)
+        self._unverified = self._client(network, contexts.unverified)
+        # A slow server that sends a byte now and then defeats the read timeout;
+        # this bounds each request as a whole.
+        self._deadline = options.connect_timeout + options.read_timeout
+
+    def _client(self, network: Network, context: ssl.SSLContext) -> httpx.AsyncClient:
+        o = self._options
+        return httpx.AsyncClient(
+            transport=_PinnedTransport(network, context),
+            timeout=httpx.Timeout(
+                connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
+            ),
+            follow_redirects=False,
+            trust_env=False,  # no proxies, no .netrc
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # cookies live per chain, see _Chain
+            headers={
+                "User-Agent": o.user_agent,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Encoding": "identity",  # bodies are compared and capped as sent
+                "Connection": "close",
+            },
+        )
+
+    async def aclose(self) -> None:
+        await self._verifying.aclose()
+        await self._unverified.aclose()
+
+    async def probe(self, host: str, address: str, scheme: str, port: int) -> tuple[WebProbe, bytes | None]:
+        """GET scheme://[address]:port/ for ``host``; returns the facts and the final body (capped)."""
+        started = time.monotonic()
+        address = normalise_ip(address)
+        family = family_of(address)
+        target = _Target(scheme, host.lower().rstrip("."), port, "/", address)
+        chain = _Chain(family=family, addresses={target.host: address})
+        chain.visit(target)
+        first = await self._request(target, chain)
+        result = WebProbe(
+            scheme=scheme,
+            address=address,
+            family=family,
+            port=port,
+            outcome=first.outcome,
+            detail=first.detail,
+            attempts=first.attempts,
+            status=first.status,
+            tls=first.tls,
+            hops=[_hop(target, first)],
+        )
+        last, last_target = first, target
+        while last.status in REDIRECT_STATUSES and last.location:
+            if len(result.hops) > self._options.max_redirects:
+                detail = f"more than {self._options.max_redirects} redirects"
+                result.hops.append(_refused(last.location, Outcome.TOO_MANY_REDIRECTS, detail))
+                break
+            nxt = await self._next(last_target, last.location, target, chain)
+            if isinstance(nxt, HttpHop):
+                result.hops.append(nxt)
+                break
+            answer = await self._request(nxt, chain)
+            result.hops.append(_hop(nxt, answer))
+            last, last_target = answer, nxt
+
+        result.final_outcome = next((h.outcome for h in result.hops if h.outcome != Outcome.OK), Outcome.OK)
+        result.final_url = last_target.url
+        result.final_status = last.status
+        result.headers = last.headers
+        if last.body is not None:
+            result.body_length = len(last.body)
+            result.body_truncated = last.truncated
+            result.body_sha256 = hashlib.sha256(last.body).hexdigest()
+            result.title = _title(last.body)
+        result.elapsed_ms = _ms_since(started)
+        return result, last.body
+
+    async def _next(self, current: _Target, location: str, origin: _Target, chain: _Chain) -> _Target | HttpHop:
+        """Where a redirect goes, in this family; or a never-sent hop saying why not."""
+        try:
+            url = httpx.URL(current.url).join(location)
+        except httpx.InvalidURL as e:
+            return _refused(location, Outcome.REDIRECT_REFUSED, f"unusable Location: {e}")
+        if url.scheme not in DEFAULT_PORTS or not url.raw_host:
+            return _refused(str(url), Outcome.REDIRECT_REFUSED, f"redirect to unsupported URL {str(url)[:200]!r}")
+        host = url.raw_host.decode("ascii").lower().rstrip(".")
+        port = url.port
+        if port is None:
+            same_site = host == origin.host and url.scheme == origin.scheme
+            port = origin.port if same_site else DEFAULT_PORTS[url.scheme]
+        path = url.raw_path.decode("ascii")
+        address = await self._address_for(host, chain)
+        if isinstance(address, tuple):
+            return _refused(str(url), *address)
+        target = _Target(url.scheme, host, port, path, address)
+        if not chain.visit(target):
+            return _refused(target.url, Outcome.REDIRECT_LOOP, "already visited")
+        return target
+
+    async def _address_for(self, host: str, chain: _Chain) -> str | tuple[Outcome, str]:
+        """The address a redirect to ``host`` is sent to, or (outcome, detail) when there is none."""
+        if host in chain.addresses:
+            return chain.addresses[host]
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            candidates = [str(literal)]
+        else:
+            try:
+                outcome, found = await self._resolve(host, chain.family)
+            except Exception as e:  # noqa: BLE001 - a resolver bug must not end the scan
+                return Outcome.ERROR, f"resolving {host}: {type(e).__name__}: {e}"
+            candidates = [normalise_ip(a) for a in found if family_of(a) == chain.family]
+            if outcome not in (Outcome.OK, Outcome.DNS_NODATA):
+                return outcome, f"resolving {host}: {outcome}"
+            if not candidates:
+                return Outcome.REDIRECT_LEAVES_FAMILY, f"{host} has no {chain.family} address"
+        address = candidates[0]
+        if not is_allowed(address, self._allowed):
+            return Outcome.REDIRECT_REFUSED, f"redirect to non-global address {address}"
+        if family_of(address) != chain.family:
+            return Outcome.REDIRECT_LEAVES_FAMILY, f"redirect to {address}, not {chain.family}"
+        chain.addresses[host] = address
+        return address
+
+    async def _request(self, target: _Target, chain: _Chain) -> _Answer:
+        """One request, a timeout retried ``options.retries`` times."""
+        started = time.monotonic()
+        for attempt in range(1, self._options.retries + 2):
+            answer = await self._verified(target, chain)
+            if answer.outcome != Outcome.TIMEOUT:
+                break
+        answer.attempts = attempt
+        answer.elapsed_ms = _ms_since(started)
+        chain.remember(target.host, answer.set_cookies)
+        return answer
+
+    async def _verified(self, target: _Target, chain: _Chain) -> _Answer:
+        """Fetch; on a certificate problem fetch again unverified to see what is served."""
+        answer = await self._fetch(self._verifying, target, chain)
+        if target.scheme != "https" or answer.outcome not in CERT_FAILURES:
+            return answer
+        seen = await self._fetch(self._unverified, target, chain)
+        if seen.tls is not None:
+            seen.tls.outcome, seen.tls.verify_detail = answer.outcome, answer.detail
+        else:
+            seen.tls = answer.tls
+        if seen.outcome != Outcome.OK:
+            seen.detail = f"{answer.detail}; unverified retry: {seen.outcome}: {seen.detail}"
+        else:
+            seen.detail = answer.detail
+        seen.outcome = answer.outcome
+        return seen
+
+    async def _fetch(self, client: httpx.AsyncClient, target: _Target, chain: _Chain) -> _Answer:
+        """One GET on a fresh connection; never raises for network trouble."""
+        request = client.build_request(
+            "GET",
+            target.request_url,
+            headers={"Host": target.authority, **chain.cookie_header(target.host)},
+            extensions={"sni_hostname": target.host},
+        )
+        answer = _Answer(outcome=Outcome.OK)
+        try:
+            async with asyncio.timeout(self._deadline):
+                response = await client.send(request, stream=True)
+                try:
+                    _read_head(response, target, answer)
+                    answer.body, answer.truncated = await _read_body(response, self._options.body_cap)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            answer.outcome, answer.detail = Outcome.TIMEOUT, f"no complete answer within {self._deadline:g} s"
+        except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
+            answer.outcome, answer.detail = _classify(e, target.scheme)
+            if target.scheme == "https" and answer.outcome in TLS_FAILURES:
+                answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
+        if answer.status is not None and answer.outcome != Outcome.OK:
+            answer.detail = f"{answer.detail} (after status {answer.status}, reading the body)"
+        return answer
+
+
+def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> None:
+    answer.status = response.status_code
+    answer.location = response.headers.get("location")
+    answer.set_cookies = response.headers.get_list("set-cookie")
+    answer.headers = {
+        name: ", ".join(response.headers.get_list(name))[:_HEADER_MAX]
+        for name in KEPT_HEADERS
+        if name in response.headers
+    }
+    if target.scheme == "https":
+        stream = response.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        answer.tls = tls.tls_facts(ssl_object, Outcome.OK, None)
+
+
+async def _read_body(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """At most ``cap`` bytes of the body as sent (no decoding); True when there was more."""
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        room = cap - len(body)
+        body += chunk[:room]
+        if len(chunk) > room:
+            return bytes(body), True
+    return bytes(body), False
+
+
+# Exceptions that only wrap another: httpx's wrap httpcore's (``from``), httpcore's
+# wrap the socket's or ssl's, but its pool re-raises them ``from None``, which
+# leaves the wrapped one in ``__context__`` only.
+_WRAPPERS = (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """An exception and those it stands for, outermost first (not what was merely being handled)."""
+    chain = [exc]
+    while True:
+        inner = exc.__cause__ if exc.__cause__ is not None else exc.__context__ if isinstance(exc, _WRAPPERS) else None
+        if inner is None or inner in chain:
+            return chain
+        chain.append(inner)
+        exc = inner
+
+
+def _classify(exc: Exception, scheme: str) -> tuple[Outcome, str]:
+    """The outcome of an exception raised by httpx, or by the Network before httpx wrapped anything."""
+    causes = _causes(exc)
+    ssl_error = next((e for e in causes if isinstance(e, ssl.SSLError)), None)
+    if ssl_error is not None:
+        return tls.classify_verify_error(ssl_error)
+    if isinstance(exc, httpx.TimeoutException):
+        return Outcome.TIMEOUT, {
+            httpx.ConnectTimeout: "connect timed out",
+            httpx.ReadTimeout: "read timed out",
+            httpx.WriteTimeout: "write timed out",
+            httpx.PoolTimeout: "no connection slot in time",
+        }.get(type(exc), "timed out")
+    # The innermost OSError with an errno: anyio wraps the socket's error in
+    # OSError("All connection attempts failed").
+    os_errors = [e for e in causes if isinstance(e, OSError) and e.errno is not None]
+    if os_errors:
+        return outcome_of(os_errors[-1])
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "disconnected" in str(exc) or "closed" in str(exc):
+            return Outcome.RESET, str(exc)
+        return Outcome.PROTOCOL_ERROR, str(exc)
+    if isinstance(exc, httpx.ConnectError) and scheme == "https":
+        return Outcome.TLS_HANDSHAKE_FAILED, f"closed during the TLS handshake ({str(exc) or type(exc).__name__})"
+    if isinstance(exc, (httpx.ConnectError, httpx.ReadError, httpx.WriteError)):
+        return Outcome.RESET, f"connection closed ({str(exc) or type(exc).__name__})"
+    return outcome_of(exc)
+
+
+def _hop(target: _Target, answer: _Answer) -> HttpHop:
+    return HttpHop(
+        url=target.url,
+        address=target.address,
+        outcome=answer.outcome,
+        status=answer.status,
+        location=answer.location[:_LOCATION_MAX] if answer.location else None,
+        elapsed_ms=answer.elapsed_ms,
+        detail=answer.detail,
+    )
+
+
+def _refused(url: str, outcome: Outcome, detail: str) -> HttpHop:
+    """A redirect that was not followed: the hop is recorded but never sent."""
+    return HttpHop(url=url, address=None, outcome=outcome, detail=detail)
+
+
+def _title(body: bytes) -> str | None:
+    match = _TITLE.search(decode_html(body[: 64 * 1024]))
+    if not match:
+        return None
+    return " ".join(html.unescape(match.group(1)).split())[:_TITLE_MAX] or None
+
+
+def _ms_since(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
