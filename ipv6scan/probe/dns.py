@@ -1,0 +1,314 @@
+"""DNS: questions to the recursive resolvers, CNAME chains, zone cuts, name-server probes.
+
+Every lookup ends in one :class:`~ipv6scan.model.Outcome`; nothing here raises
+for DNS or network trouble. A failed lookup is never reported as "no records":
+NODATA (the name exists, no records of that type) is the only "none" answer.
+
+Queries to the configured recursive resolvers go out directly. Queries to
+name-server addresses found in DNS (:meth:`DnsClient.probe_server`) go through
+``network.route`` so that a lab network can redirect or refuse them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from dataclasses import dataclass, field
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+
+from ..addresses import classify, family_of
+from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution
+from ..net import Network, format_hostport
+from ._errors import outcome_of
+
+_EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
+_RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.DNS_SERVFAIL, dns.rcode.REFUSED: Outcome.DNS_REFUSED}
+
+
+@dataclass
+class _Reply:
+    """One question's answer (NOERROR or NXDOMAIN), or how asking failed."""
+
+    message: dns.message.Message | None
+    outcome: Outcome = Outcome.OK
+    detail: str | None = None
+
+
+@dataclass
+class _Chase:
+    """A lookup with its CNAME chain followed."""
+
+    lookup: DnsLookup
+    chain: list[str] = field(default_factory=list)
+    chain_outcome: Outcome = Outcome.OK
+
+
+class DnsClient:
+    """One per scan: asks the resolvers, follows CNAMEs, finds zone cuts, probes name servers."""
+
+    def __init__(
+        self,
+        *,
+        resolvers: list[tuple[str, int]] | None = None,
+        network: Network,
+        timeout: float = 3.0,
+        retries: int = 1,
+        max_cname_chain: int = 16,
+    ) -> None:
+        self.resolvers = list(resolvers) if resolvers else _system_resolvers()
+        self.network = network
+        self.timeout = timeout
+        self.retries = retries
+        self.max_cname_chain = max_cname_chain
+        self._zones: dict[str, asyncio.Task[tuple[str | None, Outcome, str | None]]] = {}
+
+    # ------------------------------------------------------------ public API
+
+    async def lookup(self, name: str, rdtype: str) -> DnsLookup:
+        """One record type of one name, CNAMEs followed (except for CNAME itself)."""
+        return (await self._chase(name, rdtype)).lookup
+
+    async def resolve(self, name: str) -> Resolution:
+        """A and AAAA of a host name (asked concurrently), CNAME chain followed."""
+        a, aaaa = await asyncio.gather(self._chase(name, "A"), self._chase(name, "AAAA"))
+        chain = max(a.chain, aaaa.chain, key=len)
+        chain_outcome = a.chain_outcome if a.chain_outcome != Outcome.OK else aaaa.chain_outcome
+        return Resolution(
+            name=normalise_name(name),
+            canonical=chain[-1] if chain else normalise_name(name),
+            cname_chain=chain,
+            chain_outcome=chain_outcome,
+            a=a.lookup,
+            aaaa=aaaa.lookup,
+            addresses=[classify(r) for r in a.lookup.records + aaaa.lookup.records],
+        )
+
+    async def addresses(self, name: str, family: Family) -> tuple[Outcome, list[str]]:
+        """The A (V4) or AAAA (V6) addresses of a name, CNAMEs followed."""
+        lookup = await self.lookup(name, "AAAA" if family == Family.V6 else "A")
+        return lookup.outcome, lookup.records
+
+    async def find_zone(self, name: str) -> tuple[str | None, Outcome, str | None]:
+        """The apex of the zone holding name, found by its real zone cut.
+
+        Concurrent callers for one name share one search; a found apex is
+        remembered for the whole scan, a failure only until it is reported,
+        so that a transient timeout does not stick to every later host.
+        """
+        key = normalise_name(name)
+        task = self._zones.get(key)
+        if task is None:
+            task = self._zones[key] = asyncio.create_task(self._find_zone(key))
+        result = await asyncio.shield(task)
+        if result[0] is None and self._zones.get(key) is task:
+            del self._zones[key]
+        return result
+
+    async def probe_server(self, address: str, port: int, zone: str) -> DnsServerProbe:
+        """Ask one name-server address (routed through the network) for the zone's SOA, RD off."""
+        family = family_of(address)
+        start = time.monotonic()
+
+        def result(outcome: Outcome, detail: str | None = None, **facts) -> DnsServerProbe:
+            elapsed = (time.monotonic() - start) * 1000
+            return DnsServerProbe(
+                address=address, family=family, outcome=outcome, detail=detail, elapsed_ms=elapsed, **facts
+            )
+
+        try:
+            host, routed_port = self.network.route(address, port)
+            query = dns.message.make_query(zone, "SOA", use_edns=0, payload=_EDNS_PAYLOAD, flags=0)
+        except (OSError, ValueError, dns.exception.DNSException) as e:
+            return result(*outcome_of(e))
+        for _ in range(self.retries + 1):
+            try:
+                response, tcp = await dns.asyncquery.udp_with_fallback(
+                    query, host, timeout=self.timeout, port=routed_port, ignore_unexpected=True
+                )
+            except dns.exception.Timeout:
+                continue
+            except dns.exception.DNSException as e:
+                return result(Outcome.PROTOCOL_ERROR, f"malformed answer: {e}")
+            except Exception as e:  # socket errors, EOF on TCP, ...
+                return result(*outcome_of(e))
+            rcode = response.rcode()
+            facts = {
+                "transport": "tcp" if tcp else "udp",
+                "authoritative": bool(response.flags & dns.flags.AA),
+                "rcode": dns.rcode.to_text(rcode),
+            }
+            if rcode == dns.rcode.NOERROR:
+                return result(Outcome.OK, **facts)
+            outcome = _RCODE_OUTCOMES.get(rcode, Outcome.DNS_ERROR)
+            return result(outcome, f"answered {facts['rcode']} for {zone} SOA", **facts)
+        return result(Outcome.TIMEOUT, f"no answer after {self.retries + 1} attempts of {self.timeout:g} s")
+
+    async def aclose(self) -> None:
+        """Cancel zone-cut searches still running."""
+        for task in self._zones.values():
+            task.cancel()
+        await asyncio.gather(*self._zones.values(), return_exceptions=True)
+        self._zones.clear()
+
+    # ------------------------------------------------------------ internals
+
+    async def _query(self, qname: dns.name.Name, rdtype: str) -> _Reply:
+        """One question to the resolvers in turn, until one gives a usable answer.
+
+        A timeout is retried ``retries`` times on the same resolver; a timeout,
+        SERVFAIL, REFUSED or error moves on to the next resolver. If none
+        answers usefully, the last failure is reported, with every resolver's.
+        """
+        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=_EDNS_PAYLOAD)
+        outcome, details = Outcome.DNS_ERROR, ["no resolvers configured"]
+        if self.resolvers:
+            details = []
+        for host, port in self.resolvers:
+            where = format_hostport(host, port)
+            for _ in range(self.retries + 1):
+                try:
+                    response, _ = await dns.asyncquery.udp_with_fallback(
+                        query, host, timeout=self.timeout, port=port, ignore_unexpected=True
+                    )
+                except dns.exception.Timeout:
+                    outcome = Outcome.DNS_TIMEOUT
+                    detail = f"no answer in {self.retries + 1} attempts of {self.timeout:g} s"
+                    continue
+                except Exception as e:  # malformed answer, socket error, EOF on TCP, ...
+                    outcome, detail = Outcome.DNS_ERROR, f"{type(e).__name__}: {e}"
+                    break
+                rcode = response.rcode()
+                if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    return _Reply(response)
+                outcome = _RCODE_OUTCOMES.get(rcode, Outcome.DNS_ERROR)
+                detail = f"answered {dns.rcode.to_text(rcode)}"
+                break
+            details.append(f"{where}: {detail}")
+        return _Reply(None, outcome, f"{_text(qname)} {rdtype}: " + "; ".join(details))
+
+    async def _chase(self, name: str, rdtype: str) -> _Chase:
+        """Ask (name, rdtype), following CNAMEs in answers and re-asking for a chain's end."""
+        start = time.monotonic()
+        rdtype = rdtype.upper()
+        chain: list[str] = []
+
+        def done(owner: str, outcome: Outcome, records=(), ttl=None, detail=None) -> _Chase:
+            lookup = DnsLookup(
+                name=owner,
+                rdtype=rdtype,
+                outcome=outcome,
+                records=list(records),
+                ttl=ttl,
+                detail=detail,
+                elapsed_ms=(time.monotonic() - start) * 1000,
+            )
+            chain_outcome = outcome if chain and outcome in DNS_FAILURES else Outcome.OK
+            return _Chase(lookup, chain, chain_outcome)
+
+        try:
+            target = dns.name.from_text(name)
+        except dns.exception.DNSException as e:
+            return done(name, Outcome.DNS_ERROR, detail=f"not a valid DNS name: {e}")
+        seen = {target}
+        while True:
+            reply = await self._query(target, rdtype)
+            if reply.message is None:
+                return done(_text(target), reply.outcome, detail=reply.detail)
+            message, owner = reply.message, target
+            while rdtype != "CNAME":  # walk the CNAMEs the answer already holds
+                cname = message.get_rrset(message.answer, owner, dns.rdataclass.IN, dns.rdatatype.CNAME)
+                if cname is None:
+                    break
+                owner = cname[0].target
+                chain.append(_text(owner))
+                if owner in seen:
+                    loop = " -> ".join([normalise_name(name), *chain])
+                    return done(_text(owner), Outcome.CNAME_LOOP, detail=f"CNAME loop: {loop}")
+                if len(chain) > self.max_cname_chain:
+                    too_long = f"more than {self.max_cname_chain} CNAMEs"
+                    return done(_text(owner), Outcome.CNAME_TOO_LONG, detail=too_long)
+                seen.add(owner)
+            rrset = message.get_rrset(message.answer, owner, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+            if rrset is not None:
+                return done(_text(owner), Outcome.OK, _records(rrset), rrset.ttl)
+            if message.rcode() == dns.rcode.NXDOMAIN:
+                return done(_text(owner), Outcome.DNS_NXDOMAIN, detail=f"{_text(owner)}: no such name (NXDOMAIN)")
+            if owner == target or _negative_about(message, owner):
+                return done(_text(owner), Outcome.DNS_NODATA, detail=f"{_text(owner)}: no {rdtype} records")
+            target = owner  # the chain leaves what this answer covers: ask for its end
+
+    async def _find_zone(self, key: str) -> tuple[str | None, Outcome, str | None]:
+        try:
+            qname = dns.name.from_text(key)
+        except dns.exception.DNSException as e:
+            return None, Outcome.DNS_ERROR, f"not a valid DNS name: {e}"
+        reply = await self._query(qname, "SOA")
+        if reply.message is None:
+            return None, reply.outcome, f"SOA lookup failed: {reply.detail}"
+        apex = _apex_in(reply.message, qname)
+        if apex is not None:
+            return _text(apex), Outcome.OK, None
+        if qname == dns.name.root:
+            return None, Outcome.DNS_ERROR, "no SOA found up to the root"
+        return await self.find_zone(_text(qname.parent()))
+
+
+def _system_resolvers() -> list[tuple[str, int]]:
+    """The system's resolvers (resolv.conf); empty when there is no configuration."""
+    try:
+        resolver = dns.resolver.Resolver()
+    except dns.exception.DNSException:
+        return []
+    return [(str(ns), resolver.port) for ns in resolver.nameservers]
+
+
+def _apex_in(message: dns.message.Message, qname: dns.name.Name) -> dns.name.Name | None:
+    """The apex a SOA answer reveals for qname: its own SOA, or the SOA of a negative answer."""
+    if message.get_rrset(message.answer, qname, dns.rdataclass.IN, dns.rdatatype.SOA) is not None:
+        return qname
+    if message.get_rrset(message.answer, qname, dns.rdataclass.IN, dns.rdatatype.CNAME) is not None:
+        return None  # an alias is never an apex; any SOA here is the target's zone
+    for rrset in message.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
+            return rrset.name
+    return None
+
+
+def _negative_about(message: dns.message.Message, name: dns.name.Name) -> bool:
+    """Does the authority section hold a SOA of a zone enclosing name (a NODATA about it)?"""
+    return any(r.rdtype == dns.rdatatype.SOA and name.is_subdomain(r.name) for r in message.authority)
+
+
+def _records(rrset) -> list[str]:
+    """Record texts: sorted addresses, sorted target names, "preference exchange" for MX."""
+    if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        return sorted((str(ipaddress.ip_address(r.address)) for r in rrset), key=ipaddress.ip_address)
+    if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME):
+        return sorted(_text(r.target) for r in rrset)
+    if rrset.rdtype == dns.rdatatype.MX:
+        ordered = sorted(rrset, key=lambda r: (r.preference, r.exchange))
+        return [f"{r.preference} {_text(r.exchange)}" for r in ordered]
+    return sorted(r.to_text() for r in rrset)
+
+
+def _text(name: dns.name.Name) -> str:
+    """A name as scan results write it: lower case, no final dot ("." for the root)."""
+    return "." if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
+
+
+def normalise_name(name: str) -> str:
+    """A name as scan results write it (see _text); unparsable names come back unchanged."""
+    try:
+        return _text(dns.name.from_text(name))
+    except dns.exception.DNSException:
+        return name

@@ -1,0 +1,117 @@
+"""Zone facts: the enclosing zone's name servers and mail servers, probed once per zone per scan.
+
+Many hosts share a zone (every ``*.danang.gov.vn`` host sits in
+``danang.gov.vn``), so a :class:`ZoneCache` computes each zone's facts once:
+concurrent callers wait for the same task. Every NS and MX address is probed
+on its own family, unless policy says not to: an address outside the allowed
+prefixes is SKIPPED_NON_GLOBAL, an IPv6 address while the scanner has no IPv6
+is UNTESTABLE. Neither ever counts as a failure of the zone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from ..addresses import IPNetwork, is_allowed
+from ..config import ScanOptions
+from ..model import Address, DnsServerProbe, Family, MailServer, NameServer, Outcome, SmtpProbe, ZoneFacts
+from ..net import Network
+from .dns import DnsClient, normalise_name
+from .smtp import probe_smtp
+
+P = TypeVar("P", DnsServerProbe, SmtpProbe)
+
+
+class ZoneCache:
+    """Zone facts computed once per zone for the whole scan."""
+
+    def __init__(
+        self,
+        *,
+        dns: DnsClient,
+        network: Network,
+        options: ScanOptions,
+        allowed: list[IPNetwork],
+        ipv6_ok: bool,
+    ) -> None:
+        self.dns = dns
+        self.network = network
+        self.options = options
+        self.allowed = allowed
+        self.ipv6_ok = ipv6_ok
+        self._tasks: dict[str, asyncio.Task[ZoneFacts]] = {}
+        self._slots = asyncio.Semaphore(options.per_host_connections)
+
+    async def for_host(self, name: str) -> ZoneFacts:
+        """The facts of the zone enclosing a host name, found by its real zone cut."""
+        apex, outcome, detail = await self.dns.find_zone(name)
+        if apex is None:
+            return ZoneFacts(zone=None, outcome=outcome, detail=detail)
+        return await self.get(apex)
+
+    async def get(self, apex: str) -> ZoneFacts:
+        """The facts of one zone; the first caller computes them, the others wait for that."""
+        key = normalise_name(apex)
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = asyncio.create_task(self._compute(key))
+        return await asyncio.shield(task)
+
+    async def _compute(self, apex: str) -> ZoneFacts:
+        ns_lookup, mx_lookup = await asyncio.gather(self.dns.lookup(apex, "NS"), self.dns.lookup(apex, "MX"))
+        exchanges = [(int(pref), name) for pref, name in (r.split(" ", 1) for r in mx_lookup.records)]
+        name_servers, mail_servers = await asyncio.gather(
+            asyncio.gather(*(self._name_server(ns, apex) for ns in ns_lookup.records)),
+            # A null MX ("0 .", RFC 7505) says the zone takes no mail: nothing to probe.
+            asyncio.gather(*(self._mail_server(name, pref) for pref, name in exchanges if name != ".")),
+        )
+        return ZoneFacts(
+            zone=apex,
+            outcome=Outcome.OK,
+            ns_lookup=ns_lookup,
+            name_servers=list(name_servers),
+            mx_lookup=mx_lookup,
+            mail_servers=list(mail_servers),
+        )
+
+    async def _name_server(self, name: str, apex: str) -> NameServer:
+        resolution = await self.dns.resolve(name)
+        port = self.options.dns_port
+
+        def query(a: Address) -> Awaitable[DnsServerProbe]:
+            return self.dns.probe_server(a.address, port, apex)
+
+        def skip(a: Address, outcome: Outcome, detail: str) -> DnsServerProbe:
+            return DnsServerProbe(address=a.address, family=a.family, outcome=outcome, detail=detail)
+
+        probes = await asyncio.gather(*(self._probe(a, query, skip) for a in resolution.addresses))
+        return NameServer(name=name, resolution=resolution, probes=list(probes))
+
+    async def _mail_server(self, name: str, preference: int) -> MailServer:
+        resolution = await self.dns.resolve(name)
+        port, timeout, retries = self.options.smtp_port, self.options.connect_timeout, self.options.retries
+
+        def greet(a: Address) -> Awaitable[SmtpProbe]:
+            return probe_smtp(self.network, a.address, port, timeout=timeout, retries=retries)
+
+        def skip(a: Address, outcome: Outcome, detail: str) -> SmtpProbe:
+            return SmtpProbe(address=a.address, family=a.family, port=port, outcome=outcome, detail=detail)
+
+        probes = await asyncio.gather(*(self._probe(a, greet, skip) for a in resolution.addresses))
+        return MailServer(name=name, preference=preference, resolution=resolution, probes=list(probes))
+
+    async def _probe(
+        self,
+        address: Address,
+        probe: Callable[[Address], Awaitable[P]],
+        skip: Callable[[Address, Outcome, str], P],
+    ) -> P:
+        """Probe one address within the connection limit, unless policy says to skip it."""
+        if not is_allowed(address.address, self.allowed):
+            return skip(address, Outcome.SKIPPED_NON_GLOBAL, f"{address.special} address, not probed")
+        if address.family == Family.V6 and not self.ipv6_ok:
+            return skip(address, Outcome.UNTESTABLE, "the scanner has no IPv6")
+        async with self._slots:
+            return await probe(address)

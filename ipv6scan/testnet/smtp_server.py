@@ -1,0 +1,63 @@
+"""A minimal SMTP greeter on loopback, for tests and ``ipv6scan demo``.
+
+It sends its banner, answers QUIT with 221 and anything else with 502.
+The banner may span lines ("220-...\\n220 ...") and may be any reply code
+(a "554" banner plays a mail server that turns everyone away). An empty
+banner plays a hung server: it accepts connections and never says a word.
+``start`` may be called once per address to listen on several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+_IDLE = 10.0  # seconds a client may stay silent
+
+
+class SmtpServer:
+    def __init__(self, banner: str = "220 lab.example ESMTP ipv6scan-testnet") -> None:
+        self.banner = banner
+        self.connections = 0
+        self._servers: list[asyncio.Server] = []
+        self._clients: dict[asyncio.StreamWriter, asyncio.Task] = {}  # open connections and their handlers
+
+    async def start(self, host: str, port: int = 0) -> int:
+        """Listen on host (e.g. "::1", "127.0.0.1"); returns the port."""
+        server = await asyncio.start_server(self._serve, host, port)
+        self._servers.append(server)
+        return server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for writer in list(self._clients):
+            writer.close()
+        # Let every handler see its connection close and return: a handler still
+        # pending when the loop stops would be cancelled, which asyncio logs as an error.
+        await asyncio.gather(*self._clients.values(), return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._clients[writer] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            async with asyncio.timeout(_IDLE):
+                if not self.banner:  # hung: read whatever comes, never answer
+                    while await reader.read(4096):
+                        pass
+                    return
+                writer.write("".join(f"{line}\r\n" for line in self.banner.splitlines()).encode())
+                while line := await reader.readline():
+                    if line.strip().upper() == b"QUIT":
+                        writer.write(b"221 2.0.0 Bye\r\n")
+                        await writer.drain()
+                        break
+                    writer.write(b"502 5.5.2 Command not implemented\r\n")
+                    await writer.drain()
+        except (OSError, TimeoutError, ValueError):
+            pass
+        finally:
+            self._clients.pop(writer, None)
+            writer.close()
