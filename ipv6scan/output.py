@@ -46,6 +46,17 @@ VERDICT_STYLE = {
     Verdict.ERROR: "bold magenta",
 }
 
+# Table order: what needs fixing first.
+WORST_FIRST = [
+    Verdict.BROKEN_IPV6,
+    Verdict.PARTIAL,
+    Verdict.NO_IPV6,
+    Verdict.UNRESOLVABLE,
+    Verdict.ERROR,
+    Verdict.UNTESTABLE,
+    Verdict.READY,
+]
+
 
 def encode_line(line: ScanLine) -> bytes:
     return _encoder.encode(line) + b"\n"
@@ -209,7 +220,7 @@ class TerminalSink:
 
     def _add(self, rec: HostRecord) -> None:
         verdict = rec.result.verdict
-        rank = list(Verdict).index(verdict)
+        rank = WORST_FIRST.index(verdict)
         host = rec.facts.display if rec.facts.display == rec.facts.host else f"{rec.facts.display}\n({rec.facts.host})"
         row = (
             host,
@@ -222,7 +233,7 @@ class TerminalSink:
             mx_cell(rec),
             ", ".join(rec.result.reasons[:4]) + (" …" if len(rec.result.reasons) > 4 else ""),
         )
-        self.rows.append((-rank, row, verdict))
+        self.rows.append((rank, row, verdict))
         if len(self.rows) > self.max_rows * 2:  # keep memory flat: keep the worst rows only
             self._trim()
 
