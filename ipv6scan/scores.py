@@ -1,0 +1,112 @@
+"""Typed results of scoring a scan against a policy (what ``scoring.py`` computes, ``report/`` renders).
+
+Scoring is pure: host results + facts + a policy -> these records. Every state
+is one of :class:`State`: a host that was untestable or unresolvable is
+``unknown``, never counted as compliant nor as failing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+SCORES_SCHEMA_VERSION = "1.0"
+
+
+class State(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"  # untestable / unresolvable / scanner error: not counted either way
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Struct(msgspec.Struct, kw_only=True):
+    pass
+
+
+class CriterionResult(Struct):
+    criterion: str  # id in the policy
+    state: State
+    reasons: list[str] = []  # reason codes from the host's checks (why not)
+
+
+class HostScore(Struct):
+    host: str
+    display: str
+    org: str
+    kind: str
+    kind_inferred: bool = False  # kind guessed from the host name, not given in the list
+    verdict: str
+    state: State  # all applicable criteria pass / any fails / otherwise unknown
+    criteria: list[CriterionResult] = []
+    reasons: list[str] = []  # the host verdict's reason codes (from checks)
+    # A few things the site itself said, for people reading a report. Hostile input:
+    # every renderer escapes them (HTML, Markdown) or neutralises them (CSV).
+    title: str | None = None  # page title (IPv6 if any, else IPv4)
+    server: str | None = None  # Server header
+    final_url: str | None = None  # where the IPv6 redirect chain ended
+    cert_issuer: str | None = None
+    cert_not_after: str | None = None
+
+
+class RequirementResult(Struct):
+    """One requirement of a phase for one organisation: these kinds must meet these criteria."""
+
+    kinds: list[str]
+    criteria: list[str]
+    state: State
+    hosts: list[str] = []  # the org's hosts this requirement looked at
+    failing: list[str] = []  # hosts that fail it
+    unknown: list[str] = []  # hosts whose state is unknown
+    missing_kinds: list[str] = []  # required kinds the org has no host of in the list
+
+
+class OrgPhase(Struct):
+    phase: str
+    state: State  # pass: attained; fail: not attained; unknown: depends on unknown hosts
+    requirements: list[RequirementResult] = []
+
+
+class OrgScore(Struct):
+    org: str
+    hosts: int
+    compliant_hosts: int
+    phases: list[OrgPhase] = []
+    attained: list[str] = []  # phase ids attained, in policy order
+    next_phase: str | None = None  # the first phase not attained
+    todo: list[str] = []  # what is missing for next_phase, for people (hosts + reason codes)
+
+
+class PhaseTotal(Struct):
+    phase: str
+    orgs_total: int
+    orgs_attained: int
+    orgs_unknown: int
+    share: float  # orgs_attained / orgs_total (0 when no orgs)
+    target_share: float  # from the policy
+    met: bool  # share >= target_share
+
+
+class KindTotal(Struct):
+    kind: str
+    hosts: int
+    compliant: int
+    failing: int
+    unknown: int
+    share: float  # compliant / (compliant + failing); unknown hosts are left out
+
+
+class ScoreReport(Struct):
+    schema_version: str = SCORES_SCHEMA_VERSION
+    policy: str  # policy id
+    policy_version: str
+    policy_title: str
+    scan_started: str | None = None
+    scan_file: str | None = None
+    generated: str
+    as_of: str  # the date phases are judged at (scan date by default)
+    hosts: list[HostScore] = []
+    orgs: list[OrgScore] = []
+    phases: list[PhaseTotal] = []
+    kinds: list[KindTotal] = []
