@@ -41,7 +41,7 @@ SCHEMES = ("http", "https")
 SIMILARITY_THRESHOLD = 0.9  # below this the IPv6 page is "another page"
 # Checks listed in the result but not counted for the web verdict (a later
 # scoring layer judges mail domains).
-NOT_IN_VERDICT = frozenset({"mx.ipv6"})
+NOT_IN_VERDICT = frozenset({"mx.ipv6", "zone.dnssec"})  # listed, judged by the policy layer
 
 PASS, FAIL, WARN, INFO = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.INFO
 UNTESTED, N_A = CheckStatus.UNTESTABLE, CheckStatus.NOT_APPLICABLE
@@ -445,6 +445,23 @@ def check_mail_servers(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
     return [_no_server_answers("mx.ipv6", "mx_no_ipv6", headline, servers)]
 
 
+def check_dnssec(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
+    """zone.dnssec: the zone is signed (DS at the parent, DNSKEY at the apex). Presence, not validation."""
+    zone = facts.zone
+    sec = zone.dnssec if zone else None
+    problem = _zone_problem("zone.dnssec", zone, sec.ds if sec else None)
+    if problem:
+        return [problem]
+    if sec is None:
+        return [_result("zone.dnssec", N_A, "zone_not_checked", "DNSSEC was not checked")]
+    if _failed(sec.dnskey):
+        return [_result("zone.dnssec", UNTESTED, "zone_dns_failed", _lookup_failure(sec.dnskey))]
+    if sec.ds.records and sec.dnskey.records:
+        return [_result("zone.dnssec", PASS, "dnssec_signed", f"{zone.zone} is signed: DS at the parent, DNSKEY at the apex")]
+    missing = " and ".join(n for n, lk in (("DS", sec.ds), ("DNSKEY", sec.dnskey)) if not lk.records)
+    return [_result("zone.dnssec", FAIL, "dnssec_unsigned", f"{zone.zone} is not signed: no {missing} records")]
+
+
 def _zone_problem(cid: str, zone: ZoneFacts | None, lookup: DnsLookup | None) -> CheckResult | None:
     """Why NS/MX cannot be judged: zone not checked, or its apex / record lookup failed."""
     if zone is None:
@@ -506,6 +523,7 @@ CHECKS: tuple[Check, ...] = (
     check_redirects,
     check_name_servers,
     check_mail_servers,
+    check_dnssec,
 )
 
 
@@ -690,6 +708,8 @@ def _reason_texts() -> dict[str, str]:
         "redirect_ok_ipv6": "Redirects followed over IPv6 stay on IPv6 and end in an answer",
         "redirect_failed_ipv6": "A redirect chain followed over IPv6 fails at a later hop",
         "ns_ipv6": "At least two name servers answer DNS queries over IPv6",
+        "dnssec_signed": "The zone is signed with DNSSEC (DS and DNSKEY present)",
+        "dnssec_unsigned": "The zone is not signed with DNSSEC",
         "ns_single_ipv6": "Only one name server answers over IPv6 (at least two are required)",
         "ns_no_ipv6": "No name server of the zone answers DNS queries over IPv6",
         "mx_ipv6": "A mail server answers SMTP over IPv6",

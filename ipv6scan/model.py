@@ -163,6 +163,17 @@ class MailServer(Struct, kw_only=True):
     probes: list[SmtpProbe] = []
 
 
+class DnssecFacts(Struct, kw_only=True):
+    """Is the zone signed? A DS record set at the parent and a DNSKEY set at the apex.
+
+    Presence only: signatures are not validated here (a validating resolver's
+    answers would be needed for that).
+    """
+
+    ds: DnsLookup
+    dnskey: DnsLookup
+
+
 class ZoneFacts(Struct, kw_only=True):
     """The enclosing zone (found by its real zone cut), its NS and MX."""
 
@@ -172,6 +183,7 @@ class ZoneFacts(Struct, kw_only=True):
     name_servers: list[NameServer] = []
     mx_lookup: DnsLookup | None = None
     mail_servers: list[MailServer] = []
+    dnssec: DnssecFacts | None = None
     detail: str | None = None
 
 

@@ -11,6 +11,7 @@ import pytest
 from ipv6scan.addresses import classify, is_allowed, parse_prefixes
 from ipv6scan.checks import CHECKS, REASON_TEXT, judge
 from ipv6scan.model import (
+    DnssecFacts,
     CERT_FAILURES,
     TLS_FAILURES,
     CertInfo,
@@ -116,7 +117,9 @@ def zone(ns: list[NameServer] | None = None, mx: list[MailServer] | None = None)
     mx = mx if mx is not None else [mail_server("mail.gov.example", "192.0.2.25", "2001:db8::25")]
     return ZoneFacts(zone="gov.example", outcome=Outcome.OK,
                      ns_lookup=lookup("NS", [s.name for s in ns], name="gov.example"), name_servers=ns,
-                     mx_lookup=lookup("MX", [m.name for m in mx], name="gov.example"), mail_servers=mx)
+                     mx_lookup=lookup("MX", [m.name for m in mx], name="gov.example"), mail_servers=mx,
+                     dnssec=DnssecFacts(ds=lookup("DS", ["2371 13 2 ab"], name="gov.example"),
+                                        dnskey=lookup("DNSKEY", ["257 3 13 key"], name="gov.example")))
 
 
 def site(*, a=(V4A,), aaaa=(V6A,), outcomes=None, web=None, parity_facts=None, zone_facts="default",
@@ -172,7 +175,7 @@ def test_healthy_dual_stack_site_is_ready():
     ids = [c.id for c in result.checks]
     assert ids == ["dns.resolve", "dns.aaaa", "dns.aaaa_global", "dns.a", "web.http.ipv4", "web.http.ipv6",
                    "web.https.ipv4", "web.https.ipv6", "tls.ipv6", "tls.ipv4", "tls.same_cert", "tls.expiry",
-                   "tls.protocol", "parity.http", "parity.https", "redirect.ipv6", "ns.ipv6", "mx.ipv6"]
+                   "tls.protocol", "parity.http", "parity.https", "redirect.ipv6", "ns.ipv6", "mx.ipv6", "zone.dnssec"]
     assert {c.status for c in result.checks} == {CheckStatus.PASS}
 
 
@@ -454,6 +457,29 @@ def test_no_mx_is_not_applicable(mx):
 def test_without_zone_facts_ns_and_mx_are_not_applicable():
     checks = checks_of(judge(site(zone_facts=None)))
     assert checks["ns.ipv6"].status == checks["mx.ipv6"].status == CheckStatus.NOT_APPLICABLE
+
+
+def _dnssec(ds: list[str], dnskey: list[str], ds_outcome: Outcome | None = None) -> DnssecFacts:
+    return DnssecFacts(ds=lookup("DS", ds, ds_outcome, name="gov.example"),
+                       dnskey=lookup("DNSKEY", dnskey, name="gov.example"))
+
+
+@pytest.mark.parametrize(
+    "dnssec, status, reason",
+    [
+        (_dnssec(["2371 13 2 ab"], ["257 3 13 key"]), CheckStatus.PASS, "dnssec_signed"),
+        (_dnssec([], ["257 3 13 key"]), CheckStatus.FAIL, "dnssec_unsigned"),
+        (_dnssec([], []), CheckStatus.FAIL, "dnssec_unsigned"),
+        (_dnssec([], [], Outcome.DNS_SERVFAIL), CheckStatus.UNTESTABLE, "zone_dns_failed"),
+    ],
+    ids=["signed", "no-ds", "unsigned", "servfail"],
+)
+def test_dnssec_check_is_listed_but_does_not_change_the_verdict(dnssec, status, reason):
+    facts = site(zone_facts=msgspec.structs.replace(zone(), dnssec=dnssec))
+    result = judge(facts)
+    check = checks_of(result)["zone.dnssec"]
+    assert (check.status, check.reason) == (status, reason)
+    assert result.verdict == Verdict.READY
 
 
 # ---------------------------------------------------------------- HTTP only, TLS details, IPv4 side

@@ -136,12 +136,14 @@ def test_name_servers_and_mail_over_ipv6(catalogue_scan):
     assert v6_mx and all(p.outcome is Outcome.OK and p.banner.startswith("220") for p in v6_mx)
     checks = {c.id: c for c in hosts["dual.gov.example"].result.checks}
     assert checks["mx.ipv6"].status == "pass"
+    assert checks["zone.dnssec"].status == "pass"  # DS + DNSKEY published
 
     nsv4 = hosts["www.nsv4.example"]
     assert nsv4.facts.zone.zone == "nsv4.example"
     assert not any(p.family is Family.V6 for ns in nsv4.facts.zone.name_servers for p in ns.probes if p.outcome is Outcome.OK)
     checks = {c.id: c for c in nsv4.result.checks}
     assert checks["mx.ipv6"].status == "fail"
+    assert checks["zone.dnssec"].status == "fail" and checks["zone.dnssec"].reason == "dnssec_unsigned"
 
     onens = {c.id: c for c in hosts["www.onens.example"].result.checks}
     assert onens["ns.ipv6"].status in ("warn", "pass")

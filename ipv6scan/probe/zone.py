@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from ..addresses import IPNetwork, is_allowed
 from ..config import ScanOptions
-from ..model import Address, DnsServerProbe, Family, MailServer, NameServer, Outcome, SmtpProbe, ZoneFacts
+from ..model import Address, DnsServerProbe, DnssecFacts, Family, MailServer, NameServer, Outcome, SmtpProbe, ZoneFacts
 from ..net import Network
 from .dns import DnsClient, normalise_name
 from .smtp import probe_smtp
@@ -60,7 +60,9 @@ class ZoneCache:
         return await asyncio.shield(task)
 
     async def _compute(self, apex: str) -> ZoneFacts:
-        ns_lookup, mx_lookup = await asyncio.gather(self.dns.lookup(apex, "NS"), self.dns.lookup(apex, "MX"))
+        ns_lookup, mx_lookup, ds, dnskey = await asyncio.gather(
+            *(self.dns.lookup(apex, rdtype) for rdtype in ("NS", "MX", "DS", "DNSKEY"))
+        )
         exchanges = [(int(pref), name) for pref, name in (r.split(" ", 1) for r in mx_lookup.records)]
         name_servers, mail_servers = await asyncio.gather(
             asyncio.gather(*(self._name_server(ns, apex) for ns in ns_lookup.records)),
@@ -74,6 +76,7 @@ class ZoneCache:
             name_servers=list(name_servers),
             mx_lookup=mx_lookup,
             mail_servers=list(mail_servers),
+            dnssec=DnssecFacts(ds=ds, dnskey=dnskey),
         )
 
     async def _name_server(self, name: str, apex: str) -> NameServer:

@@ -75,11 +75,17 @@ def _idn(host: str) -> str:
     return host.encode("idna").decode() if not host.isascii() else host
 
 
+# The lab does not sign its zones; these records only make gov.example *look* signed
+# (the scanner checks presence of DS + DNSKEY, not signatures).
+_FAKE_KEY = "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
+
 ZONES = {
     "gov.example.": _zone(f"""
         @ NS ns1
         @ NS ns2
         @ MX 10 mail
+        @ DNSKEY 257 3 13 {_FAKE_KEY}
+        @ DS 2371 13 2 {"ab" * 32}
         ns1 A 192.0.2.53
         ns1 AAAA 2001:db8::53
         ns2 A 192.0.2.54
