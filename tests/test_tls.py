@@ -145,8 +145,8 @@ def test_cert_info_of_an_rsa_leaf_and_of_a_root() -> None:
     assert root.self_signed and root.san == []
 
 
-def test_cert_info_of_a_self_signed_ed25519_certificate() -> None:
-    key = ed25519.Ed25519PrivateKey.generate()
+def _ed25519_cert(key: ed25519.Ed25519PrivateKey, signer: ed25519.Ed25519PrivateKey) -> bytes:
+    """A DER certificate for HOST with subject == issuer, signed by ``signer``."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -154,31 +154,24 @@ def test_cert_info_of_a_self_signed_ed25519_certificate() -> None:
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(1)
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, None)
+        .sign(signer, None)
     )
-    info = tls.cert_info(cert.public_bytes(serialization.Encoding.DER))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_cert_info_of_a_self_signed_ed25519_certificate() -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    info = tls.cert_info(_ed25519_cert(key, key))
     assert (info.key_type, info.key_bits, info.self_signed) == ("Ed25519", 256, True)
     assert info.subject == f"CN={HOST}"
 
 
 def test_same_subject_and_issuer_but_signed_by_another_key_is_not_self_signed() -> None:
     key, other = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(2)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(other, None)
-    )
-    assert not tls.cert_info(cert.public_bytes(serialization.Encoding.DER)).self_signed
+    assert not tls.cert_info(_ed25519_cert(key, other)).self_signed
 
 
 class _FakeSSLObject:

@@ -31,6 +31,8 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from ._tcp import TcpServers
+
 BEHAVIOURS = frozenset({"normal", "servfail", "refused", "drop", "truncate"})
 _MAX_CHAIN = 32  # CNAMEs followed inside one zone before giving up
 _TCP_IDLE = 10.0  # seconds a TCP client may stay silent
@@ -43,8 +45,7 @@ class DnsServer:
         self._zones: dict[dns.name.Name, dns.zone.Zone] = {}
         self._behaviours: dict[dns.name.Name, str] = {}
         self._transports: list[asyncio.DatagramTransport] = []
-        self._servers: list[asyncio.Server] = []
-        self._clients: dict[asyncio.StreamWriter, asyncio.Task] = {}  # open connections and their handlers
+        self._tcp = TcpServers()
         self.queries: list[tuple[str, str, str, str]] = []  # (transport, qname, qtype, client address)
         self.port: int | None = None
         for origin, text in (zones or {}).items():
@@ -72,27 +73,18 @@ class DnsServer:
                 transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
                 self._transports.append(transport)
             else:
-                self._servers.append(await asyncio.start_server(self._serve_tcp, sock=sock))
+                self._tcp.servers.append(await asyncio.start_server(self._serve_tcp, sock=sock))
         self.port = socks[0][1].getsockname()[1]
         return self.port
 
     async def close(self) -> None:
         for transport in self._transports:
             transport.close()
-        for server in self._servers:
-            server.close()
-        for writer in list(self._clients):
-            writer.close()
-        # Let every handler see its connection close and return: a handler still
-        # pending when the loop stops would be cancelled, which asyncio logs as an error.
-        await asyncio.gather(*self._clients.values(), return_exceptions=True)
-        for server in self._servers:
-            await server.wait_closed()
+        await self._tcp.close()
         self._transports.clear()
-        self._servers.clear()
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._clients[writer] = asyncio.current_task()  # type: ignore[assignment]
+        self._tcp.track(writer)
         client = writer.get_extra_info("peername")[0]
         try:
             while True:
@@ -107,7 +99,7 @@ class DnsServer:
         except (OSError, EOFError, TimeoutError):
             pass
         finally:
-            self._clients.pop(writer, None)
+            self._tcp.untrack(writer)
             writer.close()
 
     # ------------------------------------------------------------ answers

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 
+from ._tcp import TcpServers
+
 _IDLE = 10.0  # seconds a client may stay silent
 
 
@@ -18,30 +20,20 @@ class SmtpServer:
     def __init__(self, banner: str = "220 lab.example ESMTP ipv6scan-testnet") -> None:
         self.banner = banner
         self.connections = 0
-        self._servers: list[asyncio.Server] = []
-        self._clients: dict[asyncio.StreamWriter, asyncio.Task] = {}  # open connections and their handlers
+        self._tcp = TcpServers()
 
     async def start(self, host: str, port: int = 0) -> int:
         """Listen on host (e.g. "::1", "127.0.0.1"); returns the port."""
         server = await asyncio.start_server(self._serve, host, port)
-        self._servers.append(server)
+        self._tcp.servers.append(server)
         return server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
-        for server in self._servers:
-            server.close()
-        for writer in list(self._clients):
-            writer.close()
-        # Let every handler see its connection close and return: a handler still
-        # pending when the loop stops would be cancelled, which asyncio logs as an error.
-        await asyncio.gather(*self._clients.values(), return_exceptions=True)
-        for server in self._servers:
-            await server.wait_closed()
-        self._servers.clear()
+        await self._tcp.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        self._clients[writer] = asyncio.current_task()  # type: ignore[assignment]
+        self._tcp.track(writer)
         try:
             async with asyncio.timeout(_IDLE):
                 if not self.banner:  # hung: read whatever comes, never answer
@@ -59,5 +51,5 @@ class SmtpServer:
         except (OSError, TimeoutError, ValueError):
             pass
         finally:
-            self._clients.pop(writer, None)
+            self._tcp.untrack(writer)
             writer.close()
