@@ -2,6 +2,7 @@
 
 Exit codes (the same for every output format):
   0  the scan completed (whatever the verdicts; input lines with errors are reported)
+  1  `targets check`: a list has errors
   2  usage error (bad option, unreadable target file, bad resolver address, ...)
   3  the scan could not run (e.g. no resolver, output not writable)
   130 interrupted (Ctrl-C); what was scanned so far is saved
@@ -22,12 +23,15 @@ from typing import IO, Annotated, Optional
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .addresses import parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
+from .listcheck import check_list
 from .model import HostRecord, InputError, ScanLine, ScanSummary, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan, tee
@@ -285,6 +289,38 @@ def demo(
     from .testnet.lab import demo_job
 
     run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False, total=None)
+
+
+targets_app = typer.Typer(help="Work with target lists.", no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+
+
+@targets_app.command("check")
+def targets_check(
+    files: Annotated[list[Path], typer.Argument(help="Target lists to validate (text or CSV).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table (for people) or json.")] = Format.TABLE,
+) -> None:
+    """Validate target lists without scanning: says exactly what is wrong where. Exit 1 if any list has errors."""
+    reports = []
+    for f in files:
+        if not f.is_file():
+            raise _fail(EXIT_USAGE, f"{f}: no such file")
+        reports.append(check_list(f))
+    if fmt is not Format.TABLE:
+        print(msgspec.json.encode(reports).decode())
+    else:
+        out = Console(highlight=False)
+        for r in reports:
+            status = "[green]ok[/]" if r.ok else f"[red]{r.errors} errors[/]"
+            out.print(f"[bold]{escape(r.source)}[/]: {status}, {r.targets} hosts, {r.orgs} organisations, "
+                      f"{r.duplicates} duplicates merged, {r.warnings} warnings")
+            out.print("  kinds: " + ", ".join(f"{k} {n}" for k, n in r.kinds.items()))
+            for p in r.problems:
+                where = f"{r.source}:{p.line}" if p.line else r.source
+                colour = "red" if p.severity == "error" else "yellow"
+                out.print(Text(f"  {where}: {p.severity}: {p.problem}: {p.text!r}", style=colour))
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
 
 
 @app.command()
