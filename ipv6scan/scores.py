@@ -21,17 +21,17 @@ class State(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-class Struct(msgspec.Struct, kw_only=True):
-    pass
+class Struct(msgspec.Struct):
+    """Base of the records (msgspec does not inherit ``kw_only``: each record sets it)."""
 
 
-class CriterionResult(Struct):
+class CriterionResult(Struct, kw_only=True):
     criterion: str  # id in the policy
     state: State
     reasons: list[str] = []  # reason codes from the host's checks (why not)
 
 
-class HostScore(Struct):
+class HostScore(Struct, kw_only=True):
     host: str
     display: str
     org: str
@@ -50,7 +50,7 @@ class HostScore(Struct):
     cert_not_after: str | None = None
 
 
-class RequirementResult(Struct):
+class RequirementResult(Struct, kw_only=True):
     """One requirement of a phase for one organisation: these kinds must meet these criteria."""
 
     kinds: list[str]
@@ -62,13 +62,13 @@ class RequirementResult(Struct):
     missing_kinds: list[str] = []  # required kinds the org has no host of in the list
 
 
-class OrgPhase(Struct):
+class OrgPhase(Struct, kw_only=True):
     phase: str
     state: State  # pass: attained; fail: not attained; unknown: depends on unknown hosts
     requirements: list[RequirementResult] = []
 
 
-class OrgScore(Struct):
+class OrgScore(Struct, kw_only=True):
     org: str
     hosts: int
     compliant_hosts: int
@@ -78,7 +78,7 @@ class OrgScore(Struct):
     todo: list[str] = []  # what is missing for next_phase, for people (hosts + reason codes)
 
 
-class PhaseTotal(Struct):
+class PhaseTotal(Struct, kw_only=True):
     phase: str
     orgs_total: int
     orgs_attained: int
@@ -86,9 +86,16 @@ class PhaseTotal(Struct):
     share: float  # orgs_attained / orgs_total (0 when no orgs)
     target_share: float  # from the policy
     met: bool  # share >= target_share
+    # The phase as the policy describes it, so a report needs no policy file to be read.
+    title: str = ""  # in the report's language
+    source: str = ""  # the instrument it comes from
+    start: str | None = None  # ISO dates; end None: open-ended
+    end: str | None = None
+    standalone: bool = False  # outside the ladder of phases (neither needs nor blocks another)
+    binding: bool = True  # False: scored and shown, but hosts are not judged against it
 
 
-class KindTotal(Struct):
+class KindTotal(Struct, kw_only=True):
     kind: str
     hosts: int
     compliant: int
@@ -97,7 +104,17 @@ class KindTotal(Struct):
     share: float  # compliant / (compliant + failing); unknown hosts are left out
 
 
-class ScoreReport(Struct):
+class CriterionInfo(Struct, kw_only=True):
+    """A criterion as the policy describes it (what ``CriterionResult.criterion`` refers to)."""
+
+    id: str
+    title: str  # in the report's language
+    source: str
+    kinds: list[str] = []
+    note: str | None = None
+
+
+class ScoreReport(Struct, kw_only=True):
     schema_version: str = SCORES_SCHEMA_VERSION
     policy: str  # policy id
     policy_version: str
@@ -110,3 +127,5 @@ class ScoreReport(Struct):
     orgs: list[OrgScore] = []
     phases: list[PhaseTotal] = []
     kinds: list[KindTotal] = []
+    lang: str = "en"  # language of titles and todo texts ("en" or "vi")
+    criteria: list[CriterionInfo] = []  # the policy's criteria, in policy order

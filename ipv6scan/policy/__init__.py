@@ -1,0 +1,231 @@
+"""Compliance policies as data: criteria for hosts, phases for organisations.
+
+A policy is a TOML file (format: ``docs/policy.md``). It names **criteria** —
+conditions one host's scan result must meet (a verdict, checks that must pass or
+must not fail) for the kinds of system they apply to — and **phases** — which
+kinds of system of what share of organisations must meet which criteria, and
+when. Every criterion and phase cites its legal source.
+
+:func:`load_policy` reads and validates one; the shipped ``ipv6-for-gov`` policy
+(Decision 38/QĐ-BTTTT and related instruments) is the default. Anything wrong
+raises :class:`PolicyError` naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from ..kinds import KINDS
+from ..model import Verdict
+
+SHIPPED = "ipv6-for-gov"
+LANGS = ("en", "vi")
+
+Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+CheckId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")]
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be read or is not valid; the message names the file and the key."""
+
+
+class _Struct(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Policy tables: immutable, unknown keys rejected (a typo is an error, not a no-op)."""
+
+
+class Title(_Struct, kw_only=True):
+    """A text in Vietnamese and in English."""
+
+    vi: Text
+    en: Text
+
+    def text(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+class Criterion(_Struct, kw_only=True):
+    """What one host of the given kinds must show; every condition given must hold."""
+
+    id: Id
+    title: Title
+    source: Text  # the instrument and article, e.g. "Circular 32/2017/TT-BTTTT art. 15(4)"
+    kinds: list[str]
+    note: str | None = None  # e.g. confidence in the source, how it was read
+    verdicts: list[Verdict] = []  # the host's verdict is one of these
+    checks_pass: list[CheckId] = []  # every result of these checks is "pass"
+    checks_not_fail: list[CheckId] = []  # no result of these checks is "fail"
+
+
+class Requirement(_Struct, kw_only=True):
+    """Hosts of these kinds in an organisation must meet these criteria."""
+
+    kinds: list[str]
+    criteria: list[str]
+    scope: Literal["all", "any"] = "all"  # every host of the kinds, or at least one
+    required: bool = True  # an organisation with no host of one of the kinds does not meet it
+
+
+class Phase(_Struct, kw_only=True):
+    """A target: by the end of its period, ``org_share`` of the organisations meet every requirement."""
+
+    id: Id
+    title: Title
+    source: Text
+    start: date
+    end: date | None = None  # None: open-ended (in force since ``start``)
+    org_share: Share
+    requirements: list[Requirement]
+    note: str | None = None
+    standalone: bool = False  # outside the ladder: needs no earlier phase, blocks no later one
+    binding: bool = True  # False: shown and scored, but hosts are not judged against it (e.g. unconfirmed)
+
+
+class Policy(_Struct, kw_only=True):
+    """A whole policy: criteria for hosts and phases for organisations, in the order they are reported."""
+
+    id: Id
+    version: Text
+    title: Title
+    note: str | None = None
+    criteria: list[Criterion]
+    phases: list[Phase]
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        return next(c for c in self.criteria if c.id == criterion_id)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_policy(path_or_name: str | Path | None = None) -> Policy:
+    """Read and validate a policy: a shipped one by name (default ``ipv6-for-gov``) or a TOML file."""
+    origin, text = _read(SHIPPED if path_or_name is None else path_or_name)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+    return parse_policy(data, origin)
+
+
+def parse_policy(data: dict[str, Any], origin: str = "<policy>") -> Policy:
+    """Validate a policy already parsed from TOML (``origin`` names it in error messages)."""
+    try:
+        policy = msgspec.convert(data, Policy)
+    except msgspec.ValidationError as exc:
+        raise PolicyError(_conversion_error(origin, data, str(exc))) from None
+    problems = _problems(policy)
+    if problems:
+        raise PolicyError("\n".join(f"{origin}: {p}" for p in problems))
+    return policy
+
+
+def shipped_policies() -> list[str]:
+    """Names of the policies that ship with the package."""
+    files = resources.files(__package__).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def _read(path_or_name: str | Path) -> tuple[str, str]:
+    """(name for messages, text): a shipped policy by bare name, else a file path."""
+    text = str(path_or_name)
+    if isinstance(path_or_name, str) and text in shipped_policies():
+        return f"{text} (shipped)", resources.files(__package__).joinpath(f"{text}.toml").read_text(encoding="utf-8")
+    try:
+        return text, Path(path_or_name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        shipped = ", ".join(shipped_policies())
+        raise PolicyError(f"{text}: no such policy file (shipped policies: {shipped})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{text}: cannot read the policy: {exc}") from None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _conversion_error(origin: str, data: dict[str, Any], message: str) -> str:
+    """msgspec's "problem - at `$.phases[1].org_share`" as "file: phases[1].org_share (phase "x"): problem"."""
+    problem, _, where = message.partition(" - at ")
+    path = where.strip("`").removeprefix("$").lstrip(".")
+    return f"{origin}: {path or 'top level'}{_named(data, path)}: {problem}"
+
+
+_SINGULAR = {"criteria": "criterion", "phases": "phase"}
+
+
+def _named(data: Any, path: str) -> str:
+    """The ids of the tables on the way down a path, e.g. ' (phase "phase2")', to find them in the file."""
+    names = []
+    for key, index in re.findall(r"([A-Za-z_]+)\[(\d+)\]", path):
+        data = data.get(key) if isinstance(data, dict) else None
+        data = data[int(index)] if isinstance(data, list) and int(index) < len(data) else None
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            names.append(f'{_SINGULAR.get(key, key)} "{data["id"]}"')
+    return f" ({', '.join(names)})" if names else ""
+
+
+def _problems(policy: Policy) -> list[str]:
+    """Every rule the typed policy breaks that a type cannot say (cross-references, kinds, dates)."""
+    criteria = {c.id: c for c in policy.criteria}
+    problems = [
+        *_duplicates("criteria", [c.id for c in policy.criteria]),
+        *_duplicates("phases", [p.id for p in policy.phases]),
+    ]
+    if not policy.phases:
+        problems.append("phases: a policy needs at least one phase")
+    for i, criterion in enumerate(policy.criteria):
+        for key, text in _criterion_problems(criterion):
+            problems.append(f'criteria[{i}]{key} (criterion "{criterion.id}"): {text}')
+    for i, phase in enumerate(policy.phases):
+        for key, text in _phase_problems(phase, criteria):
+            problems.append(f'phases[{i}]{key} (phase "{phase.id}"): {text}')
+    return problems
+
+
+Problem = tuple[str, str]  # (key below the table, e.g. ".kinds"; what is wrong)
+
+
+def _duplicates(table: str, ids: list[str]) -> list[str]:
+    return [f'{table}: id "{i}" is used twice' for n, i in enumerate(ids) if i in ids[:n]]
+
+
+def _kind_problems(key: str, kinds: list[str]) -> list[Problem]:
+    if not kinds:
+        return [(f"{key}.kinds", f"must name at least one kind ({', '.join(KINDS)})")]
+    return [(f"{key}.kinds", f'unknown kind "{k}" (known: {", ".join(KINDS)})') for k in kinds if k not in KINDS]
+
+
+def _criterion_problems(criterion: Criterion) -> list[Problem]:
+    problems = _kind_problems("", criterion.kinds)
+    if not (criterion.verdicts or criterion.checks_pass or criterion.checks_not_fail):
+        problems.append(("", "needs a condition: verdicts, checks_pass or checks_not_fail"))
+    return problems
+
+
+def _phase_problems(phase: Phase, criteria: dict[str, Criterion]) -> list[Problem]:
+    problems = []
+    if phase.end is not None and phase.end < phase.start:
+        problems.append((".end", f"{phase.end} is before start {phase.start}"))
+    if not phase.requirements:
+        problems.append((".requirements", "a phase needs at least one requirement"))
+    for i, req in enumerate(phase.requirements):
+        key = f".requirements[{i}]"
+        problems += _kind_problems(key, req.kinds)
+        if not req.criteria:
+            problems.append((f"{key}.criteria", "must name at least one criterion"))
+        for cid in req.criteria:
+            criterion = criteria.get(cid)
+            if criterion is None:
+                problems.append((f"{key}.criteria", f'unknown criterion "{cid}" (defined: {", ".join(criteria)})'))
+            elif all(k in KINDS for k in criterion.kinds):  # else its own kinds are reported already
+                outside = [k for k in req.kinds if k in KINDS and k not in criterion.kinds]
+                problems += [(key, f'criterion "{cid}" does not apply to kind "{k}" (see its kinds)') for k in outside]
+    return problems
