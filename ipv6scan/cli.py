@@ -14,8 +14,8 @@ import asyncio
 import itertools
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Optional
@@ -32,8 +32,11 @@ from .addresses import parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
 from .listcheck import check_list
-from .model import HostRecord, InputError, ScanLine, ScanSummary, json_schema
+from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, json_schema
 from .net import LabNetwork, Network, split_hostport
+from .policy import Policy, PolicyError, load_policy
+from .report import FORMATS, render_terminal, write_reports
+from .scoring import score
 from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan, tee
 from .scan import scan_all
 from .targets import read_targets
@@ -54,6 +57,11 @@ class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     JSONL = "jsonl"
+
+
+class Lang(StrEnum):
+    VI = "vi"
+    EN = "en"
 
 
 class UsageError(Exception):
@@ -140,7 +148,7 @@ def scan(
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
-    run(
+    code, _ = run(
         lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
         fmt=fmt,
         output=output,
@@ -148,6 +156,7 @@ def scan(
         progress=progress,
         total=total if all(isinstance(s, Path) for _, s in sources) else None,
     )
+    raise typer.Exit(code)
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:
@@ -188,8 +197,8 @@ def run(
     save_dir: Path | None,
     progress: bool | None,
     total: int | None,
-) -> None:
-    """Run a scan job with its sinks (stdout format, saved JSONL, progress) and exit with the right code."""
+) -> tuple[int, Path | None]:
+    """Run a scan job with its sinks (stdout format, saved JSONL, progress); the exit code and the saved file."""
     sinks: list[Sink] = []
     files: list[IO] = []
     saved = None
@@ -231,7 +240,7 @@ def run(
             f.close()
     if saved and code != EXIT_CANNOT_RUN:
         err.print(f"saved: {saved}", highlight=False)
-    raise typer.Exit(code)
+    return code, saved
 
 
 # ------------------------------------------------------------------ show
@@ -284,11 +293,75 @@ def demo(
     output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
     save_dir: Annotated[Path, typer.Option("--save-dir")] = Path("reports"),
     no_save: Annotated[bool, typer.Option("--no-save")] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the phase report.")] = Lang.VI,
 ) -> None:
     """Scan a built-in test network (real DNS, TCP and TLS over 127.0.0.1 and ::1; no internet, no root)."""
     from .testnet.lab import demo_job
 
-    run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False, total=None)
+    code, saved = run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False,
+                      total=None)
+    if code == EXIT_OK and saved is not None:  # show what the phase scoring makes of it, and write the reports
+        make_reports(saved, load_policy(None), lang=lang.value, out_dir=saved.parent, formats=(),
+                     as_of=None, terminal=fmt is Format.TABLE and output is None)
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    scan_file: Annotated[Path, typer.Argument(help="A saved scan (reports/scan-*.jsonl).")],
+    policy: Annotated[Optional[str], typer.Option("--policy", "-p", help="Policy file (TOML) or shipped name. Default: ipv6-for-gov.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the reports: vi (Vietnamese) or en.")] = Lang.VI,
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the report files go.")] = Path("reports"),
+    formats: Annotated[list[str], typer.Option("--format", "-f", help="md, html, csv, json (repeatable). Default: all.")] = [],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge phases at this date (YYYY-MM-DD). Default: the scan's date.")] = None,
+    terminal: Annotated[bool, typer.Option("--terminal/--no-terminal", help="Print the phase summary.")] = True,
+) -> None:
+    """Score a saved scan against a policy (offline) and write phase reports: Markdown, HTML, CSV, JSON."""
+    try:
+        if not scan_file.is_file():
+            raise UsageError(f"{scan_file}: no such file")
+        pol = load_policy(policy)
+        day = date.fromisoformat(as_of) if as_of else None
+        bad = [f for f in formats if f not in FORMATS]
+        if bad:
+            raise UsageError(f"unknown report format {', '.join(bad)}: use {', '.join(FORMATS)}")
+    except (UsageError, PolicyError, ValueError) as e:
+        raise _fail(EXIT_USAGE, str(e)) from None
+    make_reports(scan_file, pol, lang=lang.value, out_dir=out_dir, formats=formats, as_of=day, terminal=terminal)
+
+
+def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, formats: Sequence[str],
+                 as_of: date | None, terminal: bool) -> None:
+    """Score a saved scan under a policy, write the report files, print the phase summary."""
+    header, records = _read_rejudged(scan_file)
+    if not records:
+        raise _fail(EXIT_CANNOT_RUN, f"{scan_file}: no host records to score")
+    scores = score(records, pol, as_of=as_of, scan_started=header.started if header else None,
+                   scan_file=str(scan_file), lang=lang)
+    titles = {item.id: {"vi": item.title.vi, "en": item.title.en} for item in (pol, *pol.phases, *pol.criteria)}
+    stamp = (header.started if header else datetime.now(UTC).isoformat()).replace(":", "").replace("-", "")[:15]
+    stem = f"report-{stamp}-{pol.id}-{lang}"
+    try:
+        paths = write_reports(scores, out_dir, stem=stem, lang=lang, formats=formats or FORMATS, titles=titles)
+    except OSError as e:
+        raise _fail(EXIT_CANNOT_RUN, f"cannot write reports: {e}") from None
+    if terminal:
+        render_terminal(scores, Console(), lang=lang, titles=titles)
+    for path in paths:
+        err.print(f"wrote: {path}", highlight=False)
+
+
+def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]]:
+    """The host records of a saved scan, judged again from their facts; damaged lines are named on stderr."""
+    header, records = None, []
+    for line in read_scan(scan_file):
+        if isinstance(line, BadScanLine):
+            err.print(f"[yellow]warning:[/] {escape(str(line))}", highlight=False)
+        elif isinstance(line, ScanHeader):
+            header = header or line
+        elif isinstance(line, HostRecord):
+            records.append(HostRecord(facts=line.facts, result=judge(line.facts)))
+    return header, records
 
 
 targets_app = typer.Typer(help="Work with target lists.", no_args_is_help=True)

@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 
 from .model import (
-    CERT_FAILURES,
     SCHEMA_VERSION,
     Family,
     HostRecord,

@@ -258,3 +258,39 @@ def test_demo_runs_the_lab(tmp_path):
     recs = {line.facts.display: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
     assert {s.host for s in SCENARIOS} == set(recs)
     assert all(recs[s.host].result.verdict == s.verdict for s in SCENARIOS)
+
+
+# ------------------------------------------------------------------ phase reports from a saved scan
+
+
+def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
+    from ipv6scan.report import read_json
+
+    saved = next(catalogue_scan[3].glob("scan-*.jsonl"))
+    out = tmp_path / "out"
+    proc = run_cli("report", str(saved), "--out-dir", str(out), "--lang", "vi")
+    assert proc.returncode == 0, proc.stderr
+    assert "Tỉnh Mẫu A" in proc.stdout and "Giai đoạn 1" in proc.stdout
+    files = sorted(p.name for p in out.iterdir())
+    assert [f.rsplit(".", 1)[1] for f in files] == ["csv", "csv", "html", "json", "md"]
+    report = read_json(next(out.glob("*.json")))
+    orgs = {o.org: o for o in report.orgs}
+    assert orgs["Tỉnh Mẫu A"].attained[:1] == ["phase1"]
+    phase1 = {o: next(p.state for p in orgs[o].phases if p.phase == "phase1") for o in orgs}
+    assert phase1["Tỉnh Mẫu A"] == "pass" and phase1["Tỉnh Mẫu B"] == "fail"
+    assert phase1["Tỉnh Mẫu E"] == "unknown"  # unresolvable hosts are never counted as failing or compliant
+    totals = {t.phase: t for t in report.phases}
+    assert (totals["phase1"].orgs_attained, totals["phase1"].orgs_unknown, totals["phase1"].orgs_total) == (1, 1, 5)
+    md = next(out.glob("*.md")).read_text(encoding="utf-8")
+    assert "Tỉnh Mẫu A" in md
+    assert next(out.glob("*-orgs.csv")).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_report_in_english_under_another_policy(catalogue_scan, tmp_path):
+    saved = next(catalogue_scan[3].glob("scan-*.jsonl"))
+    proc = run_cli("report", str(saved), "--out-dir", str(tmp_path), "--lang", "en", "--policy", "strict-example",
+                   "--format", "json", "--no-terminal")
+    assert proc.returncode == 0, proc.stderr
+    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
+    bad = run_cli("report", str(saved), "--policy", str(tmp_path / "missing.toml"))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -64,6 +64,29 @@ SCENARIOS = [
     Scenario("www.onens.example", Verdict.READY, about="zone with one name server on IPv6"),
 ]
 
+# Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
+ORGS = {
+    "dual.gov.example": ("Tỉnh Mẫu A", "portal"),
+    "www.gov.example": ("Tỉnh Mẫu A", "dichvucong"),
+    IDN_HOST: ("Tỉnh Mẫu A", "motcua"),
+    "shared-a.gov.example": ("Tỉnh Mẫu A", "website"),
+    "httponly.gov.example": ("Tỉnh Mẫu A", "website"),
+    "v4only.gov.example": ("Tỉnh Mẫu B", "portal"),
+    "refuse6.gov.example": ("Tỉnh Mẫu B", "dichvucong"),
+    "timeout6.gov.example": ("Tỉnh Mẫu B", "motcua"),
+    "diff6.gov.example": ("Tỉnh Mẫu C", "portal"),
+    "badcert6.gov.example": ("Tỉnh Mẫu C", "dichvucong"),
+    "expired.gov.example": ("Tỉnh Mẫu C", "website"),
+    "redirect6.gov.example": ("Bộ Mẫu D", "portal"),
+    "multi6.gov.example": ("Bộ Mẫu D", "dichvucong"),
+    "shared-b.gov.example": ("Bộ Mẫu D", "website"),
+    "www.nsv4.example": ("Bộ Mẫu D", "website"),
+    "www.onens.example": ("Bộ Mẫu D", "data_portal"),
+    "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
+    "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
+    "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
+}
+
 _SOA = "@ 300 IN SOA ns1.gov.example. hostmaster.gov.example. 1 3600 600 86400 300\n"
 
 
@@ -268,7 +291,9 @@ class Lab:
     # -------------------------------------------------------------- scanning it
 
     def targets_text(self) -> str:
-        return "# the ipv6scan lab\n" + "".join(f"{s.host}\n" for s in self.scenarios)
+        """The scenarios as a CSV target list with organisations and kinds, so phase scoring has something to say."""
+        rows = "".join(f"{s.host},{ORGS[s.host][0]},{ORGS[s.host][1]}\n" for s in self.scenarios)
+        return "# the ipv6scan lab: fictional units, documentation addresses\nhost,org,kind\n" + rows
 
     def options(self, **overrides: object) -> ScanOptions:
         base: dict[str, object] = dict(

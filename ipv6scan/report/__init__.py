@@ -1,0 +1,74 @@
+"""Renderers of a :class:`~ipv6scan.scores.ScoreReport`: they present, never score.
+
+``write_reports(report, outdir, stem=...)`` writes, per requested format:
+
+* ``md``   -> ``<stem>.md``: the phase report in Markdown, to paste into an official report
+* ``html`` -> ``<stem>.html``: one self-contained page (inline CSS and SVG charts, no script)
+* ``csv``  -> ``<stem>.csv`` (one row per host) and ``<stem>-orgs.csv`` (one row per organisation),
+  UTF-8 with BOM for Excel
+* ``json`` -> ``<stem>.json``: the ScoreReport itself (``schema_version`` first)
+
+``render_terminal(report, console)`` prints the phase summary. Human-facing output
+is in Vietnamese (``lang="vi"``, the default) or English (``"en"``). ``titles``
+maps policy phase / criterion ids to ``{"vi": ..., "en": ...}``; where it has no
+title in ``lang``, the report's own (in the language it was scored in) is shown,
+else the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..scores import ScoreReport
+from .html import render_html
+from .i18n import LANGS, Titles, check_lang
+from .jsonout import read_json, write_json
+from .markdown import render_markdown
+from .tables import write_hosts_csv, write_orgs_csv
+from .terminal import render_terminal
+
+FORMATS = ("md", "html", "csv", "json")
+
+
+def write_reports(
+    report: ScoreReport,
+    outdir: Path,
+    *,
+    stem: str,
+    lang: str = "vi",
+    formats: Sequence[str] = FORMATS,
+    titles: Titles | None = None,
+) -> list[Path]:
+    """Write the requested formats into ``outdir`` (created if needed); the paths written, in order."""
+    check_lang(lang)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown report format {', '.join(unknown)}: use {', '.join(FORMATS)}")
+    if not stem or stem in (".", "..") or Path(stem).name != stem:
+        raise ValueError(f"report name {stem!r} must be a plain file name")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in dict.fromkeys(formats):
+        if fmt == "md":
+            path = outdir / f"{stem}.md"
+            path.write_text(render_markdown(report, lang=lang, titles=titles), encoding="utf-8")
+            written.append(path)
+        elif fmt == "html":
+            path = outdir / f"{stem}.html"
+            path.write_text(render_html(report, lang=lang, titles=titles), encoding="utf-8")
+            written.append(path)
+        elif fmt == "csv":
+            hosts, orgs = outdir / f"{stem}.csv", outdir / f"{stem}-orgs.csv"
+            write_hosts_csv(report, hosts, lang=lang, titles=titles)
+            write_orgs_csv(report, orgs, lang=lang, titles=titles)
+            written += [hosts, orgs]
+        else:
+            path = outdir / f"{stem}.json"
+            write_json(report, path)
+            written.append(path)
+    return written
+
+
+__all__ = ["FORMATS", "LANGS", "read_json", "render_terminal", "write_reports"]

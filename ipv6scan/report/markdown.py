@@ -1,0 +1,116 @@
+"""The phase report in Markdown, to paste into an official report.
+
+Title and scan facts, one line per phase (attained / total vs target, its source
+and period), compliance per system kind, a table of organisations × phases, what
+each organisation must fix for its next phase (furthest behind first), the
+criteria and their sources, and every host with its reasons.
+
+Every string goes through :func:`md`: the punctuation that Markdown (CommonMark,
+GFM, pandoc) gives a meaning inside a line is backslash-escaped, so text from
+the scan, the target list or the policy can open no link, emphasis, heading
+closer, HTML tag, entity or table cell; it is kept on one line
+(:func:`~.i18n.one_line`). No such text ever starts a line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..scores import ScoreReport
+from .i18n import (
+    KIND_COLUMNS,
+    STATE_SYMBOL,
+    Titles,
+    behind,
+    facts,
+    heading,
+    kind_label,
+    kind_row,
+    next_phase,
+    number,
+    one_line,
+    phase_line,
+    phase_notes,
+    phase_states,
+    reason_text,
+    report_titles,
+    short_title,
+    sorted_hosts,
+    state_label,
+    summary,
+    t,
+    title,
+    when,
+)
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#!|~&$^])")
+
+
+def md(text: object) -> str:
+    """``text`` as literal Markdown inline text, safe in a table cell."""
+    return _SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = None) -> str:
+    titles = report_titles(report, titles)
+    out = [f"# {md(heading(report, lang, titles))}", ""]
+    out += [f"- **{md(name)}**: {md(value)}" for name, value in facts(report, lang, titles)]
+    out += ["", md(summary(report, lang))]
+    out += ["", f"## {md(t('phases_heading', lang))}", ""]
+    for total in report.phases:
+        out.append(f"- {md(phase_line(total, lang, titles))}")
+        notes = phase_notes(total, lang)
+        out += [f"  - {md(' · '.join(notes))}"] if notes else []
+    out += ["", f"## {md(t('kinds_heading', lang))}", ""]
+    out += _table([t(k, lang) for k in KIND_COLUMNS], [kind_row(k, lang) for k in report.kinds])
+    out += ["", md(t("share_note", lang))]
+    out += ["", f"## {md(t('orgs_heading', lang))}", ""]
+    out += _orgs(report, lang, titles)
+    out += ["", md(t("legend", lang))]
+    out += ["", f"## {md(t('fixes_heading', lang))}", ""]
+    for org, todo in behind(report, lang, titles):
+        out += [f"### {md(org.org)}", "", f"{md(t('col_next_phase', lang))}: **{md(next_phase(org, lang, titles))}**"]
+        out += [""] + [f"- **{md(fix.host)}**: {md(fix.detail)}" if fix.host else f"- {md(fix.detail)}" for fix in todo]
+        out.append("")
+    if report.criteria:
+        out += [f"## {md(t('criteria_heading', lang))}", ""]
+        for c in report.criteria:
+            kinds = "(" + ", ".join(kind_label(k, lang) for k in c.kinds) + ")"
+            out.append(f"- **{md(title(c.id, lang, titles))}** {md(kinds)}: {md(t('basis', lang, source=c.source))}")
+        out.append("")
+    out += [f"## {md(t('hosts_heading', lang))}", ""]
+    out += _hosts(report, lang)
+    return "\n".join(out) + "\n"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A GFM table; every cell is escaped here."""
+    lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+
+
+def _orgs(report: ScoreReport, lang: str, titles: Titles) -> list[str]:
+    phases = [p.phase for p in report.phases]
+    header = [t("col_org", lang), t("col_hosts", lang), t("col_compliant", lang)]
+    header += [short_title(p, lang, titles) for p in phases] + [t("col_next_phase", lang)]
+    rows = [
+        [org.org, number(org.hosts, lang), number(org.compliant_hosts, lang)]
+        + [f"{STATE_SYMBOL[s]} {state_label(s, lang)}" for s in phase_states(org, phases)]
+        + [next_phase(org, lang, titles)]
+        for org in report.orgs
+    ]
+    return _table(header, rows)
+
+
+def _hosts(report: ScoreReport, lang: str) -> list[str]:
+    keys = ("col_host", "col_org", "col_kind", "col_state", "col_reasons", "col_title", "col_server",
+            "col_final_url", "col_cert_issuer", "col_cert_not_after")
+    rows = []
+    for h in sorted_hosts(report):
+        name = h.display if h.display == h.host else f"{h.display} ({h.host})"
+        kind = kind_label(h.kind, lang) + (f" ({t('guessed', lang)})" if h.kind_inferred else "")
+        reasons = "; ".join(reason_text(r, lang) for r in h.reasons)
+        expires = when(h.cert_not_after, lang) if h.cert_not_after else ""
+        rows.append([name, h.org, kind, state_label(h.state, lang), reasons, h.title or "", h.server or "",
+                     h.final_url or "", h.cert_issuer or "", expires])
+    return _table([t(k, lang) for k in keys], rows)
