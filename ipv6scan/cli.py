@@ -403,6 +403,8 @@ def schema() -> None:
 
 
 def main() -> None:
+    from . import cli_audit  # noqa: F401  (registers diff / audit / trend commands on app)
+
     app()
 
 
