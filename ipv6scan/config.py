@@ -39,6 +39,9 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     # policy
     allow_special: list[str] = []  # special-purpose prefixes that may be probed (labs, internal networks)
     ipv6: Ipv6Mode = Ipv6Mode.AUTO
-    # scale
+    # scale and politeness
     concurrency: int = 32  # hosts scanned at once
     per_host_connections: int = 8  # connections at once within one host's scan
+    host_budget: float = 120.0  # seconds for one host as a whole; what is unfinished then is recorded as timed out
+    per_address_connections: int = 4  # connections at once to one target address, across the whole scan
+    rate_per_address: float | None = None  # new connections per second to one target address (None: no limit)

@@ -1,10 +1,16 @@
 """Scan one host: resolution -> zone -> web probes on every address -> parity -> checks.
 
 A :class:`Scanner` holds what a whole scan shares (DNS client, zone cache, web
-prober, SSL contexts) and turns one :class:`~ipv6scan.targets.Target` into one
-:class:`~ipv6scan.model.HostRecord`. It owns no concurrency across hosts: that
-is the runner's job. Within one host, probes run concurrently, bounded by
-``options.per_host_connections``.
+prober, SSL contexts, the per-address politeness limits) and turns one
+:class:`~ipv6scan.targets.Target` into one :class:`~ipv6scan.model.HostRecord`.
+It owns no concurrency across hosts: that is the runner's job. Within one
+host, probes run concurrently, bounded by ``options.per_host_connections``;
+across the scan, connections to one address are bounded by
+``options.per_address_connections`` (and ``rate_per_address``).
+
+Each host has ``options.host_budget`` seconds in all. When they run out, the
+host's record is still written: what was observed is kept, and what was not
+finished is recorded as timed out ("host time budget exhausted").
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import msgspec
@@ -40,6 +47,7 @@ from .model import (
 )
 from .net import Network, split_hostport
 from .output import Sink
+from .polite import Polite
 from .probe.dns import DnsClient
 from .probe.parity import compare
 from .probe.tls import get_contexts
@@ -49,6 +57,7 @@ from .runner import stream
 from .targets import Target
 
 SCHEMES = ("http", "https")
+BUDGET_EXHAUSTED = "host time budget exhausted"
 
 
 def utcnow() -> str:
@@ -81,8 +90,14 @@ class Scanner:
             retries=options.dns_retries,
             max_cname_chain=options.max_cname_chain,
         )
+        self.polite = Polite(options.per_address_connections, options.rate_per_address)
         self.zones = ZoneCache(
-            dns=self.dns, network=self.network, options=options, allowed=self.allowed, ipv6_ok=self.ipv6_ok
+            dns=self.dns,
+            network=self.network,
+            options=options,
+            allowed=self.allowed,
+            ipv6_ok=self.ipv6_ok,
+            polite=self.polite,
         )
         self.web = WebProber(
             network=self.network,
@@ -90,6 +105,7 @@ class Scanner:
             resolve=self.dns.addresses,
             allowed=self.allowed,
             contexts=get_contexts(tuple(options.ca_bundles)),
+            polite=self.polite,
         )
 
     def header(self) -> ScanHeader:
@@ -114,15 +130,26 @@ class Scanner:
     # ------------------------------------------------------------------ one host
 
     async def scan(self, target: Target) -> HostRecord:
+        """Observe and judge one host within ``options.host_budget`` seconds."""
         started, t0 = utcnow(), time.perf_counter()
-        zone_task = asyncio.create_task(self._zone(target.host)) if self.options.check_zone else None
+        seen = _Observed()
+        zone_task = asyncio.create_task(self.zones.for_host(target.host)) if self.options.check_zone else None
         try:
-            resolution = await self.dns.resolve(target.host)
-            web, bodies = await self._web(target.host, resolution.addresses)
-            zone = await zone_task if zone_task else None
+            async with asyncio.timeout(self.options.host_budget) as budget:
+                seen.resolution = await self.dns.resolve(target.host)
+                await self._web(target.host, seen.resolution.addresses, seen)
+                seen.zone = await zone_task if zone_task else None
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            if zone_task and zone_task.done():
+                seen.zone = zone_task.result()
         finally:
             if zone_task and not zone_task.done():
                 zone_task.cancel()
+        if zone_task and seen.zone is None:
+            seen.zone = ZoneFacts(zone=None, outcome=Outcome.TIMEOUT, detail=BUDGET_EXHAUSTED)
+        web = seen.web_probes()
         facts = HostFacts(
             host=target.host,
             display=target.display,
@@ -132,37 +159,35 @@ class Scanner:
             elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
             scanner_ipv6=self.ipv6_ok,
             allowed_special=list(self.options.allow_special),
-            resolution=resolution,
-            zone=zone,
+            resolution=seen.resolution or _unfinished_resolution(target.host),
+            zone=seen.zone,
             web=web,
-            parity=await _parity_off_loop(web, bodies),
+            parity=await _parity_off_loop(web, seen.bodies),
             org=target.org,
             kind=target.kind,
             tags=list(target.tags),
         )
         return HostRecord(facts=facts, result=judge(facts))
 
-    async def _zone(self, host: str) -> ZoneFacts:
-        return await self.zones.for_host(host)
-
-    async def _web(self, host: str, addresses: list[Address]) -> tuple[list[WebProbe], list[bytes | None]]:
-        """Every scheme on every address, each on its own pinned connection."""
+    async def _web(self, host: str, addresses: list[Address], seen: _Observed) -> None:
+        """Every scheme on every address, each on its own pinned connection; results land in ``seen``."""
         limit = asyncio.Semaphore(max(1, self.options.per_host_connections))
         ports = {"http": self.options.http_port, "https": self.options.https_port}
+        seen.plan([(a, s, ports[s]) for a in addresses for s in SCHEMES])
 
-        async def one(addr: Address, scheme: str) -> tuple[WebProbe, bytes | None]:
-            port = ports[scheme]
+        async def one(i: int, addr: Address, scheme: str, port: int) -> None:
             skipped = self._not_probed(addr)
             if skipped is not None:
                 outcome, detail = skipped
-                return WebProbe(
+                probe = WebProbe(
                     scheme=scheme, address=addr.address, family=addr.family, port=port, outcome=outcome, detail=detail
-                ), None
+                )
+                seen.done(i, probe, None)
+                return
             async with limit:
-                return await self.web.probe(host, addr.address, scheme, port)
+                seen.done(i, *await self.web.probe(host, addr.address, scheme, port))
 
-        pairs = await asyncio.gather(*(one(a, s) for a in addresses for s in SCHEMES))
-        return [p for p, _ in pairs], [b for _, b in pairs]
+        await asyncio.gather(*(one(i, *planned) for i, planned in enumerate(seen.planned)))
 
     def _not_probed(self, addr: Address) -> tuple[Outcome, str] | None:
         if not is_allowed(addr.address, self.allowed):
@@ -170,6 +195,45 @@ class Scanner:
         if addr.family is Family.V6 and not self.ipv6_ok:
             return Outcome.UNTESTABLE, f"the scanner has no IPv6: {self.ipv6_detail}"
         return None
+
+
+@dataclass
+class _Observed:
+    """What one host's probes observed so far: kept as it is when the host budget runs out."""
+
+    resolution: Resolution | None = None
+    zone: ZoneFacts | None = None
+    planned: list[tuple[Address, str, int]] = field(default_factory=list)  # (address, scheme, port) per web probe
+    probes: list[WebProbe | None] = field(default_factory=list)  # None: not finished
+    bodies: list[bytes | None] = field(default_factory=list)
+
+    def plan(self, planned: list[tuple[Address, str, int]]) -> None:
+        self.planned = planned
+        self.probes = [None] * len(planned)
+        self.bodies = [None] * len(planned)
+
+    def done(self, i: int, probe: WebProbe, body: bytes | None) -> None:
+        self.probes[i], self.bodies[i] = probe, body
+
+    def web_probes(self) -> list[WebProbe]:
+        """Every planned probe: as observed, or timed out if it had not finished."""
+        return [
+            probe or WebProbe(
+                scheme=scheme,
+                address=addr.address,
+                family=addr.family,
+                port=port,
+                outcome=Outcome.TIMEOUT,
+                detail=BUDGET_EXHAUSTED,
+            )
+            for probe, (addr, scheme, port) in zip(self.probes, self.planned)
+        ]
+
+
+def _unfinished_resolution(host: str) -> Resolution:
+    """The resolution of a host whose A/AAAA lookups did not end within the host budget."""
+    lookup = DnsLookup(name=host, rdtype="A", outcome=Outcome.DNS_TIMEOUT, detail=BUDGET_EXHAUSTED)
+    return Resolution(name=host, canonical=host, a=lookup, aaaa=msgspec.structs.replace(lookup, rdtype="AAAA"))
 
 
 _INLINE_PARITY_BYTES = 64 * 1024

@@ -39,6 +39,7 @@ _TRAILING_COMMENT = re.compile(r"\s#")
 _TAG_SEPARATOR = re.compile(r"[;|]")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or unpaired surrogates
 _LDH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_ECHO_MAX = 300  # characters of an entry, or of a problem, that an input error holds
 
 
 class Target(msgspec.Struct, kw_only=True):
@@ -140,7 +141,7 @@ def _a_label(label: str) -> str:
     if bad := [c for c in label if c not in _LDH]:
         raise ValueError(f"character {bad[0]!r} is not allowed in a host name")
     if label.startswith("-") or label.endswith("-"):
-        raise ValueError(f"label '{label}' starts or ends with a hyphen")
+        raise ValueError(f"label '{_short(label)}' starts or ends with a hyphen")
     _check_length(label, label)
     if label.startswith("xn--"):
         try:
@@ -152,7 +153,12 @@ def _a_label(label: str) -> str:
 
 def _check_length(label: str, ascii_label: str) -> None:
     if len(ascii_label) > 63:
-        raise ValueError(f"label '{label}' is {len(ascii_label)} octets long in ASCII; the limit is 63")
+        raise ValueError(f"label '{_short(label)}' is {len(ascii_label)} octets long in ASCII; the limit is 63")
+
+
+def _short(label: str) -> str:
+    """A label as an error message shows it: an over-long one is cut (the message says how long it is)."""
+    return label if len(label) <= 80 else label[:40] + "…" + label[-10:]
 
 
 # ---------------------------------------------------------------- reading lists
@@ -205,7 +211,7 @@ class TargetReader:
                          source=self.name, org=entry.org, kind=entry.kind, tags=list(entry.tags))
 
     def _error(self, line: int | None, text: str, problem: str) -> InputError:
-        return InputError(line=line, text=_printable(text), problem=problem, source=self.name)
+        return InputError(line=line, text=_clip(_printable(text)), problem=_clip(problem), source=self.name)
 
     def _entries(self) -> Iterator[_Entry | InputError]:
         try:
@@ -361,10 +367,17 @@ def _columns(header: list[str]) -> dict[str, int]:
 
 def _undecodable(text: str) -> str | None:
     """Why text read from the list cannot be used as is (bytes that are not UTF-8), or None."""
+    if "\x00" in text:
+        return "contains NUL bytes: is the list UTF-16? Save it as UTF-8"
     if m := _SURROGATE.search(text):
         c = ord(m[0])
         return f"not valid UTF-8 (byte 0x{c - 0xDC00:02x})" if 0xDC80 <= c <= 0xDCFF else "contains an unpaired surrogate"
     return None
+
+
+def _clip(text: str) -> str:
+    """At most ``_ECHO_MAX`` characters of what an input error echoes: a 1 MB line is not repeated whole."""
+    return text if len(text) <= _ECHO_MAX else text[: _ECHO_MAX - 1] + "…"
 
 
 def _printable(text: str) -> str:

@@ -141,6 +141,8 @@ class DnsClient:
                 return result(Outcome.PROTOCOL_ERROR, f"malformed answer: {e}")
             except Exception as e:  # socket errors, EOF on TCP, ...
                 return result(*outcome_of(e))
+            if response.flags & dns.flags.TC:
+                return result(Outcome.PROTOCOL_ERROR, "answer truncated even over TCP", transport="tcp")
             rcode = response.rcode()
             facts = {
                 "transport": "tcp" if tcp else "udp",
@@ -186,6 +188,9 @@ class DnsClient:
                     continue
                 except Exception as e:  # malformed answer, socket error, EOF on TCP, ...
                     outcome, detail = Outcome.DNS_ERROR, f"{type(e).__name__}: {e}"
+                    break
+                if response.flags & dns.flags.TC:  # truncated over TCP too: the answer is not all there
+                    outcome, detail = Outcome.DNS_ERROR, "answer truncated even over TCP"
                     break
                 rcode = response.rcode()
                 if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
@@ -243,6 +248,11 @@ class DnsClient:
                 return done(_text(owner), Outcome.OK, _records(rrset), rrset.ttl)
             if message.rcode() == dns.rcode.NXDOMAIN:
                 return done(_text(owner), Outcome.DNS_NXDOMAIN, detail=f"{_text(owner)}: no such name (NXDOMAIN)")
+            if owner == target and message.answer:  # records, but none for this name and type, nor a CNAME
+                other = message.answer[0]
+                about = f"{_text(other.name)} {dns.rdatatype.to_text(other.rdtype)}"
+                detail = f"the answer to {_text(owner)} {rdtype} is about {about}"
+                return done(_text(owner), Outcome.DNS_ERROR, detail=detail)
             if owner == target or _negative_about(message, owner):
                 return done(_text(owner), Outcome.DNS_NODATA, detail=f"{_text(owner)}: no {rdtype} records")
             target = owner  # the chain leaves what this answer covers: ask for its end

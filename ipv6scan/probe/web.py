@@ -19,8 +19,17 @@ ends the chain with an outcome saying so. Cookies set along a chain are sent
 back within that chain only (per host name), so a cookie-check redirect to the
 same URL is not mistaken for a loop.
 
+Requests go straight to the transport: httpx's client is not used, so no
+redirect is ever followed or even parsed by it (a hostile ``Location`` cannot
+turn an answer into an error), and no cookie jar is kept. Each request is
+bounded as a whole (connect + read timeout), the redirects after the first
+answer together get the same time again (``retries`` included), and every
+connection waits for a slot at its address under the scan's
+:class:`~ipv6scan.polite.Polite` limits.
+
 Bodies are requested with ``Accept-Encoding: identity`` and read as sent, at
-most ``options.body_cap`` bytes: nothing is decompressed.
+most ``options.body_cap`` bytes: nothing is decompressed, whatever
+``Content-Encoding`` the server chose.
 """
 
 from __future__ import annotations
@@ -34,7 +43,6 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
@@ -43,6 +51,7 @@ from ..addresses import IPNetwork, family_of, is_allowed
 from ..config import ScanOptions
 from ..model import CERT_FAILURES, TLS_FAILURES, Family, HttpHop, Outcome, TlsFacts, WebProbe
 from ..net import Network, format_hostport, normalise_ip
+from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
 from .parity import decode_html
@@ -55,7 +64,7 @@ KEPT_HEADERS = ("server", "content-type", "location", "strict-transport-security
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HEADER_MAX = 200
 _TITLE_MAX = 200
-_LOCATION_MAX = 2048
+_URL_MAX = 2048  # characters of a URL or Location kept in a hop
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
 
 
@@ -154,7 +163,7 @@ class _Chain:
 
 
 class WebProber:
-    """HTTP(S) probes for one scan: two clients (verifying, unverified) shared by all probes."""
+    """HTTP(S) probes for one scan: two transports (verifying, unverified) shared by all probes."""
 
     def __init__(
         self,
@@ -164,34 +173,30 @@ class WebProber:
         resolve: ResolveFamily,
         allowed: list[IPNetwork],
         contexts: tls.TlsContexts | None = None,
+        polite: Polite | None = None,
     ) -> None:
         self._options = options
         self._resolve = resolve
         self._allowed = allowed
+        self._polite = polite if polite is not None else Polite()
         contexts = contexts or tls.get_contexts(options.ca_bundles)
-        self._verifying = self._client(network, contexts.verifying)
-        self._unverified = self._client(network, contexts.unverified)
+        self._verifying = _PinnedTransport(network, contexts.verifying)
+        self._unverified = _PinnedTransport(network, contexts.unverified)
+        o = options
+        self._timeout = httpx.Timeout(
+            connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
+        ).as_dict()
+        self._headers = {
+            "User-Agent": o.user_agent,
+            "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+            "Accept-Encoding": "identity",  # bodies are compared and capped as sent
+            "Connection": "close",
+        }
         # A slow server that sends a byte now and then defeats the read timeout;
         # this bounds each request as a whole.
-        self._deadline = options.connect_timeout + options.read_timeout
-
-    def _client(self, network: Network, context: ssl.SSLContext) -> httpx.AsyncClient:
-        o = self._options
-        return httpx.AsyncClient(
-            transport=_PinnedTransport(network, context),
-            timeout=httpx.Timeout(
-                connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
-            ),
-            follow_redirects=False,
-            trust_env=False,  # no proxies, no .netrc
-            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # cookies live per chain, see _Chain
-            headers={
-                "User-Agent": o.user_agent,
-                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-                "Accept-Encoding": "identity",  # bodies are compared and capped as sent
-                "Connection": "close",
-            },
-        )
+        self._deadline = o.connect_timeout + o.read_timeout
+        # The redirects after the first answer, together, get the time of one request and its retries.
+        self._chain_budget = (o.retries + 1) * self._deadline
 
     async def aclose(self) -> None:
         await self._verifying.aclose()
@@ -205,7 +210,7 @@ class WebProber:
         target = _Target(scheme, host.lower().rstrip("."), port, "/", address)
         chain = _Chain(family=family, addresses={target.host: address})
         chain.visit(target)
-        first = await self._request(target, chain)
+        first = await self._request(target, chain, until=None)
         result = WebProbe(
             scheme=scheme,
             address=address,
@@ -218,22 +223,9 @@ class WebProber:
             tls=first.tls,
             hops=[_hop(target, first)],
         )
-        last, last_target = first, target
-        while last.status in REDIRECT_STATUSES and last.location:
-            if len(result.hops) > self._options.max_redirects:
-                detail = f"more than {self._options.max_redirects} redirects"
-                result.hops.append(_refused(last.location, Outcome.TOO_MANY_REDIRECTS, detail))
-                break
-            nxt = await self._next(last_target, last.location, target, chain)
-            if isinstance(nxt, HttpHop):
-                result.hops.append(nxt)
-                break
-            answer = await self._request(nxt, chain)
-            result.hops.append(_hop(nxt, answer))
-            last, last_target = answer, nxt
-
+        last, last_target = await self._follow(result, first, target, chain)
         result.final_outcome = next((h.outcome for h in result.hops if h.outcome != Outcome.OK), Outcome.OK)
-        result.final_url = last_target.url
+        result.final_url = last_target.url[:_URL_MAX]
         result.final_status = last.status
         result.headers = last.headers
         if last.body is not None:
@@ -243,6 +235,26 @@ class WebProber:
             result.title = _title(last.body)
         result.elapsed_ms = _ms_since(started)
         return result, last.body
+
+    async def _follow(
+        self, result: WebProbe, first: _Answer, origin: _Target, chain: _Chain
+    ) -> tuple[_Answer, _Target]:
+        """Follow the redirects after the first answer, adding a hop each; the last answer and its target."""
+        until = asyncio.get_running_loop().time() + self._chain_budget
+        last, last_target = first, origin
+        while last.status in REDIRECT_STATUSES and last.location:
+            if len(result.hops) > self._options.max_redirects:
+                detail = f"more than {self._options.max_redirects} redirects"
+                result.hops.append(_refused(last.location, Outcome.TOO_MANY_REDIRECTS, detail))
+                break
+            nxt = await self._next(last_target, last.location, origin, chain)
+            if isinstance(nxt, HttpHop):
+                result.hops.append(nxt)
+                break
+            answer = await self._request(nxt, chain, until=until)
+            result.hops.append(_hop(nxt, answer))
+            last, last_target = answer, nxt
+        return last, last_target
 
     async def _next(self, current: _Target, location: str, origin: _Target, chain: _Chain) -> _Target | HttpHop:
         """Where a redirect goes, in this family; or a never-sent hop saying why not."""
@@ -294,24 +306,24 @@ class WebProber:
         chain.addresses[host] = address
         return address
 
-    async def _request(self, target: _Target, chain: _Chain) -> _Answer:
-        """One request, a timeout retried ``options.retries`` times."""
+    async def _request(self, target: _Target, chain: _Chain, *, until: float | None) -> _Answer:
+        """One request, a timeout retried ``options.retries`` times, all before loop time ``until``."""
         started = time.monotonic()
         for attempt in range(1, self._options.retries + 2):
-            answer = await self._verified(target, chain)
-            if answer.outcome != Outcome.TIMEOUT:
+            answer = await self._verified(target, chain, until)
+            if answer.outcome != Outcome.TIMEOUT or _expired(until):
                 break
         answer.attempts = attempt
         answer.elapsed_ms = _ms_since(started)
         chain.remember(target.host, answer.set_cookies)
         return answer
 
-    async def _verified(self, target: _Target, chain: _Chain) -> _Answer:
+    async def _verified(self, target: _Target, chain: _Chain, until: float | None) -> _Answer:
         """Fetch; on a certificate problem fetch again unverified to see what is served."""
-        answer = await self._fetch(self._verifying, target, chain)
+        answer = await self._fetch(self._verifying, target, chain, until)
         if target.scheme != "https" or answer.outcome not in CERT_FAILURES:
             return answer
-        seen = await self._fetch(self._unverified, target, chain)
+        seen = await self._fetch(self._unverified, target, chain, until)
         if seen.tls is not None:
             seen.tls.outcome, seen.tls.verify_detail = answer.outcome, answer.detail
         else:
@@ -323,25 +335,36 @@ class WebProber:
         seen.outcome = answer.outcome
         return seen
 
-    async def _fetch(self, client: httpx.AsyncClient, target: _Target, chain: _Chain) -> _Answer:
-        """One GET on a fresh connection; never raises for network trouble."""
-        request = client.build_request(
+    async def _fetch(
+        self, transport: httpx.AsyncBaseTransport, target: _Target, chain: _Chain, until: float | None
+    ) -> _Answer:
+        """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble."""
+        request = httpx.Request(
             "GET",
             target.request_url,
-            headers={"Host": target.authority, **chain.cookie_header(target.host)},
-            extensions={"sni_hostname": target.host},
+            headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
+            extensions={"sni_hostname": target.host, "timeout": self._timeout},
         )
         answer = _Answer(outcome=Outcome.OK)
+        cut_by_chain = False
         try:
-            async with asyncio.timeout(self._deadline):
-                response = await client.send(request, stream=True)
-                try:
-                    _read_head(response, target, answer)
-                    answer.body, answer.truncated = await _read_body(response, self._options.body_cap)
-                finally:
-                    await response.aclose()
+            async with self._polite.slot(target.address):
+                deadline = asyncio.get_running_loop().time() + self._deadline
+                cut_by_chain = until is not None and until < deadline
+                async with asyncio.timeout_at(until if cut_by_chain else deadline):
+                    response = await transport.handle_async_request(request)
+                    try:
+                        _read_head(response, target, answer)
+                        answer.body, answer.truncated = await _read_body(response, self._options.body_cap)
+                    finally:
+                        await response.aclose()
         except TimeoutError:
-            answer.outcome, answer.detail = Outcome.TIMEOUT, f"no complete answer within {self._deadline:g} s"
+            answer.outcome = Outcome.TIMEOUT
+            answer.detail = (
+                f"the redirects took more than {self._chain_budget:g} s in all"
+                if cut_by_chain
+                else f"no complete answer within {self._deadline:g} s"
+            )
         except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
             answer.outcome, answer.detail = _classify(e, target.scheme)
             if target.scheme == "https" and answer.outcome in TLS_FAILURES:
@@ -425,11 +448,11 @@ def _classify(exc: Exception, scheme: str) -> tuple[Outcome, str]:
 
 def _hop(target: _Target, answer: _Answer) -> HttpHop:
     return HttpHop(
-        url=target.url,
+        url=target.url[:_URL_MAX],
         address=target.address,
         outcome=answer.outcome,
         status=answer.status,
-        location=answer.location[:_LOCATION_MAX] if answer.location else None,
+        location=answer.location[:_URL_MAX] if answer.location else None,
         elapsed_ms=answer.elapsed_ms,
         detail=answer.detail,
     )
@@ -437,7 +460,7 @@ def _hop(target: _Target, answer: _Answer) -> HttpHop:
 
 def _refused(url: str, outcome: Outcome, detail: str) -> HttpHop:
     """A redirect that was not followed: the hop is recorded but never sent."""
-    return HttpHop(url=url, address=None, outcome=outcome, detail=detail)
+    return HttpHop(url=url[:_URL_MAX], address=None, outcome=outcome, detail=detail)
 
 
 def _title(body: bytes) -> str | None:
@@ -445,6 +468,10 @@ def _title(body: bytes) -> str | None:
     if not match:
         return None
     return " ".join(html.unescape(match.group(1)).split())[:_TITLE_MAX] or None
+
+
+def _expired(until: float | None) -> bool:
+    return until is not None and asyncio.get_running_loop().time() >= until
 
 
 def _ms_since(started: float) -> float:

@@ -5,7 +5,8 @@ Many hosts share a zone (every ``*.danang.gov.vn`` host sits in
 concurrent callers wait for the same task. Every NS and MX address is probed
 on its own family, unless policy says not to: an address outside the allowed
 prefixes is SKIPPED_NON_GLOBAL, an IPv6 address while the scanner has no IPv6
-is UNTESTABLE. Neither ever counts as a failure of the zone.
+is UNTESTABLE. Neither ever counts as a failure of the zone. Each probe holds
+a slot at its address under the scan's :class:`~ipv6scan.polite.Polite` limits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..addresses import IPNetwork, is_allowed
 from ..config import ScanOptions
 from ..model import Address, DnsServerProbe, DnssecFacts, Family, MailServer, NameServer, Outcome, SmtpProbe, ZoneFacts
 from ..net import Network
+from ..polite import Polite
 from .dns import DnsClient, normalise_name
 from .smtp import probe_smtp
 
@@ -35,12 +37,14 @@ class ZoneCache:
         options: ScanOptions,
         allowed: list[IPNetwork],
         ipv6_ok: bool,
+        polite: Polite | None = None,
     ) -> None:
         self.dns = dns
         self.network = network
         self.options = options
         self.allowed = allowed
         self.ipv6_ok = ipv6_ok
+        self.polite = polite if polite is not None else Polite()
         self._tasks: dict[str, asyncio.Task[ZoneFacts]] = {}
         self._slots = asyncio.Semaphore(options.per_host_connections)
 
@@ -116,5 +120,5 @@ class ZoneCache:
             return skip(address, Outcome.SKIPPED_NON_GLOBAL, f"{address.special} address, not probed")
         if address.family == Family.V6 and not self.ipv6_ok:
             return skip(address, Outcome.UNTESTABLE, "the scanner has no IPv6")
-        async with self._slots:
+        async with self._slots, self.polite.slot(address.address):
             return await probe(address)

@@ -1,0 +1,93 @@
+"""Politeness towards each target address, across the whole scan.
+
+Many host names of a list often share one address (a provincial portal
+platform, a hosting company). Scanning them concurrently must not look like an
+attack on that address: :class:`Polite` lets at most ``connections``
+connections be open to one address at once and, optionally, starts at most
+``rate`` new ones per second there (a token bucket holding one token, so starts
+are at least ``1 / rate`` seconds apart).
+
+One instance is shared by every probe of a scan (web, SMTP, name-server
+queries). Memory stays bounded: an address is forgotten as soon as nobody
+holds or waits for a slot there and its rate would allow a new start anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+_SWEEP_MIN = 64
+
+
+@dataclass
+class _Address:
+    """Book-keeping for one address that is in use (or was, less than 1/rate seconds ago)."""
+
+    limit: asyncio.Semaphore
+    users: int = 0  # holding or waiting for a slot
+    next_start: float = field(default=float("-inf"))  # loop time before which no new connection starts
+
+
+class Polite:
+    """Per-address connection limit and optional start rate; both off when None."""
+
+    def __init__(self, connections: int | None = None, rate: float | None = None) -> None:
+        if connections is not None and connections < 1:
+            raise ValueError("connections per address must be at least 1")
+        if rate is not None and rate <= 0:
+            raise ValueError("the rate per address must be positive")
+        self.connections = connections
+        self.rate = rate
+        self._addresses: dict[str, _Address] = {}
+        self._sweep_at = _SWEEP_MIN  # size at which idle addresses are looked for (amortised)
+
+    @property
+    def remembered(self) -> int:
+        """How many addresses are remembered (in use, or rate-limited a moment longer)."""
+        return len(self._addresses)
+
+    @asynccontextmanager
+    async def slot(self, address: str) -> AsyncIterator[None]:
+        """Hold one connection slot at ``address`` (waiting for it, and for the rate, if needed)."""
+        if self.connections is None and self.rate is None:
+            yield
+            return
+        entry = self._addresses.get(address)
+        if entry is None:
+            if len(self._addresses) >= self._sweep_at:
+                self._forget_idle()
+            entry = self._addresses[address] = _Address(asyncio.Semaphore(self.connections or 2**31))
+        entry.users += 1
+        try:
+            async with entry.limit:
+                await self._pace(entry)
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0 and entry.next_start <= _now():
+                self._addresses.pop(address, None)
+
+    async def _pace(self, entry: _Address) -> None:
+        """Wait for this address's next start time, and book the one after."""
+        if self.rate is None:
+            return
+        now = _now()
+        start = max(now, entry.next_start)
+        entry.next_start = start + 1 / self.rate
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def _forget_idle(self) -> None:
+        """Drop every address nobody uses whose rate allows a new start already."""
+        now = _now()
+        idle = [a for a, e in self._addresses.items() if e.users == 0 and e.next_start <= now]
+        for address in idle:
+            del self._addresses[address]
+        self._sweep_at = max(_SWEEP_MIN, 2 * len(self._addresses))
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
