@@ -5,7 +5,7 @@ Exit codes (the same for every output format):
   1  `targets check`: a list has errors
   2  usage error (bad option, unreadable target file, bad resolver address, ...)
   3  the scan could not run (e.g. no resolver, output not writable)
-  130 interrupted (Ctrl-C); what was scanned so far is saved
+  130 interrupted (Ctrl-C, or SIGTERM); what was scanned so far is saved
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import shlex
+import shutil
+import signal
+import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -26,20 +32,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from . import __version__
 from .addresses import parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
 from .listcheck import check_list
-from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, json_schema
+from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
-from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan, tee
-from .scan import scan_all
-from .targets import read_targets
+from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, create_new, open_binary, read_scan, tee
+from .scan import scan_all, utcnow
+from .store import DEFAULT_DB, ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
+from .targets import display_name, normalise_host, read_targets
 
 EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -109,7 +117,13 @@ def scan(
     ca_bundle: Annotated[list[Path], typer.Option("--ca-bundle", help="Extra trusted CA certificates (PEM), added to certifi's. Repeatable.")] = [],
     no_zone: Annotated[bool, typer.Option("--no-zone", help="Skip the zone's name servers and mail servers.")] = False,
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
+    host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = 120.0,
+    per_address: Annotated[int, typer.Option("--per-address", min=1, max=1000, help="Connections at once to one target address, across the scan.")] = 4,
+    rate: Annotated[Optional[float], typer.Option("--rate", min=0.01, help="New connections per second to one target address (default: no limit).")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).")] = None,
+    db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database (SQLite): every scan is saved in it, host by host (docs/history.md).")] = DEFAULT_DB,
+    no_db: Annotated[bool, typer.Option("--no-db", help="Do not save the scan in the history database (it cannot be resumed then).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Go on with the last unfinished scan of the same hosts in --db: hosts it saved are not scanned again.")] = False,
     http_port: Annotated[int, typer.Option("--http-port", rich_help_panel=ADVANCED, help="Port probed for HTTP.")] = 80,
     https_port: Annotated[int, typer.Option("--https-port", rich_help_panel=ADVANCED, help="Port probed for HTTPS.")] = 443,
     smtp_port: Annotated[int, typer.Option("--smtp-port", rich_help_panel=ADVANCED, help="Port probed on mail servers.")] = 25,
@@ -143,11 +157,20 @@ def scan(
         ipv6=ipv6,
         concurrency=concurrency,
         check_zone=not no_zone,
+        host_budget=host_budget,
+        per_address_connections=per_address,
+        rate_per_address=rate,
         **({"user_agent": user_agent} if user_agent else {}),
     )
+    if resume and no_db:
+        raise _fail(EXIT_USAGE, "--resume needs the history database: drop --no-db")
+    history = None if no_db else _history(db, sources, options, resume=resume, save=not no_save)
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
+    if history is not None and history.row is not None:  # resuming: what the scan saved is not scanned again
+        items = remaining(items, history.done, history.errors)
+        total = max(1, total - len(history.done) - len(history.errors))
     code, _ = run(
         lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
         fmt=fmt,
@@ -155,8 +178,129 @@ def scan(
         save_dir=None if no_save else save_dir,
         progress=progress,
         total=total if all(isinstance(s, Path) for _, s in sources) else None,
+        history=history,
     )
     raise typer.Exit(code)
+
+
+class _History:
+    """The history database side of one `scan`: a new scan, or the unfinished one being resumed."""
+
+    def __init__(self, store: Store, *, digest: str, source: str, header: ScanHeader, row: ScanRow | None,
+                 save: bool) -> None:
+        self.store, self.digest, self.source, self.header, self.row = store, digest, source, header, row
+        self.scan_id: int | None = row.id if row else None
+        self.done: set[str] = set()
+        self.errors: set[str] = set()
+        self.saved: Path | None = Path(row.jsonl_path) if row and row.jsonl_path and save else None
+
+    def resume(self) -> None:
+        """Make the saved file and the database agree, then mark the scan running again."""
+        assert self.row is not None
+        if self.saved is not None:
+            adopted, appended = reconcile_jsonl(self.store, self.row.id, self.saved)
+            if adopted or appended:
+                err.print(f"resume: {adopted} hosts taken from {self.saved} into the database, "
+                          f"{appended} from the database appended to it", highlight=False)
+        self.done = self.store.done_hosts(self.row.id)
+        self.errors = self.store.error_keys(self.row.id)
+        self.store.resume_scan(self.row.id, self.header)
+
+    def start(self, saved: Path | None) -> Sink:
+        """The sink that saves this run into the database (a new scan is created here)."""
+        if self.scan_id is None:
+            self.scan_id = self.store.begin_scan(self.header, targets_digest=self.digest, targets_source=self.source,
+                                                 jsonl_path=os.path.abspath(saved) if saved else None)
+        return StoreSink(self.store, self.scan_id, resumed=self.row is not None)
+
+    def abandon(self) -> None:
+        """The scan could not run: do not leave it marked running."""
+        if self.scan_id is not None and self.store.scan(self.scan_id).status == "running":
+            self.store.finish(self.scan_id, ScanSummary(finished=utcnow(), elapsed_s=0.0, hosts=0, interrupted=True))
+
+
+def _history(db: Path, sources: list[tuple[str, Path | object]], options: ScanOptions, *, resume: bool,
+             save: bool) -> _History:
+    """Open the history database and find what to do: a new scan, or (--resume) the one to go on with."""
+    for i, (name, src) in enumerate(sources):
+        if not isinstance(src, Path):  # stdin is read once: keep a copy to digest it, then scan it
+            spool = tempfile.TemporaryFile()
+            shutil.copyfileobj(getattr(src, "buffer", src), spool)
+            spool.seek(0)
+            sources[i] = (name, spool)
+    digest = targets_digest(*(src for _, src in sources))  # type: ignore[arg-type]
+    for _, src in sources:
+        if not isinstance(src, Path):
+            src.seek(0)  # type: ignore[attr-defined]
+    header = ScanHeader(tool_version=__version__, started=utcnow(), options=msgspec.to_builtins(options))
+    source = ", ".join(name for name, _ in sources)
+    try:
+        store = Store(db)
+        row = store.find_resumable(digest)
+        if not resume:
+            if row is not None and row.status == "running" and _still_running(row):
+                err.print(f"note: scan {row.id} of these hosts is running now (process {row.pid}); "
+                          "this starts another one", highlight=False)
+            elif row is not None:
+                err.print(f"note: scan {row.id} of these hosts ({row.started}, {row.status}, {row.hosts} hosts saved) "
+                          "was not finished; add --resume to go on with it instead of starting again", highlight=False)
+            return _History(store, digest=digest, source=source, header=header, row=None, save=save)
+        if row is None:
+            raise _fail(EXIT_USAGE, f"--resume: {db} has no unfinished scan of these hosts (the last scan of this list "
+                                    "is complete, or the list changed: resuming needs the same hosts); "
+                                    "run without --resume to start a new scan")
+        if row.status == "running" and _still_running(row):
+            raise _fail(EXIT_USAGE, f"--resume: scan {row.id} of these hosts is still running (process {row.pid}); "
+                                    "stop it first")
+        _warn_changed_options(row, header)
+        history = _History(store, digest=digest, source=source, header=header, row=row, save=save)
+        history.resume()
+        err.print(f"resuming scan {row.id} ({row.started}): {len(history.done)} hosts already saved are not "
+                  "scanned again", highlight=False)
+        return history
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+
+
+def _still_running(row: ScanRow) -> bool:
+    """Is the process that last ran this scan alive on this machine (and an ipv6scan)?"""
+    if row.pid is None or row.pid == os.getpid() or row.machine != socket.gethostname():
+        return False
+    try:
+        os.kill(row.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        return b"ipv6scan" in Path(f"/proc/{row.pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+
+
+_VOLATILE_OPTIONS = {"concurrency", "network", "resumed", "resumed_scan"}
+
+
+def _warn_changed_options(row: ScanRow, header: ScanHeader) -> None:
+    changed = sorted(k for k in set(row.options) | set(header.options)
+                     if k not in _VOLATILE_OPTIONS and row.options.get(k) != header.options.get(k))
+    if changed:
+        err.print(f"[yellow]warning:[/] resuming scan {row.id} with other options than it started with "
+                  f"({escape(', '.join(changed))}): its hosts are not all scanned the same way", highlight=False)
+
+
+def _resume_command() -> str:
+    """The command line that resumes this scan: this one, with --resume."""
+    argv = sys.argv[1:]
+    if not argv or argv[0] != "scan":
+        return "the same command with --resume"
+    if Path(sys.argv[0]).name == "ipv6scan":
+        prog = ["ipv6scan"]
+    else:  # python -m ipv6scan ...
+        orig = getattr(sys, "orig_argv", [])
+        prog = orig[: len(orig) - len(argv)] if len(orig) > len(argv) and orig[len(orig) - len(argv):] == argv else ["ipv6scan"]
+    command = shlex.join([*prog, *argv, *([] if "--resume" in argv else ["--resume"])])
+    return command + (" (with the same list on standard input)" if "-" in argv[1:] else "")
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:
@@ -197,15 +341,22 @@ def run(
     save_dir: Path | None,
     progress: bool | None,
     total: int | None,
+    history: _History | None = None,
 ) -> tuple[int, Path | None]:
-    """Run a scan job with its sinks (stdout format, saved JSONL, progress); the exit code and the saved file."""
+    """Run a scan job with its sinks (history database, stdout format, saved JSONL, progress); the exit code and the saved file."""
     sinks: list[Sink] = []
     files: list[IO] = []
     saved = None
+    resumed = history is not None and history.row is not None
     try:
-        if save_dir is not None:
-            saved = save_dir / f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.jsonl"
-            f = open_binary(str(saved))
+        if resumed:  # the scan's own file, appended to (None: it had none, or --no-save)
+            saved = history.saved  # type: ignore[union-attr]
+            if saved is not None:
+                f = open(saved, "ab")
+                files.append(f)
+                sinks.append(JsonlSink(f))
+        elif save_dir is not None:
+            saved, f = create_new(save_dir, f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}", ".jsonl")
             files.append(f)
             sinks.append(JsonlSink(f))
         sink, closers = output_sink(fmt, output)
@@ -213,6 +364,15 @@ def run(
         files += closers
     except OSError as e:
         raise _fail(EXIT_CANNOT_RUN, f"cannot write output: {e}") from None
+    out: Sink = tee(*sinks)
+    if history is not None:  # the database first: it is what --resume trusts
+        try:
+            store_sink = history.start(saved)
+        except StoreError as e:
+            for f in files:
+                f.close()
+            raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        out = tee(store_sink, ResumedOutput(out, history.store, history.scan_id) if resumed else out)  # type: ignore[arg-type]
 
     show_progress = err.is_terminal if progress is None else progress
     bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -228,19 +388,51 @@ def run(
     code = EXIT_OK
     try:
         with bar:
-            asyncio.run(job(tee(*sinks), on_line))
-    except KeyboardInterrupt:
+            asyncio.run(_stoppable(job(out, on_line)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         code = EXIT_INTERRUPTED
-        err.print("[yellow]interrupted[/]: results so far are kept" + (f" in {saved}" if saved else ""))
+        kept = [str(saved)] if saved else []
+        if history is not None:
+            kept.append(f"{history.store.path} (scan {history.scan_id})")
+        err.print("[yellow]interrupted[/]: results so far are kept" + (f" in {escape(' and '.join(kept))}" if kept else ""))
+        if history is not None:
+            err.print(f"to go on where it stopped, run:\n  {escape(_resume_command())}", highlight=False, soft_wrap=True)
     except Exception as e:  # noqa: BLE001 - the scan could not run at all; say why, no traceback
         code = EXIT_CANNOT_RUN
         err.print(f"[bold red]error:[/] the scan could not run: {type(e).__name__}: {e}", highlight=False)
     finally:
         for f in files:
             f.close()
+    if history is not None:
+        try:
+            if code == EXIT_CANNOT_RUN:
+                history.abandon()
+            elif code == EXIT_OK and resumed:
+                row = history.store.scan(history.scan_id)  # type: ignore[arg-type]
+                err.print(f"resumed scan {row.id} is {row.status}: {row.hosts} hosts in all", highlight=False)
+        except StoreError as e:
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+            code = EXIT_CANNOT_RUN
+        history.store.close()
     if saved and code != EXIT_CANNOT_RUN:
         err.print(f"saved: {saved}", highlight=False)
     return code, saved
+
+
+async def _stoppable(work: Awaitable[object]) -> object:
+    """Run the scan so that SIGTERM (a service manager, `kill`) stops it like Ctrl-C: cleanly, with a summary."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]
+    except (NotImplementedError, RuntimeError, ValueError):  # not on this platform / not the main thread
+        pass
+    try:
+        return await work
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
 
 
 # ------------------------------------------------------------------ show
@@ -282,6 +474,139 @@ def show(
         f.close()
     if good == 0:
         raise _fail(EXIT_CANNOT_RUN, f"{scan_file}: no readable scan records")
+
+
+# ------------------------------------------------------------------ history
+
+
+def _open_history(db: Path) -> Store | None:
+    """The history database for reading (None: there is none yet; it is not created)."""
+    if not db.exists():
+        return None
+    try:
+        return Store(db)
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+
+
+def _verdict_text(verdicts: dict[str, int], sep: str = ", ") -> Text:
+    from .output import VERDICT_STYLE
+
+    text = Text()
+    for verdict in Verdict:
+        if n := verdicts.get(verdict.value):
+            if text:
+                text.append(sep)
+            text.append(f"{n} {verdict.value}", style=VERDICT_STYLE[verdict])
+    return text
+
+
+@app.command()
+def history(
+    db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database.")] = DEFAULT_DB,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many scans, newest first.")] = 50,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json (one document) or jsonl (one scan a line).")] = Format.TABLE,
+) -> None:
+    """Past scans saved in the history database, newest first, with their summary."""
+    store = _open_history(db)
+    try:
+        rows = store.scans(limit) if store else []
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+    if fmt is Format.JSON:
+        print(msgspec.json.encode(rows).decode())
+        return
+    if fmt is Format.JSONL:
+        for row in rows:
+            print(msgspec.json.encode(row).decode())
+        return
+    out = Console(highlight=False)
+    if not rows:
+        out.print(f"no scans saved in {escape(str(db))} yet")
+        return
+    table = Table(title=f"Scans in {escape(str(db))} (times in UTC)")
+    for col in ("Scan", "Started", "Status", "Hosts", "Verdicts", "Errors", "Targets"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("Scan", "Started", "Status", "Hosts"),
+                         min_width=16 if col == "Verdicts" else None)
+    for row in rows:
+        shown = row.status
+        if shown == "running" and row.machine == socket.gethostname() and not _still_running(row):
+            shown = "unfinished"  # its process is gone (killed, power cut): resumable
+        status = Text(shown + (f"\n({row.runs} runs)" if row.runs > 1 else ""),
+                      style={"complete": "green", "interrupted": "yellow"}.get(row.status, "magenta"))
+        table.add_row(str(row.id), row.started.replace("T", "\n").removesuffix("Z"), status, str(row.hosts),
+                      _verdict_text(row.verdicts, sep="\n"), str(row.input_errors), Text(row.targets_source))
+    out.print(table)
+    if any(row.status != "complete" for row in rows):
+        out.print("A scan that is not complete can be continued: ipv6scan scan LIST --resume (the same hosts, same --db).")
+
+
+class HostChangeRow(msgspec.Struct, kw_only=True):
+    scan_id: int
+    started: str
+    before: str | None  # None: first time the host was seen
+    verdict: str
+    reasons: list[str]
+
+
+@app.command("host")
+def host_changes(
+    name: Annotated[str, typer.Argument(help="Host name (Unicode or ASCII) or URL.")],
+    db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database.")] = DEFAULT_DB,
+    every: Annotated[bool, typer.Option("--all", help="Every scan that saw the host, not only the changes.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """A host's changelog: every change of its verdict over the scans in the history database."""
+    try:
+        host = normalise_host(name)
+    except ValueError as e:
+        raise _fail(EXIT_USAGE, f"{name!r}: {e}") from None
+    store = _open_history(db)
+    try:
+        seen = store.host_history(host) if store else []
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+    changes: list[HostChangeRow] = []
+    before: str | None = None
+    for i, obs in enumerate(seen):
+        if every or i == 0 or obs.verdict != before:
+            changes.append(HostChangeRow(scan_id=obs.scan_id, started=obs.started, before=before,
+                                         verdict=obs.verdict, reasons=obs.reasons))
+        before = obs.verdict
+    if fmt is not Format.TABLE:
+        doc = {"host": host, "display": display_name(host), "scans": len(seen), "changes": changes}
+        print(msgspec.json.encode(doc).decode())
+        return
+    out = Console(highlight=False)
+    label = display_name(host) if display_name(host) == host else f"{display_name(host)} ({host})"
+    if not seen:
+        out.print(f"{escape(label)}: not seen in any scan in {escape(str(db))}")
+        return
+    n_changes = sum(c.before is not None and c.before != c.verdict for c in changes)
+    table = Table(title=f"{escape(label)}: seen in {len(seen)} scan{'s' * (len(seen) != 1)}, "
+                        f"{n_changes} change{'s' * (n_changes != 1)} of verdict")
+    for col in ("When (UTC)", "Scan", "Verdict", "Reasons"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        change = Text()
+        if c.before is not None and c.before != c.verdict:
+            change.append(c.before, style=_style(c.before))
+            change.append(" → ")
+        change.append(c.verdict, style=_style(c.verdict))
+        table.add_row(c.started.replace("T", " ").removesuffix("Z"), str(c.scan_id), change, Text(", ".join(c.reasons)))
+    out.print(table)
+    last = seen[-1]
+    out.print(Text.assemble("now: ", (last.verdict, _style(last.verdict)),
+                            f" (scan {last.scan_id}, {last.started.replace('T', ' ').removesuffix('Z')})"))
+
+
+def _style(verdict: str) -> str:
+    from .output import VERDICT_STYLE
+
+    try:
+        return VERDICT_STYLE.get(Verdict(verdict), "")
+    except ValueError:
+        return ""
 
 
 # ------------------------------------------------------------------ demo

@@ -284,6 +284,18 @@ def summary_text(summary: ScanSummary, header: ScanHeader | None) -> Text:
     return text
 
 
+def create_new(folder: Path, stem: str, suffix: str) -> tuple[Path, IO[bytes]]:
+    """A new file ``folder/stem+suffix`` (or ``stem-2``, ``stem-3``, ...): an existing file is never overwritten."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        path = folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}"
+        try:
+            return path, open(path, "xb")
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}/{stem}*{suffix}: no free name")
+
+
 def open_binary(path: str | None) -> IO[bytes]:
     """A file to write to (its folder created), or stdout for None / "-"."""
     if path in (None, "-"):

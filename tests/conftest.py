@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+_SCRATCH = Path(tempfile.mkdtemp(prefix="ipv6scan-tests-"))
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +31,7 @@ def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeo
     """Run the real ``ipv6scan`` command line in a child process."""
     pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "PYTHONPATH": pythonpath}
+    env["IPV6SCAN_DB"] = str(_SCRATCH / "history.sqlite")  # never the user's reports/history.sqlite
     return subprocess.run(
         [sys.executable, "-m", "ipv6scan", *args],
         input=stdin,
