@@ -30,6 +30,7 @@ from .addresses import IPNetwork, is_allowed, parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
 from .model import (
+    CERT_FAILURES,
     Address,
     DnsLookup,
     Family,
@@ -246,13 +247,21 @@ async def _parity_off_loop(web: list[WebProbe], bodies: list[bytes | None]) -> l
     return await asyncio.to_thread(_parity, web, bodies)
 
 
+def _comparable(probe: WebProbe) -> bool:
+    """An answer whose redirect chain ended on a page: one that left the family, looped or failed is not the site.
+
+    (Its failure is judged by the redirect check; comparing it too would report one problem twice.)
+    """
+    return answered(probe) and (probe.final_outcome in (None, Outcome.OK) or probe.final_outcome in CERT_FAILURES)
+
+
 def _parity(web: list[WebProbe], bodies: list[bytes | None]) -> list[ParityFacts]:
-    """Per scheme, compare the first answering IPv4 probe with the first answering IPv6 probe."""
+    """Per scheme, compare the first IPv4 probe with the first IPv6 probe that each ended on a page."""
     out = []
     for scheme in SCHEMES:
         firsts: dict[Family, tuple[WebProbe, bytes | None]] = {}
         for probe, body in zip(web, bodies):
-            if probe.scheme == scheme and answered(probe) and probe.family not in firsts:
+            if probe.scheme == scheme and _comparable(probe) and probe.family not in firsts:
                 firsts[probe.family] = (probe, body)
         if Family.V4 in firsts and Family.V6 in firsts:
             (p4, b4), (p6, b6) = firsts[Family.V4], firsts[Family.V6]

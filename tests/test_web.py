@@ -140,6 +140,15 @@ async def test_slow_server_is_cut_by_the_overall_deadline(web_lab: Lab) -> None:
     assert result.outcome == Outcome.TIMEOUT and "within 0.5 s" in (result.detail or "")
 
 
+async def test_https_server_that_goes_quiet_after_the_handshake_keeps_its_tls_facts(web_lab: Lab) -> None:
+    web_lab.server.slow_interval = 0.05
+    await web_lab.site(V6, 443, sites={HOST: Page()}, behaviour="slow")  # TLS completes, then a byte at a time
+    result, _ = await web_lab.prober(connect_timeout=0.3, read_timeout=0.3, retries=0).probe(HOST, V6, "https", 443)
+    assert result.outcome == Outcome.TIMEOUT and result.status is None
+    assert result.tls is not None and result.tls.protocol in ("TLSv1.2", "TLSv1.3")
+    assert result.tls.cert is not None and result.tls.cert.san == [HOST]
+
+
 async def test_unmapped_address_is_unreachable(web_lab: Lab) -> None:
     result, _ = await web_lab.prober().probe(HOST, "2001:db8::99", "https", 443)
     assert result.outcome == Outcome.UNREACHABLE and result.attempts == 1

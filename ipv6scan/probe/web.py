@@ -339,11 +339,17 @@ class WebProber:
         self, transport: httpx.AsyncBaseTransport, target: _Target, chain: _Chain, until: float | None
     ) -> _Answer:
         """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble."""
+        handshake: list[object] = []  # the TLS stream, once the handshake completed
+
+        async def trace(event: str, info: dict) -> None:
+            if event == "connection.start_tls.complete" and info.get("return_value") is not None:
+                handshake.append(info["return_value"])
+
         request = httpx.Request(
             "GET",
             target.request_url,
             headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
-            extensions={"sni_hostname": target.host, "timeout": self._timeout},
+            extensions={"sni_hostname": target.host, "timeout": self._timeout, "trace": trace},
         )
         answer = _Answer(outcome=Outcome.OK)
         cut_by_chain = False
@@ -369,6 +375,8 @@ class WebProber:
             answer.outcome, answer.detail = _classify(e, target.scheme)
             if target.scheme == "https" and answer.outcome in TLS_FAILURES:
                 answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
+        if answer.tls is None and handshake:  # the handshake completed, then the server went quiet
+            answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None)  # type: ignore[attr-defined]
         if answer.status is not None and answer.outcome != Outcome.OK:
             answer.detail = f"{answer.detail} (after status {answer.status}, reading the body)"
         return answer
