@@ -64,8 +64,10 @@ class RequirementResult(Struct, kw_only=True):
 
 class OrgPhase(Struct, kw_only=True):
     phase: str
-    state: State  # pass: attained; fail: not attained; unknown: depends on unknown hosts
+    state: State  # the phase's own requirements: pass / fail / unknown (depends on unknown hosts)
     requirements: list[RequirementResult] = []
+    # Attainment on the ladder: pass only when this phase and every earlier ladder phase pass.
+    attainment: State = State.NOT_APPLICABLE
 
 
 class OrgScore(Struct, kw_only=True):

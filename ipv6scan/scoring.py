@@ -197,6 +197,8 @@ def _score_org(org: str, hosts: list[HostScore], policy: Policy, lang: str) -> O
     """Each phase's requirements, the phases attained (the ladder), the next one and what it needs."""
     phases = [_org_phase(phase, hosts) for phase in policy.phases]
     ladder = _ladder(policy, phases)
+    for org_phase in phases:
+        org_phase.attainment = ladder[org_phase.phase]
     next_phase = next((p for p in policy.phases if not p.standalone and ladder[p.id] not in (PASS, N_A)), None)
     return OrgScore(
         org=org,

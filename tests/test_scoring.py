@@ -216,6 +216,7 @@ def test_a_later_phase_is_attained_only_when_the_earlier_ones_are():
     rep = report(records, policy)
     assert phase_of(rep, "x.gov.vn", "b").state == State.PASS  # b's own requirements are met ...
     assert org_of(rep, "x.gov.vn").attained == []  # ... but a is not
+    assert phase_of(rep, "x.gov.vn", "b").attainment == State.FAIL  # so b is not attained on the ladder
     assert total_of(rep, "b").orgs_attained == 0
     standalone = parse_policy(small_policy(standalone=True))
     assert org_of(report(records, standalone), "x.gov.vn").attained == ["b"]

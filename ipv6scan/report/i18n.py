@@ -403,22 +403,9 @@ def summary(report: ScoreReport, lang: str) -> str:
 
 
 def phase_states(org: OrgScore, phases: list[str]) -> list[State]:
-    """Whether the organisation attained each of ``phases``, as the scorer says.
-
-    Pass: attained (``org.attained``). Otherwise the phase's own state, except that a
-    phase whose own requirements pass is not attained while an earlier one is not:
-    fail. Not applicable where the org has nothing the phase concerns.
-    """
-    own = {p.phase: p.state for p in org.phases}
-    states = []
-    for phase in phases:
-        state = own.get(phase, State.NOT_APPLICABLE)
-        if phase in org.attained:
-            state = State.PASS
-        elif state is State.PASS:
-            state = State.FAIL
-        states.append(state)
-    return states
+    """Whether the organisation attained each of ``phases`` (its ladder attainment), as the scorer says."""
+    attainment = {p.phase: p.attainment for p in org.phases}
+    return [attainment.get(phase, State.NOT_APPLICABLE) for phase in phases]
 
 
 def next_phase(org: OrgScore, lang: str, titles: Titles | None) -> str:
