@@ -71,6 +71,12 @@ def normalise_host(text: str) -> str:
     host = _host_part(unicodedata.normalize("NFC", text.strip()))
     if any(c.isspace() for c in host):
         raise ValueError("contains whitespace")
+    # Over-long ASCII names are named here: idna's own message for them varies by version.
+    if host.isascii():
+        for label in host.split("."):
+            _check_length(label, label)
+        if len(host.removesuffix(".")) > 253:
+            raise ValueError(f"the name is {len(host.removesuffix('.'))} octets long; the limit is 253")
     try:
         host = idna.uts46_remap(host, std3_rules=False)
     except idna.IDNAError as e:
