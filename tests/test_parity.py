@@ -146,3 +146,16 @@ def test_compare_reports_statuses_lengths_similarity_and_certificate() -> None:
 
     no_cert = _probe(Family.V6, "2001:db8::1", status=None, length=None, sha=None)
     assert compare(v4, a, no_cert, None).same_certificate is None
+
+
+def test_identical_bodies_are_the_same_page_without_normalising(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipv6scan.probe.parity as parity
+
+    def forbidden(*args: object, **kwargs: object) -> str:
+        raise AssertionError("identical bodies must not be normalised")
+
+    monkeypatch.setattr(parity, "normalise_body", forbidden)
+    page = _page(1)
+    v4 = _probe(Family.V4, "192.0.2.1", status=200, length=len(page), sha="aa")
+    v6 = _probe(Family.V6, "2001:db8::1", status=200, length=len(page), sha="aa")
+    assert compare(v4, page, v6, bytes(page)).similarity == 1.0

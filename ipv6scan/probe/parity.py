@@ -114,7 +114,8 @@ def compare(v4: WebProbe, v4_body: bytes | None, v6: WebProbe, v6_body: bytes | 
     """What differed between the same URL fetched over IPv4 and over IPv6."""
     score = None
     if v4_body is not None and v6_body is not None:
-        score = similarity(normalise_body(v4_body), normalise_body(v6_body))
+        # Byte-identical pages (the common case) need no noise removal: ~17% of a scan's CPU in the benchmark.
+        score = 1.0 if v4_body == v6_body else similarity(normalise_body(v4_body), normalise_body(v6_body))
     same_cert = None
     if v4.scheme == "https" and v4.tls and v4.tls.cert and v6.tls and v6.tls.cert:
         same_cert = v4.tls.cert.sha256 == v6.tls.cert.sha256
