@@ -1,0 +1,1 @@
+"""ipv6scan benchmark harness: see bench/README.md (run: sudo python3 -m bench)."""

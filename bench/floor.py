@@ -1,0 +1,180 @@
+"""The floor: the least a Python client must do for ipv6scan's network work per host.
+
+Per host, with nothing else (no checks, no records, no output but one summary line):
+
+* DNS: A and AAAA, at once, over ONE shared UDP socket for the whole run, answers
+  matched to questions by message id (an id -> future map); dnspython only builds and
+  parses the messages.
+* Per family (the first A and the first AAAA): a plain HTTP GET and a TLS handshake +
+  GET, each on a fresh TCP connection pinned to the address (Host / SNI = the host
+  name, ``Connection: close``, body read to the end), the certificate verified with
+  one shared SSLContext. The four requests run at once.
+* A fixed pool of ``--concurrency`` workers takes host names from the list.
+
+It prints one JSON line: hosts, ok (hosts whose four GETs answered 200), failures by
+kind, elapsed seconds. Runs in the benchmark's client namespace::
+
+    python3 bench/floor.py --targets hosts.txt --resolver 192.0.2.1 --ca ca.pem --concurrency 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import random
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Iterable
+
+import dns.flags
+import dns.message
+import dns.rdatatype
+
+BODY_CAP = 512 * 1024
+
+
+class DnsMux(asyncio.DatagramProtocol):
+    """One UDP socket, many questions in flight, answers matched by id."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[override]
+        if len(data) < 12:
+            return
+        fut = self.pending.get(int.from_bytes(data[:2], "big"))
+        if fut is not None and not fut.done():
+            fut.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:  # pragma: no cover - ICMP errors
+        pass
+
+    async def query(self, name: str, rdtype: str, *, timeout: float = 3.0, tries: int = 2) -> dns.message.Message:
+        loop = asyncio.get_running_loop()
+        for _ in range(tries):
+            q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+            while q.id in self.pending:
+                q.id = random.getrandbits(16)
+            fut: asyncio.Future[bytes] = loop.create_future()
+            self.pending[q.id] = fut
+            try:
+                assert self.transport is not None
+                self.transport.sendto(q.to_wire())
+                async with asyncio.timeout(timeout):
+                    data = await fut
+            except TimeoutError:
+                continue
+            finally:
+                del self.pending[q.id]
+            r = dns.message.from_wire(data)
+            if not q.is_response(r):
+                raise ValueError("answer does not match the question")
+            if r.flags & dns.flags.TC:
+                raise ValueError("truncated answer (TCP not implemented in the floor)")
+            return r
+        raise TimeoutError(f"{name} {rdtype}: no answer")
+
+
+def first_address(msg: dns.message.Message, rdtype: str) -> str | None:
+    want = dns.rdatatype.from_text(rdtype)
+    for rrset in msg.answer:
+        if rrset.rdtype == want:
+            for rr in rrset:
+                return rr.address
+    return None
+
+
+async def get(address: str, host: str, port: int, ctx: ssl.SSLContext | None, timeout: float) -> int:
+    """One GET on a fresh connection to exactly this address; the status code."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    async with asyncio.timeout(timeout):
+        reader, writer = await asyncio.open_connection(
+            address, port, family=family, ssl=ctx, server_hostname=host if ctx else None
+        )
+        try:
+            writer.write(
+                f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: floor\r\nAccept: */*\r\n"
+                f"Accept-Encoding: identity\r\nConnection: close\r\n\r\n".encode("ascii")
+            )
+            data = bytearray()
+            while len(data) < BODY_CAP:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            writer.close()
+    if not data.startswith(b"HTTP/1."):
+        raise ValueError("not an HTTP response")
+    return int(data[9:12])
+
+
+async def run(hosts: Iterable[str], resolver: str, ca: str, concurrency: int, timeout: float) -> dict:
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in resolver else socket.AF_INET
+    transport, mux = await loop.create_datagram_endpoint(DnsMux, remote_addr=(resolver, 53), family=family)
+    ctx = ssl.create_default_context(cafile=ca)  # built once, shared by every handshake
+    failures: collections.Counter[str] = collections.Counter()
+    ok = total = 0
+    it = iter(hosts)  # read lazily: memory does not grow with the list
+
+    async def one(host: str) -> bool:
+        try:
+            a, aaaa = await asyncio.gather(mux.query(host, "A"), mux.query(host, "AAAA"))
+        except Exception as e:  # noqa: BLE001
+            failures[f"dns: {type(e).__name__}"] += 1
+            return False
+        addrs = [x for x in (first_address(a, "A"), first_address(aaaa, "AAAA")) if x]
+        if len(addrs) != 2:
+            failures["dns: missing A or AAAA"] += 1
+        probes = [get(addr, host, port, c, timeout) for addr in addrs for port, c in ((80, None), (443, ctx))]
+        results = await asyncio.gather(*probes, return_exceptions=True)
+        good = True
+        for r in results:
+            if isinstance(r, BaseException):
+                failures[f"web: {type(r).__name__}"] += 1
+                good = False
+            elif r != 200:
+                failures[f"web: status {r}"] += 1
+                good = False
+        return good and len(addrs) == 2
+
+    async def worker() -> None:
+        nonlocal ok, total
+        for host in it:
+            total += 1
+            good = await one(host)  # (not `ok += await ...`: that reads ok before the await)
+            ok += good
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    elapsed = time.perf_counter() - t0
+    transport.close()
+    return {"tool": "floor", "hosts": total, "ok": ok, "failures": dict(failures), "elapsed_s": round(elapsed, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--targets", required=True, help="one host name per line")
+    p.add_argument("--resolver", required=True, help="DNS server address (port 53)")
+    p.add_argument("--ca", required=True, help="CA bundle (PEM) to verify the servers' certificates")
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--timeout", type=float, default=15.0, help="seconds per request as a whole")
+    args = p.parse_args(argv)
+    with open(args.targets, encoding="utf-8") as f:
+        hosts = (line.strip() for line in f if line.strip() and not line.startswith("#"))
+        result = asyncio.run(run(hosts, args.resolver, args.ca, args.concurrency, args.timeout))
+    print(json.dumps(result), flush=True)
+    return 0 if result["ok"] == result["hosts"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

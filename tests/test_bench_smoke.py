@@ -1,0 +1,68 @@
+"""The benchmark harness (bench/): its figures table, and a smoke run in real namespaces.
+
+The smoke run (``python -m bench --smoke``: 50 hosts, the floor and ipv6scan, BIND and
+nginx in namespaces of its own) needs root, ``ip netns``, BIND and nginx
+(netlab/install-deps.sh installs them); without them it is skipped, saying why.
+It checks that the harness runs end to end and prints its figures, not how fast
+anything is: the benchmark is a script that prints figures, not a timed test.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import lab as bench_lab  # noqa: E402
+from bench.run import Run, bucket, table, verdict_text  # noqa: E402
+
+
+def test_table_and_verdict_show_the_figures_and_ratios():
+    floor = Run("floor", 1000, hosts=1000, ok=1000, wall_s=10.0, cpu_s=7.0, peak_rss_mb=35, tree_rss_mb=35)
+    scan = Run("ipv6scan", 1000, hosts=1000, ok=1000, wall_s=20.0, cpu_s=18.0, peak_rss_mb=80, tree_rss_mb=80)
+    sslyze = Run("sslyze", 1000, hosts=1000, ok=990, wall_s=40.0, cpu_s=14.0, peak_rss_mb=120, tree_rss_mb=120)
+    skipped = Run("dig+curl", 1000, skipped="--peer-max 500")
+    text = table([floor, scan, sslyze, skipped], 1000)
+    for column in ("hosts/s", "CPU ms/host", "peak RSS MB", "÷ floor", "ipv6scan ×"):
+        assert column in text
+    assert re.search(r"^ipv6scan\s+1000/1000\s+20\.0\s+50\.0\s+18\.00\b.*\s0\.50\s+1\.00$", text, re.M), text
+    assert re.search(r"^sslyze\s+990/1000 !", text, re.M), text
+    assert "dig+curl: --peer-max 500" in text
+    verdict = verdict_text([floor, scan, sslyze, Run("floor", 10000, wall_s=1, cpu_s=1),
+                            Run("ipv6scan", 10000, wall_s=200.0, cpu_s=180.0, peak_rss_mb=84)])
+    assert "÷ floor 0.50 (target ≥ 0.6, aim 0.8: NOT met" in verdict
+    assert "× sslyze 2.0 (target ≥ 5: NOT met)" in verdict
+    assert "RSS from 1000 to 10000 hosts: 80 -> 84 MB (+4 MB: flat)" in verdict
+
+
+def test_profile_buckets():
+    assert bucket("main;scan;compare (ipv6scan/probe/parity.py:117);normalise_body (ipv6scan/probe/parity.py:84)") \
+        .startswith("parity")
+    assert bucket("x (httpcore/_async/connection.py:1);SSLObject.do_handshake (ssl.py:979)").startswith("TLS")
+    assert bucket("x (httpx/_models.py:1)").startswith("HTTP client")
+
+
+def test_smoke_run_prints_the_figures():
+    reason = bench_lab.unavailable_reason()
+    if reason:
+        pytest.skip(f"benchmark lab unavailable: {reason}")
+    proc = subprocess.run([sys.executable, "-m", "bench", "--smoke"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    out = proc.stdout
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{out}\n{proc.stderr[-3000:]}"
+    assert re.search(r"^floor\s+50/50\s", out, re.M), out
+    assert re.search(r"^ipv6scan\s+50/50\s", out, re.M), out
+    assert "CPU ms/host" in out and "peak RSS MB" in out
+    assert re.search(r"50 hosts: ÷ floor \d+\.\d\d", out), out
+    name = re.search(rf"^lab ({bench_lab.PREFIX}-\d+):", out, re.M)
+    assert name, out
+    left = {f"{name.group(1)}-srv", f"{name.group(1)}-cli"} & bench_lab.namespaces()
+    assert not left, f"the benchmark left namespaces behind: {left}"
+    assert not Path(f"/tmp/{name.group(1)}").exists(), "the benchmark left its files behind"
