@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from ..scores import HostScore, OrgScore, PhaseTotal, ScoreReport, State
@@ -73,7 +74,11 @@ def esc(value: object) -> str:
     return html.escape(one_line(value), quote=True)
 
 
-def render_html(report: ScoreReport, *, lang: str, titles: Titles | None = None) -> str:
+Trend = Sequence[tuple[str, Mapping[str, float]]]  # (date, phase id -> share of organisations attaining it)
+
+
+def render_html(report: ScoreReport, *, lang: str, titles: Titles | None = None, trend: Trend | None = None) -> str:
+    """The page; ``trend`` (oldest first) adds a line chart of each phase's share over past scans."""
     titles = report_titles(report, titles)
     head = (
         f'<!DOCTYPE html>\n<html lang="{esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
@@ -86,6 +91,8 @@ def render_html(report: ScoreReport, *, lang: str, titles: Titles | None = None)
     parts += [f"<h2>{esc(t('phases_heading', lang))}</h2>", "<ul>"]
     parts += [_phase_item(p, lang, titles) for p in report.phases]
     parts += ["</ul>", _phase_chart(report, lang, titles)]
+    if trend:
+        parts.append(_trend_chart(trend, [p.phase for p in report.phases], lang, titles))
     parts += [f"<h2>{esc(t('kinds_heading', lang))}</h2>", _kind_chart(report, lang), _kind_table(report, lang)]
     parts += [f"<h2>{esc(t('orgs_heading', lang))}</h2>", _org_table(report, lang, titles)]
     parts += [f"<h2>{esc(t('org_detail_heading', lang))}</h2>", _org_sections(report, lang, titles)]
@@ -270,3 +277,55 @@ def _url(url: str | None) -> str:
     if _WEB_URL.fullmatch(url):
         return f'<a href="{esc(url)}" rel="noopener noreferrer nofollow">{esc(url)}</a>'
     return esc(url)
+
+
+_TREND_CAPTION = {  # here rather than in i18n.STRINGS: the only words of this chart
+    "vi": "Tỉ lệ đơn vị đạt từng giai đoạn qua các lần quét",
+    "en": "Organisations attaining each phase, scan after scan",
+}
+_TREND_COLOURS = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#9a6700", "#57606a")
+_PLOT_X, _PLOT_W, _PLOT_Y, _PLOT_H, _LEGEND_W = 50, 520, 10, 200, 260
+_DATE_LABELS = 8  # dates written under the x axis at most
+
+
+def _trend_chart(trend: Trend, phases: list[str], lang: str, titles: Titles) -> str:
+    """Lines of each phase's share (0-100 %) over the scans in ``trend``; every text escaped, numbers formatted here."""
+    order = list(dict.fromkeys([*phases, *(p for _, shares in trend for p in shares)]))
+    width, height = _PLOT_X + _PLOT_W + _LEGEND_W, _PLOT_Y + _PLOT_H + 40
+    step = _PLOT_W / max(len(trend) - 1, 1)
+
+    def x(i: int) -> float:
+        return _PLOT_X + (i * step if len(trend) > 1 else _PLOT_W / 2)
+
+    def y(share: float) -> float:
+        return _PLOT_Y + (1 - _clamp(share)) * _PLOT_H
+
+    caption = _TREND_CAPTION[lang]
+    out = [
+        f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(caption)}">',
+        f"<title>{esc(caption)}</title>",
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        out.append(f'<line class="axis" x1="{_PLOT_X}" y1="{y(tick):.1f}" x2="{_PLOT_X + _PLOT_W}" y2="{y(tick):.1f}"/>')
+        out.append(f'<text x="{_PLOT_X - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{esc(percent(tick, lang))}</text>')
+    every = -(-len(trend) // _DATE_LABELS)
+    for i, (day, _) in enumerate(trend):
+        if i % every == 0 or i == len(trend) - 1:
+            out.append(f'<text x="{x(i):.1f}" y="{_PLOT_Y + _PLOT_H + 18}" text-anchor="middle">{esc(day)}</text>')
+    for n, phase in enumerate(order):
+        colour, name = _TREND_COLOURS[n % len(_TREND_COLOURS)], short_title(phase, lang, titles)
+        points = [(i, day, shares[phase]) for i, (day, shares) in enumerate(trend) if phase in shares]
+        path = " ".join(f"{x(i):.1f},{y(share):.1f}" for i, _, share in points)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out += [
+            f'<circle cx="{x(i):.1f}" cy="{y(share):.1f}" r="3" fill="{colour}">'
+            f"<title>{esc(f'{name} · {day}: {percent(share, lang)}')}</title></circle>"
+            for i, day, share in points
+        ]
+        ly = _PLOT_Y + 14 + n * 18
+        out.append(f'<line x1="{width - _LEGEND_W + 10}" y1="{ly - 4}" x2="{width - _LEGEND_W + 30}" y2="{ly - 4}" '
+                   f'stroke="{colour}" stroke-width="3"/>')
+        out.append(f'<text x="{width - _LEGEND_W + 36}" y="{ly}"><title>{esc(name)}</title>{esc(_short(name))}</text>')
+    out.append(f'</svg><figcaption class="note">{esc(caption)}</figcaption></figure>')
+    return "\n".join(out)
