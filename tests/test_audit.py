@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -287,6 +288,25 @@ def test_documented_example_config_loads():
     assert config.name == "provinces-weekly" and config.targets[0] == str(REPO / "targets" / "provinces.csv")
     assert config.outputs.metrics and config.thresholds.fail_under and "lab_map" not in config.scan
     assert config.scan_options().concurrency == 32
+
+
+def test_scheduling_doc_names_every_config_key_and_only_real_ones():
+    """docs/scheduling.md's key table and the config model must not drift apart."""
+    from ipv6scan.audit import AuditConfig
+    from ipv6scan.config import ScanOptions
+
+    doc = (REPO / "docs" / "scheduling.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| `([a-z_.]+)` \|", doc, re.M)
+    expected = {f for f in AuditConfig.__struct_fields__ if f not in ("scan", "origin")}
+    for section in ("outputs", "thresholds", "flap", "database"):
+        expected.discard(section)
+        expected |= {f"{section}.{f}" for f in type(getattr(AuditConfig(targets=["x"]), section)).__struct_fields__}
+    assert set(table) == expected
+    scan_row = next(line for line in doc.splitlines() if line.startswith("| `[scan]`"))
+    named = set(re.findall(r"`([a-z_]+)`", scan_row)) - {"auto", "yes", "no"}
+    assert named and named <= set(ScanOptions.__struct_fields__), named - set(ScanOptions.__struct_fields__)
+    for block in re.findall(r"```(?:ini|cron)\n(.*?)```", doc, re.S):
+        assert "ipv6scan audit --config" in block or "OnCalendar=" in block
 
 
 def test_trend_chart_escapes_and_draws_every_phase():
