@@ -8,6 +8,7 @@
 #   nftables         make addresses drop (timeouts) or refuse (TCP reset)
 #   exim4-daemon-light  a real SMTP listener for the MX scenarios
 #   iproute2         ip netns / veth
+#   postgresql       server binaries for tests/test_postgres.py (the PostgreSQL import path of the history)
 #
 # Idempotent. Never fails CI for an environment reason: without root or apt it says why and
 # exits 0, and tests/test_netlab.py then skips with a message naming what is missing.
@@ -15,7 +16,7 @@
 # place for the install (unless one already exists) and removed afterwards.
 set -uo pipefail
 
-PACKAGES=(bind9 bind9-utils bind9-dnsutils nginx nftables exim4-daemon-light iproute2)
+PACKAGES=(bind9 bind9-utils bind9-dnsutils nginx nftables exim4-daemon-light iproute2 postgresql)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
