@@ -143,6 +143,15 @@ class AuditConfig(_Table, kw_only=True):
             raise ConfigError(f"{self.origin}: scan.lab_map: {lab_map}: {e}") from None
 
 
+def scan_options_of(header_options: dict[str, Any]) -> ScanOptions:
+    """The ScanOptions a scan was made with, from its header's options (marks such as ``audit`` left out)."""
+    fields = set(ScanOptions.__struct_fields__)
+    try:
+        return msgspec.convert({k: v for k, v in header_options.items() if k in fields}, ScanOptions)
+    except msgspec.ValidationError as e:
+        raise ValueError(f"the scan's saved options are not valid for this version: {e}") from None
+
+
 def load_config(path: str | Path) -> AuditConfig:
     """Read, validate and resolve a config file; ConfigError says which key is wrong and why."""
     origin = str(path)
@@ -287,19 +296,20 @@ def run_audit(
 
 
 class _Audit:
-    """One audit run: what its scans share (history, options, network, how to run them, where files go)."""
+    """One audit run: its config, and the scans it makes into the history."""
 
     def __init__(self, config: AuditConfig, store: Store, options: ScanOptions, network: Network, run: Runner,
                  log: Callable[[str], None]) -> None:
-        self.config, self.store, self.options, self.network, self.runner, self.log = config, store, options, network, run, log
+        self.config, self.store, self.log = config, store, log
         self.out_dir = Path(config.outputs.dir)
+        self.scans = HistoryScans(store, options, network, self.out_dir, run=run, log=log)
 
     def run(self, policy: Policy, minimums: dict[str, float]) -> tuple[AuditResult, ScoreReport]:
         config, store = self.config, self.store
         previous = next(iter(complete_scans(store, audit=config.name)), None)
         seen: set[str] = set()
         items = itertools.chain.from_iterable(read_targets(t, seen=seen) for t in config.targets)
-        scan_id, scan_file = self.scan(items, f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        scan_id, scan_file = self.scans.scan(items, f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
                                        marks={AUDIT_OPTION: config.name}, digest=targets_digest(*config.targets),
                                        source=", ".join(config.targets))
         stamp = scan_file.stem.removeprefix("scan-")  # the audit's files are named after its scan file: never reused
@@ -313,7 +323,8 @@ class _Audit:
                          before_ref=ScanRef(label=f"scan {previous.id}", started=previous.started, scan_id=previous.id),
                          after_ref=ScanRef(label=f"scan {scan_id}", started=row.started, scan_id=scan_id))
             if found.regressions and config.flap.recheck:
-                found, recheck_id = self.recheck(found, records, policy, scan_id, f"scan-{stamp}-recheck")
+                found, recheck_id = self.scans.recheck(found, records, policy, scan_id, f"scan-{stamp}-recheck",
+                                                       delay=config.flap.delay, marks={AUDIT_OPTION: config.name})
         report = score(records, policy, scan_started=row.started, scan_file=str(scan_file), lang=config.outputs.lang)
         trend = load_trend(store, policy, limit=config.outputs.trend_scans, audit=config.name)
         paths = _write_reports(report, policy, [(p.started[:10], p.shares) for p in trend], self.out_dir,
@@ -340,6 +351,14 @@ class _Audit:
             write_textfile(config.outputs.metrics, render(families))
         return result, report
 
+
+class HistoryScans:
+    """Scans into the history database and new files under ``out_dir``: an audit's, and flap re-scans (also ``diff --recheck``)."""
+
+    def __init__(self, store: Store, options: ScanOptions, network: Network, out_dir: Path, *, run: Runner = asyncio.run,
+                 log: Callable[[str], None] = lambda _: None) -> None:
+        self.store, self.options, self.network, self.out_dir, self.runner, self.log = store, options, network, out_dir, run, log
+
     def scan(self, items: Iterable[Target | InputError], stem: str, *, marks: dict[str, object], digest: str,
              source: str, delay: float = 0.0) -> tuple[int, Path]:
         """One scan into the history and a new file ``<outputs.dir>/<stem>.jsonl``; its id and file."""
@@ -358,16 +377,16 @@ class _Audit:
             f.close()
         return scan_id, path
 
-    def recheck(self, found: Diff, records: list[HostRecord], policy: Policy, scan_id: int,
-                stem: str) -> tuple[Diff, int]:
-        """The flap check: re-scan the regressed hosts once (a fresh scanner, same options); transient ones marked."""
+    def recheck(self, found: Diff, records: list[HostRecord], policy: Policy, scan_id: int, stem: str, *,
+                delay: float, marks: dict[str, object]) -> tuple[Diff, int]:
+        """The flap check: re-scan the regressed hosts of ``records`` (scan ``scan_id``) once, after ``delay`` s,
+        with a fresh scanner and this object's options; the diff with transient ones marked, and the re-scan's id."""
         regressed = {h.host for h in found.regressions}
         targets = [Target(host=r.facts.host, display=r.facts.display, input=r.facts.input, line=r.facts.line or 0,
                           source=f"scan {scan_id}", org=r.facts.org, kind=r.facts.kind, tags=list(r.facts.tags))
                    for r in records if r.facts.host in regressed]
-        delay = self.config.flap.delay
         self.log(f"{len(targets)} hosts regressed: re-scanning them in {delay:g} s to rule out flaps")
-        recheck_id, _ = self.scan(targets, stem, marks={AUDIT_OPTION: self.config.name, CONFIRMS_OPTION: scan_id},
+        recheck_id, _ = self.scan(targets, stem, marks={**marks, CONFIRMS_OPTION: scan_id},
                                   digest="", source=f"re-scan of {len(targets)} regressed hosts of scan {scan_id}",
                                   delay=delay)
         checked = confirm(found, scan_records(self.store, recheck_id), policy)

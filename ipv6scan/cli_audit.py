@@ -13,7 +13,7 @@ Exit codes, the same for every ``--format`` (docs/scheduling.md):
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .audit import EXIT_REGRESSIONS, AuditError, ConfigError, load_config, parse_fail_under, run_audit
+from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
+                    scan_options_of)
 from .cli import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, _fail, _stoppable, app, err
 from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
 from .model import HostRecord, ScanHeader
+from .net import LabNetwork, Network
 from .output import VERDICT_STYLE, BadScanLine, read_scan
 from .policy import PolicyError, load_policy
 from .report import render_terminal
@@ -104,8 +106,14 @@ def diff_command(
     audit_name: Annotated[Optional[str], AUDIT_OPTION] = None,
     fmt: Annotated[Output, typer.Option("--format", "-f", help="table or json.")] = Output.TABLE,
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 5 when the diff has regressions.")] = False,
+    recheck: Annotated[bool, typer.Option("--recheck", help="Re-scan the regressed hosts now (the later scan's options; saved in --db and --out): those fine again are reported as transient.")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where --recheck writes its scan file.")] = Path("reports"),
+    lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route --recheck through a lab routing table (tests).")] = None,
 ) -> None:
-    """Regressions and improvements between two scans, per host and per organisation, with the reasons."""
+    """Regressions and improvements between two scans, per host and per organisation, with the reasons.
+
+    Regressions are final only once re-scanned: by the audit that made the scan, or here with --recheck.
+    """
     try:
         pol = load_policy(policy)
     except PolicyError as e:
@@ -118,10 +126,19 @@ def diff_command(
         when = datetime.fromisoformat(new_ref.started).date() if new_ref.started else date.today()
         found = diff(old, new, pol, before_ref=old_ref, after_ref=new_ref, as_of=when)
         if store is not None and new_ref.scan_id is not None:
-            for recheck in rechecks_of(store, new_ref.scan_id):
-                found = confirm(found, scan_records(store, recheck.id), pol)
+            for done in rechecks_of(store, new_ref.scan_id):
+                found = confirm(found, scan_records(store, done.id), pol)
+        if recheck and found.regressions:
+            if store is None or new_ref.scan_id is None:
+                raise _fail(EXIT_USAGE, "--recheck needs the later scan from the history database (an id, not a file)")
+            found = _recheck(found, store, new_ref.scan_id, new, pol, out_dir, lab_map)
     except StoreError as e:
         raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+    except AuditError as e:
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        err.print(f"[yellow]interrupted[/]: the re-scan so far is kept in {db}", highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         if store is not None:
             store.close()
@@ -133,6 +150,21 @@ def diff_command(
     else:
         _print_diff(found, Console(highlight=False))
     raise typer.Exit(EXIT_REGRESSIONS if exit_code and found.regressions else 0)
+
+
+def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord], pol, out_dir: Path,
+             lab_map: Path | None) -> Diff:
+    """``diff --recheck``: the flap check of an audit, on demand, with the options the later scan was made with."""
+    try:
+        options = scan_options_of(store.scan(scan_id).options)
+        network = LabNetwork.from_file(lab_map) if lab_map else Network()
+    except (ValueError, OSError, KeyError) as e:
+        raise _fail(EXIT_USAGE, f"--recheck: {e}") from None
+    scans = HistoryScans(store, options, network, out_dir, run=lambda work: asyncio.run(_stoppable(work)),
+                         log=lambda text: err.print(Text(text)))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    checked, _ = scans.recheck(found, records, pol, scan_id, f"scan-{stamp}-recheck", delay=0.0, marks={})
+    return checked
 
 
 def _open(db: Path) -> Store:

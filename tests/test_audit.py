@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -230,6 +231,35 @@ def test_diff_of_two_saved_scan_files(audits):
     found = msgspec.json.decode(proc.stdout, type=Diff)
     assert {h.host for h in found.regressions} == {"dual.gov.example", IDN}  # files know nothing of re-scans
     assert found.before.label.startswith("scan-")
+
+
+def test_diff_recheck_rescans_regressions_on_demand(audits, lab, tmp_path):
+    """``diff --recheck`` re-scans the regressed hosts now: still down is confirmed, back up is transient."""
+    work, runs = audits
+    db = tmp_path / "history.sqlite"
+    with sqlite3.connect(work / "out" / "history.sqlite") as src, sqlite3.connect(db) as dst:
+        src.backup(dst)  # a copy (WAL included): the audits' history stays as it was
+    first, second = str(runs[0][1].scan_id), str(runs[1][1].scan_id)
+    still_down = dict(lab.network.routes)
+    still_down[("2001:db8::10", 80)] = still_down[("2001:db8::10", 443)] = ("::1", lab.web.free_port("::1"))
+    maps = {"down": {format_hostport(*k): format_hostport(*v) for k, v in still_down.items()},
+            "healthy": json.loads(lab.network.to_json())["routes"]}
+    found = {}
+    for name, routes in maps.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"routes": routes}))
+        proc = run_cli("diff", first, second, "--db", str(db), "--recheck", "--out", str(tmp_path / name),
+                       "--lab-map", str(tmp_path / f"{name}.json"), "--format", "json", "--exit-code")
+        assert "Traceback" not in proc.stderr and "1 hosts regressed: re-scanning them" in proc.stderr
+        found[name] = (proc.returncode, msgspec.json.decode(proc.stdout, type=Diff))
+        assert len(list((tmp_path / name).glob("scan-*-recheck.jsonl"))) == 1
+    code, down = found["down"]
+    assert code == 5 and [h.host for h in down.regressions] == ["dual.gov.example"]
+    assert down.regressions[0].recheck.verdict == "broken_ipv6"
+    code, healthy = found["healthy"]
+    assert code == 0 and healthy.regressions == []
+    assert {h.host: h.recheck.verdict for h in healthy.of(Change.TRANSIENT)} == {"dual.gov.example": "ready", IDN: "ready"}
+    on_files = run_cli("diff", runs[0][1].scan_file, runs[1][1].scan_file, "--recheck")
+    assert on_files.returncode == 2 and "needs the later scan from the history database" in on_files.stderr
 
 
 def test_trend_prints_phase_shares_over_the_audits(audits):
