@@ -347,7 +347,8 @@ class _Audit:
             families = audit_metrics(report, verdicts=row.verdicts, duration_s=result.duration_s,
                                      input_errors=row.input_errors, regressions=len(found.regressions) if found else 0,
                                      transient=len(found.of(Change.TRANSIENT)) if found else 0,
-                                     finished=datetime.fromisoformat(row.finished or row.started).timestamp())
+                                     finished=datetime.fromisoformat(row.finished or row.started).timestamp(),
+                                     exit_code=code)
             write_textfile(config.outputs.metrics, render(families))
         return result, report
 

@@ -16,6 +16,7 @@ Metrics (all gauges, about the latest audit):
 * ``ipv6scan_scan_duration_seconds``, ``ipv6scan_input_errors``
 * ``ipv6scan_regressions``, ``ipv6scan_transient_regressions``: against the previous audit
 * ``ipv6scan_last_scan_timestamp_seconds``: when the scan finished (Unix time)
+* ``ipv6scan_audit_exit_code``: the audit's exit code (0, 4 or 5; see docs/scheduling.md)
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def audit_metrics(
     regressions: int,
     transient: int,
     finished: float,
+    exit_code: int,
 ) -> list[Family]:
     """The metric families of one audit: its scan (``verdicts``, duration, errors, end time), scores and diff counts."""
     attained = [
@@ -132,4 +134,6 @@ def audit_metrics(
                [Sample({}, transient)]),
         Family("ipv6scan_last_scan_timestamp_seconds", "When the last audit scan finished (Unix time).",
                [Sample({}, finished)]),
+        Family("ipv6scan_audit_exit_code", "Exit code of the last audit (0 ok, 4 under a threshold, 5 regressions).",
+               [Sample({}, exit_code)]),
     ]

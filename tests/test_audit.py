@@ -186,6 +186,7 @@ def test_reports_and_metrics_under_the_configured_dirs(audits):
     metrics = parse_metrics((work / "textfile" / "ipv6scan.prom").read_text(encoding="utf-8"))
     values = {name: family["samples"] for name, family in metrics.items()}
     assert values["ipv6scan_regressions"] == [({}, 0.0)]  # the last audit: nothing new
+    assert values["ipv6scan_audit_exit_code"] == [({}, 4.0)]  # the last audit exited 4: phase1 under 50 %
     assert dict((s["verdict"], v) for s, v in values["ipv6scan_hosts"])["broken_ipv6"] == 2  # dual, refuse6
     assert ({"phase": "phase1"}, 0.0) in values["ipv6scan_phase_attainment_ratio"]
     assert ({"org": "Tỉnh Mẫu B", "phase": "phase1"}, 0.0) in values["ipv6scan_org_phase_attained"]

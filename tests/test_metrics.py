@@ -79,7 +79,7 @@ def test_audit_metrics():
     report = ScoreReport(policy="p", policy_version="1", policy_title="t", generated="x", as_of="2026-11-23",
                          phases=phases, orgs=orgs)
     text = render(audit_metrics(report, verdicts={"ready": 2, "no_ipv6": 1}, duration_s=3.5, input_errors=1,
-                                regressions=2, transient=1, finished=1763900000.0))
+                                regressions=2, transient=1, finished=1763900000.0, exit_code=5))
     m = parse(text)
     hosts = {s[0]["verdict"]: s[1] for s in m["ipv6scan_hosts"]["samples"]}
     assert hosts["ready"] == 2 and hosts["no_ipv6"] == 1 and hosts["broken_ipv6"] == 0 and len(hosts) == 7
@@ -88,7 +88,8 @@ def test_audit_metrics():
                                                            ({"org": "Tỉnh B", "phase": "phase1"}, 0.0)]
     single = {name: f["samples"][0][1] for name, f in m.items() if len(f["samples"]) == 1 and not f["samples"][0][0]}
     assert single == {"ipv6scan_scan_duration_seconds": 3.5, "ipv6scan_input_errors": 1, "ipv6scan_regressions": 2,
-                      "ipv6scan_transient_regressions": 1, "ipv6scan_last_scan_timestamp_seconds": 1763900000.0}
+                      "ipv6scan_transient_regressions": 1, "ipv6scan_last_scan_timestamp_seconds": 1763900000.0,
+                      "ipv6scan_audit_exit_code": 5}
     assert all(f["type"] == "gauge" and f["help"] for f in m.values())
 
 
