@@ -12,6 +12,7 @@ vocabulary is ever written to a result: an unexpected error becomes
 
 from __future__ import annotations
 
+import inspect
 from enum import StrEnum
 from typing import Any
 
@@ -353,9 +354,19 @@ class ScanSummary(Struct, tag="summary", kw_only=True):
 ScanLine = ScanHeader | HostRecord | InputError | ScanSummary
 
 
+def _clean_descriptions(node: Any) -> Any:
+    """Docstring indentation removed from every ``description`` (msgspec 0.23 does it, older ones did not)."""
+    if isinstance(node, dict):
+        return {k: inspect.cleandoc(v) if k == "description" and isinstance(v, str) else _clean_descriptions(v)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_clean_descriptions(v) for v in node]
+    return node
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of one line of a scan file (docs/scan-schema.json is this, written out)."""
-    schema = msgspec.json.schema(ScanLine)
+    schema = _clean_descriptions(msgspec.json.schema(ScanLine))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"ipv6scan scan line (schema_version {SCHEMA_VERSION})",
