@@ -19,8 +19,6 @@ import ssl as _ssl
 from pathlib import Path
 from typing import Any
 
-import httpcore
-
 from .addresses import special_category
 
 # A public, well-known IPv6 address used only to ask the kernel for a route:
@@ -79,7 +77,7 @@ class Network:
         address: str,
         port: int,
         *,
-        timeout: float,
+        timeout: float | None,
         ssl: _ssl.SSLContext | None = None,
         server_hostname: str | None = None,
         limit: int = 2**16,
@@ -87,7 +85,7 @@ class Network:
         """A fresh TCP (optionally TLS) connection to exactly this address.
 
         No name resolution, no Happy Eyeballs: the socket's family is the
-        address's family. Timeout covers connect and TLS handshake.
+        address's family. Timeout covers connect and TLS handshake (None: no limit).
         """
         host, p = self.route(address, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -101,9 +99,6 @@ class Network:
                 ssl_handshake_timeout=timeout if ssl else None,
                 limit=limit,
             )
-
-    def httpcore_backend(self) -> httpcore.AsyncNetworkBackend:
-        return _RoutedBackend(self)
 
     def ipv6_egress(self) -> tuple[bool, str]:
         """Can this machine send to the IPv6 Internet? Asks the kernel for a route; sends nothing."""
@@ -163,21 +158,3 @@ class LabNetwork(Network):
         data = json.loads(Path(path).read_text())
         routes = {split_hostport(k): split_hostport(v) for k, v in data["routes"].items()}
         return cls(routes)
-
-
-class _RoutedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore network backend that sends every connection through a Network's routes."""
-
-    def __init__(self, network: Network) -> None:
-        self._network = network
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[override]
-        h, p = self._network.route(host.strip("[]"), port)
-        return await self._inner.connect_tcp(h, p, timeout=timeout, local_address=local_address, socket_options=socket_options)
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[override]
-        raise OSError(errno.EAFNOSUPPORT, "unix sockets are not used by ipv6scan")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)

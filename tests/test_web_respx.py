@@ -1,19 +1,22 @@
-"""WebProber's HTTP layer without sockets: respx replaces httpcore's connection pool.
+"""WebProber's HTTP layer without sockets: respx replaces the transport's network exchange.
 
-respx's default mocker patches ``httpcore.AsyncConnectionPool.handle_async_request``,
-which is exactly the pool WebProber puts under httpx, so requests are seen as
-httpx sends them (IP-literal URL, Host header, ``sni_hostname`` extension) and
-exceptions raised here reach WebProber through httpx's own exception mapping.
+WebProber sends every request to :class:`ipv6scan.probe._http.PinnedTransport`;
+the respx mocker registered here (``respx.mock(using="ipv6scan")``) patches its
+``handle_async_request``, so requests are seen exactly as WebProber hands them
+to the transport (IP-literal URL, Host header, ``sni_hostname`` extension), and
+responses and exceptions come back the way the transport returns and raises
+them: httpx exceptions with the socket's or ssl's error as ``__cause__``.
 """
 
 from __future__ import annotations
 
 import ssl
 
-import httpcore
 import httpx
 import pytest
 import respx
+from respx.mocks import AbstractRequestMocker
+from respx.models import SideEffectError
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
@@ -24,6 +27,46 @@ from ipv6scan.probe.web import WebProber
 HOST = "www.example.test"
 V4, V6 = "192.0.2.10", "2001:db8::10"
 ALLOWED = parse_prefixes(["192.0.2.0/24", "2001:db8::/32"])
+
+
+class PinnedTransportMocker(AbstractRequestMocker):
+    """respx mocker for ipv6scan's own transport (respx's default one patches httpcore, unused here)."""
+
+    name = "ipv6scan"
+    targets = ["ipv6scan.probe._http.PinnedTransport"]
+    target_methods = ["handle_async_request"]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs) -> httpx.Request:
+        return kwargs["request"]
+
+    @classmethod
+    async def from_async_httpx_response(cls, httpx_response: httpx.Response, target, **kwargs) -> httpx.Response:
+        """A fresh, unread response around the mocked one's stream, as the transport returns it."""
+        return httpx.Response(
+            httpx_response.status_code,
+            headers=httpx_response.headers.raw,
+            stream=httpx_response.stream,
+            request=kwargs["request"],
+            extensions=httpx_response.extensions,
+        )
+
+    @classmethod
+    async def _send_async_request(cls, httpx_request, **kwargs):
+        """respx re-raises a side effect ``from`` its own SideEffectError: give it back the cause it had."""
+        try:
+            return await super()._send_async_request(httpx_request, **kwargs)
+        except Exception as e:
+            if isinstance(e.__cause__, SideEffectError):
+                e.__cause__, e.__context__ = getattr(e, "wrapped", None), None
+            raise
+
+
+def raised(wrapper: type[httpx.TransportError], cause: BaseException) -> httpx.TransportError:
+    """What the transport raises for ``cause``: an httpx exception ``from`` it."""
+    exc = wrapper(str(cause) or type(cause).__name__)
+    exc.__cause__ = exc.wrapped = cause  # type: ignore[attr-defined]
+    return exc
 
 
 class Resolver:
@@ -59,7 +102,7 @@ async def make(dns: Resolver):
 
 @pytest.fixture
 def mock():
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+    with respx.mock(assert_all_mocked=True, assert_all_called=False, using=PinnedTransportMocker.name) as router:
         yield router
 
 
@@ -101,14 +144,18 @@ async def test_kept_headers_are_lower_case_and_truncated(make, mock) -> None:
 @pytest.mark.parametrize(
     ("effect", "outcome", "calls"),
     [
-        (httpcore.ConnectTimeout("connect"), Outcome.TIMEOUT, 2),
-        (httpcore.ReadTimeout("read"), Outcome.TIMEOUT, 2),
-        (ConnectionRefusedError(111, "Connection refused"), Outcome.REFUSED, 1),
-        (Unroutable(V4, 443), Outcome.UNREACHABLE, 1),
-        (httpcore.RemoteProtocolError("Server disconnected without sending a response."), Outcome.RESET, 1),
-        (httpcore.RemoteProtocolError("illegal status line: bytearray(b'SSH-2.0')"), Outcome.PROTOCOL_ERROR, 1),
-        (httpcore.ReadError(""), Outcome.RESET, 1),
-        (ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] alert"), Outcome.TLS_HANDSHAKE_FAILED, 1),
+        (raised(httpx.ConnectTimeout, TimeoutError()), Outcome.TIMEOUT, 2),
+        (raised(httpx.ReadTimeout, TimeoutError()), Outcome.TIMEOUT, 2),
+        (raised(httpx.ConnectError, ConnectionRefusedError(111, "Connection refused")), Outcome.REFUSED, 1),
+        (raised(httpx.ConnectError, Unroutable(V4, 443)), Outcome.UNREACHABLE, 1),
+        (httpx.RemoteProtocolError("Server disconnected without sending a response."), Outcome.RESET, 1),
+        (httpx.RemoteProtocolError("illegal status line: bytearray(b'SSH-2.0')"), Outcome.PROTOCOL_ERROR, 1),
+        (raised(httpx.ReadError, ConnectionResetError("Connection lost")), Outcome.RESET, 1),
+        (
+            raised(httpx.ConnectError, ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] alert")),
+            Outcome.TLS_HANDSHAKE_FAILED,
+            1,
+        ),
     ],
 )
 async def test_failures_map_to_outcomes_and_only_timeouts_are_retried(make, mock, effect, outcome, calls) -> None:
@@ -127,7 +174,10 @@ def _verify_error(code: int, message: str) -> ssl.SSLCertVerificationError:
 
 async def test_certificate_failure_is_named_then_fetched_unverified(make, mock) -> None:
     route = mock.get(f"https://{V4}/").mock(
-        side_effect=[_verify_error(10, "certificate has expired"), httpx.Response(200, html="<title>old</title>")]
+        side_effect=[
+            raised(httpx.ConnectError, _verify_error(10, "certificate has expired")),
+            httpx.Response(200, html="<title>old</title>"),
+        ]
     )
     result, body = await make().probe(HOST, V4, "https", 443)
 

@@ -2,10 +2,11 @@
 
 Every request of a probe is pinned to one address: the URL holds the IP
 literal, ``Host`` and TLS SNI carry the host name, and the connection is used
-for that one request only (``Connection: close``, no keep-alive in the pool),
-so a connection made for one host name never answers for another. Sockets are
-opened by the scan's :class:`~ipv6scan.net.Network` through its httpcore
-backend; httpx never resolves names.
+for that one request only (``Connection: close``, no pool), so a connection
+made for one host name never answers for another. Requests go through
+:class:`~ipv6scan.probe._http.PinnedTransport`, which opens every connection
+with the scan's :class:`~ipv6scan.net.Network` and never resolves names;
+httpx gives the types (request, response, URL, exceptions).
 
 An https request is first made with the verifying SSL context. When the
 certificate fails verification the outcome names the problem (``tls_*``) and
@@ -44,7 +45,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpcore
 import httpx
 
 from ..addresses import IPNetwork, family_of, is_allowed
@@ -54,6 +54,7 @@ from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
+from ._http import PinnedTransport
 from .parity import decode_html
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
@@ -66,29 +67,6 @@ _HEADER_MAX = 200
 _TITLE_MAX = 200
 _URL_MAX = 2048  # characters of a URL or Location kept in a hop
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
-
-
-class _PinnedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own HTTP transport, on an httpcore pool that connects through a Network.
-
-    httpx 0.28 cannot hand a network backend to AsyncHTTPTransport (see
-    encode/httpx discussion #3180 and PR #3749), so the pool its constructor
-    built is replaced by an equivalent one with the Network's backend. The rest
-    (request/response conversion, httpcore -> httpx exception mapping) is
-    httpx's code. The pool keeps no idle connection and never retries.
-    """
-
-    def __init__(self, network: Network, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, trust_env=False, retries=0)
-        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
-            raise RuntimeError("httpx.AsyncHTTPTransport no longer keeps its pool in _pool: update _PinnedTransport")
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=None,  # the runner bounds concurrency
-            max_keepalive_connections=0,
-            retries=0,
-            network_backend=network.httpcore_backend(),
-        )
 
 
 @dataclass(frozen=True)
@@ -180,8 +158,8 @@ class WebProber:
         self._allowed = allowed
         self._polite = polite if polite is not None else Polite()
         contexts = contexts or tls.get_contexts(options.ca_bundles)
-        self._verifying = _PinnedTransport(network, contexts.verifying)
-        self._unverified = _PinnedTransport(network, contexts.unverified)
+        self._verifying = PinnedTransport(network, contexts.verifying)
+        self._unverified = PinnedTransport(network, contexts.unverified)
         o = options
         self._timeout = httpx.Timeout(
             connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
@@ -408,10 +386,10 @@ async def _read_body(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
     return bytes(body), False
 
 
-# Exceptions that only wrap another: httpx's wrap httpcore's (``from``), httpcore's
-# wrap the socket's or ssl's, but its pool re-raises them ``from None``, which
-# leaves the wrapped one in ``__context__`` only.
-_WRAPPERS = (httpx.HTTPError, httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolError)
+# Exceptions that only wrap another: the transport raises httpx's ``from`` the
+# socket's or ssl's error; one re-raised ``from None`` would leave the wrapped
+# error in ``__context__`` only.
+_WRAPPERS = (httpx.HTTPError,)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -438,8 +416,7 @@ def _classify(exc: Exception, scheme: str) -> tuple[Outcome, str]:
             httpx.WriteTimeout: "write timed out",
             httpx.PoolTimeout: "no connection slot in time",
         }.get(type(exc), "timed out")
-    # The innermost OSError with an errno: anyio wraps the socket's error in
-    # OSError("All connection attempts failed").
+    # The innermost OSError with an errno (asyncio's own "Connection lost" has none).
     os_errors = [e for e in causes if isinstance(e, OSError) and e.errno is not None]
     if os_errors:
         return outcome_of(os_errors[-1])
