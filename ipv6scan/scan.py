@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -47,7 +48,6 @@ from .model import (
     ZoneFacts,
 )
 from .net import Network, split_hostport
-from .output import Sink
 from .polite import Polite
 from .probe.dns import DnsClient
 from .probe.parity import compare
@@ -56,6 +56,9 @@ from .probe.web import WebProber
 from .probe.zone import ZoneCache
 from .runner import stream
 from .targets import Target
+
+if TYPE_CHECKING:  # rich (behind output) is not needed to scan: the CLI imports it when it renders
+    from .output import Sink
 
 SCHEMES = ("http", "https")
 BUDGET_EXHAUSTED = "host time budget exhausted"
@@ -175,9 +178,10 @@ class Scanner:
         limit = asyncio.Semaphore(max(1, self.options.per_host_connections))
         ports = {"http": self.options.http_port, "https": self.options.https_port}
         seen.plan([(a, s, ports[s]) for a in addresses for s in SCHEMES])
+        skips = {a.address: self._not_probed(a) for a in addresses}  # once per address, not per scheme
 
         async def one(i: int, addr: Address, scheme: str, port: int) -> None:
-            skipped = self._not_probed(addr)
+            skipped = skips[addr.address]
             if skipped is not None:
                 outcome, detail = skipped
                 probe = WebProbe(

@@ -67,10 +67,22 @@ async def server():
 
 
 @pytest.fixture
-async def client(server):
-    c = DnsClient(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, retries=1)
-    yield c
-    await c.aclose()
+async def make_client():
+    """DnsClient(...), closed (its UDP sockets too) when the test ends."""
+    made: list[DnsClient] = []
+
+    def make(**kw) -> DnsClient:
+        made.append(DnsClient(**kw))
+        return made[-1]
+
+    yield make
+    for c in made:
+        await c.aclose()
+
+
+@pytest.fixture
+async def client(server, make_client):
+    return make_client(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, retries=1)
 
 
 def asked(server: DnsServer, qname: str, qtype: str, transport: str | None = None) -> int:
@@ -130,14 +142,14 @@ async def test_timeout_is_retried(server, client):
     assert lookup.elapsed_ms >= 2 * TIMEOUT * 1000 * 0.9
 
 
-async def test_next_resolver_after_timeout_and_servfail(server):
+async def test_next_resolver_after_timeout_and_servfail(server, make_client):
     failing = DnsServer(ZONES)
     failing.set_behaviour("both.example.vn", "drop")
     failing.set_behaviour("v4only.example.vn", "servfail")
     await failing.start(hosts=("127.0.0.1",))
     try:
         resolvers = [("127.0.0.1", failing.port), ("127.0.0.1", server.port)]
-        c = DnsClient(resolvers=resolvers, network=Network(), timeout=TIMEOUT, retries=0)
+        c = make_client(resolvers=resolvers, network=Network(), timeout=TIMEOUT, retries=0)
         assert (await c.lookup("both.example.vn", "AAAA")).records == ["2001:db8::10"]
         assert (await c.lookup("v4only.example.vn", "A")).records == ["192.0.2.11"]
     finally:
@@ -151,8 +163,8 @@ async def test_ns_mx_records(client):
     assert mx.outcome == Outcome.DNS_NODATA
 
 
-async def test_ipv6_resolver(server):
-    c = DnsClient(resolvers=[("::1", server.port)], network=Network(), timeout=TIMEOUT)
+async def test_ipv6_resolver(server, make_client):
+    c = make_client(resolvers=[("::1", server.port)], network=Network(), timeout=TIMEOUT)
     assert await c.addresses("both.example.vn", Family.V6) == (Outcome.OK, ["2001:db8::10"])
     assert any(client == "::1" for *_, client in server.queries)
 
@@ -178,11 +190,11 @@ async def test_cname_loop(client, name):
     assert res.addresses == []
 
 
-async def test_cname_chain_too_long(server):
-    short = DnsClient(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, max_cname_chain=5)
+async def test_cname_chain_too_long(server, make_client):
+    short = make_client(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, max_cname_chain=5)
     res = await short.resolve("l0.example.vn")
     assert res.chain_outcome == Outcome.CNAME_TOO_LONG and res.a.outcome == Outcome.CNAME_TOO_LONG
-    enough = DnsClient(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, max_cname_chain=6)
+    enough = make_client(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, max_cname_chain=6)
     res = await enough.resolve("l0.example.vn")
     assert res.chain_outcome == Outcome.OK and res.a.records == ["192.0.2.66"]
     assert len(res.cname_chain) == 6
@@ -260,8 +272,8 @@ def routed(server):
 
 
 @pytest.mark.parametrize(("address", "family"), [("2001:db8::53", Family.V6), ("192.0.2.53", Family.V4)])
-async def test_probe_server_ok(server, routed, address, family):
-    c = DnsClient(resolvers=[("127.0.0.1", server.port)], network=routed, timeout=TIMEOUT)
+async def test_probe_server_ok(server, routed, address, family, make_client):
+    c = make_client(resolvers=[("127.0.0.1", server.port)], network=routed, timeout=TIMEOUT)
     probe = await c.probe_server(address, 53, "danang.gov.vn")
     assert (probe.outcome, probe.authoritative, probe.rcode, probe.transport) == (Outcome.OK, True, "NOERROR", "udp")
     assert probe.family == family and probe.address == address
@@ -269,8 +281,8 @@ async def test_probe_server_ok(server, routed, address, family):
     assert ("udp", "danang.gov.vn", "SOA", client_address) in server.queries
 
 
-async def test_probe_server_sends_no_recursion_desired(server, routed):
-    c = DnsClient(resolvers=[], network=routed, timeout=TIMEOUT)
+async def test_probe_server_sends_no_recursion_desired(server, routed, make_client):
+    c = make_client(resolvers=[], network=routed, timeout=TIMEOUT)
     seen: list[int] = []
     answer = server.answer
 
@@ -283,15 +295,15 @@ async def test_probe_server_sends_no_recursion_desired(server, routed):
     assert seen and not seen[0] & dns.flags.RD
 
 
-async def test_probe_server_over_tcp_when_truncated(server, routed):
+async def test_probe_server_over_tcp_when_truncated(server, routed, make_client):
     server.set_behaviour("danang.gov.vn", "truncate")
-    c = DnsClient(resolvers=[], network=routed, timeout=TIMEOUT)
+    c = make_client(resolvers=[], network=routed, timeout=TIMEOUT)
     probe = await c.probe_server("2001:db8::53", 53, "danang.gov.vn")
     assert (probe.outcome, probe.transport) == (Outcome.OK, "tcp")
 
 
-async def test_probe_server_failures(server, routed):
-    c = DnsClient(resolvers=[], network=routed, timeout=TIMEOUT, retries=1)
+async def test_probe_server_failures(server, routed, make_client):
+    c = make_client(resolvers=[], network=routed, timeout=TIMEOUT, retries=1)
     refused = await c.probe_server("2001:db8::53", 53, "not-served.vn")
     assert (refused.outcome, refused.rcode, refused.authoritative) == (Outcome.DNS_REFUSED, "REFUSED", False)
     server.set_behaviour("danang.gov.vn", "servfail")

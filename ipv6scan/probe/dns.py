@@ -7,12 +7,23 @@ NODATA (the name exists, no records of that type) is the only "none" answer.
 Queries to the configured recursive resolvers go out directly. Queries to
 name-server addresses found in DNS (:meth:`DnsClient.probe_server`) go through
 ``network.route`` so that a lab network can redirect or refuse them.
+
+UDP questions share one socket per address family for the client's whole life
+(:class:`_UdpMux`), with many questions in flight: each gets a random message
+ID not in flight to that server, and an answer counts only when it comes from
+the server asked, with that ID and that question; anything else is ignored and
+the wait goes on until the timeout. A truncated answer (TC=1) is asked again
+over TCP on a connection of its own. :meth:`DnsClient.aclose` closes the sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
 import ipaddress
+import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +43,7 @@ from ..net import Network, format_hostport
 from ._errors import outcome_of
 
 _EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
+_RECEIVE_BUFFER = 1 << 20  # bytes of answers the shared UDP socket may hold unread
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.DNS_SERVFAIL, dns.rcode.REFUSED: Outcome.DNS_REFUSED}
 
 
@@ -71,6 +83,7 @@ class DnsClient:
         self.retries = retries
         self.max_cname_chain = max_cname_chain
         self._zones: dict[str, asyncio.Task[tuple[str | None, Outcome, str | None]]] = {}
+        self._udp: dict[int, _UdpMux] = {}  # address family -> the shared socket
 
     # ------------------------------------------------------------ public API
 
@@ -83,9 +96,10 @@ class DnsClient:
         a, aaaa = await asyncio.gather(self._chase(name, "A"), self._chase(name, "AAAA"))
         chain = max(a.chain, aaaa.chain, key=len)
         chain_outcome = a.chain_outcome if a.chain_outcome != Outcome.OK else aaaa.chain_outcome
+        own = normalise_name(name)
         return Resolution(
-            name=normalise_name(name),
-            canonical=chain[-1] if chain else normalise_name(name),
+            name=own,
+            canonical=chain[-1] if chain else own,
             cname_chain=chain,
             chain_outcome=chain_outcome,
             a=a.lookup,
@@ -132,9 +146,7 @@ class DnsClient:
             return result(*outcome_of(e))
         for _ in range(self.retries + 1):
             try:
-                response, tcp = await dns.asyncquery.udp_with_fallback(
-                    query, host, timeout=self.timeout, port=routed_port, ignore_unexpected=True
-                )
+                response, tcp = await self._exchange(query, host, routed_port)
             except dns.exception.Timeout:
                 continue
             except dns.exception.DNSException as e:
@@ -155,14 +167,42 @@ class DnsClient:
             return result(outcome, f"answered {facts['rcode']} for {zone} SOA", **facts)
         return result(Outcome.TIMEOUT, f"no answer after {self.retries + 1} attempts of {self.timeout:g} s")
 
+    async def __aenter__(self) -> DnsClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
-        """Cancel zone-cut searches still running."""
+        """Cancel zone-cut searches still running; close the UDP sockets."""
         for task in self._zones.values():
             task.cancel()
         await asyncio.gather(*self._zones.values(), return_exceptions=True)
         self._zones.clear()
+        for mux in self._udp.values():
+            mux.close()
+        self._udp.clear()
 
     # ------------------------------------------------------------ internals
+
+    async def _exchange(self, query: dns.message.Message, host: str, port: int) -> tuple[dns.message.Message, bool]:
+        """One question over the shared UDP socket, again over TCP if the answer is truncated.
+
+        Returns (answer, over TCP?). Raises dns.exception.Timeout when no matching
+        answer came within ``timeout`` (over UDP, then over TCP: each has it all),
+        OSError for socket trouble, a DNSException for a malformed answer.
+        """
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        mux = self._udp.get(family)
+        loop = asyncio.get_running_loop()
+        if mux is None or mux.loop is not loop:
+            if mux is not None:
+                mux.close()
+            mux = self._udp[family] = _UdpMux(family, loop)
+        try:
+            return await mux.ask(query, _wire_address(host), port, self.timeout), False
+        except dns.message.Truncated:
+            return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port), True
 
     async def _query(self, qname: dns.name.Name, rdtype: str) -> _Reply:
         """One question to the resolvers in turn, until one gives a usable answer.
@@ -179,9 +219,7 @@ class DnsClient:
             where = format_hostport(host, port)
             for _ in range(self.retries + 1):
                 try:
-                    response, _ = await dns.asyncquery.udp_with_fallback(
-                        query, host, timeout=self.timeout, port=port, ignore_unexpected=True
-                    )
+                    response, _ = await self._exchange(query, host, port)
                 except dns.exception.Timeout:
                     outcome = Outcome.DNS_TIMEOUT
                     detail = f"no answer in {self.retries + 1} attempts of {self.timeout:g} s"
@@ -271,6 +309,136 @@ class DnsClient:
         if qname == dns.name.root:
             return None, Outcome.DNS_ERROR, "no SOA found up to the root"
         return await self.find_zone(_text(qname.parent()))
+
+
+class _UdpMux:
+    """One unconnected UDP socket of one family: many questions in flight, answers matched to them.
+
+    A question waits under (server address, port, message ID); an answer is
+    taken only from that address and port, with that ID, and only if it is a
+    response to that question (dnspython's ``is_response``: QR set, same opcode,
+    same question name, type and class). Everything else is dropped and the wait
+    goes on. A malformed answer from the right server with the right ID ends
+    the wait with its parse error, as dnspython's own UDP query does.
+
+    The socket is unconnected, as dnspython's: an ICMP port-unreachable is not
+    heard, so a closed port times out. Its source port is picked at random.
+    """
+
+    def __init__(self, family: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            self.sock.setblocking(False)
+            if family == socket.AF_INET6:
+                self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            # Answers to every question in flight queue here while the loop is busy (the kernel caps this).
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+            _bind_random_port(self.sock, "::" if family == socket.AF_INET6 else "0.0.0.0")
+            loop.add_reader(self.sock.fileno(), self._readable)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.pending: dict[tuple[str, int, int], tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
+
+    async def ask(self, query: dns.message.Message, host: str, port: int, timeout: float) -> dns.message.Message:
+        """Send query (under a fresh ID) to host:port; its answer, or dns.exception.Timeout after ``timeout`` s."""
+        for _ in range(64):
+            key = (host, port, secrets.randbits(16))
+            if key not in self.pending:
+                break
+        else:
+            raise OSError(errno.EAGAIN, f"too many DNS questions in flight to {format_hostport(host, port)}")
+        query.id = key[2]
+        wire = query.to_wire()
+        future: asyncio.Future[dns.message.Message] = self.loop.create_future()
+        self.pending[key] = (query, future)
+        timer = self.loop.call_later(timeout, _expire, future, timeout)
+        try:
+            try:
+                self.sock.sendto(wire, (host, port))
+            except (BlockingIOError, InterruptedError):  # send buffer full: wait for room
+                await self.loop.sock_sendto(self.sock, wire, (host, port))
+            return await future
+        finally:
+            timer.cancel()
+            del self.pending[key]
+
+    def _readable(self) -> None:
+        while True:
+            try:
+                data, source = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # an error queued on the socket: nothing to match it to
+                return
+            if len(data) >= 12:
+                self._received(data, source[0], source[1])
+
+    def _received(self, data: bytes, host: str, port: int) -> None:
+        waiting = self.pending.get((host, port, int.from_bytes(data[:2], "big")))
+        if waiting is None or waiting[1].done():
+            return  # from a server not asked, or an ID not in flight (late, spoofed): ignored
+        query, future = waiting
+        try:
+            answer = dns.message.from_wire(data, raise_on_truncation=True)
+        except dns.message.Truncated as e:
+            if query.is_response(e.message()):
+                future.set_exception(e)  # asked again over TCP
+            return
+        except Exception as e:  # noqa: BLE001 - malformed: the caller reports it
+            future.set_exception(e)
+            return
+        if query.is_response(answer):
+            future.set_result(answer)
+
+    def close(self) -> None:
+        if self.sock.fileno() < 0:
+            return
+        if not self.loop.is_closed():
+            self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        for _, future in self.pending.values():
+            if not future.done():
+                future.set_exception(OSError(errno.EBADF, "the DNS client was closed"))
+
+
+def _expire(future: asyncio.Future[dns.message.Message], timeout: float) -> None:
+    if not future.done():
+        future.set_exception(dns.exception.Timeout(timeout=timeout))
+
+
+def _bind_random_port(sock: socket.socket, any_address: str) -> None:
+    """Bind to a random port of the ephemeral range (a few tries), else to one the kernel picks."""
+    low, high = _ephemeral_ports()
+    for _ in range(8):
+        try:
+            sock.bind((any_address, low + secrets.randbelow(high - low + 1)))
+            return
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                break
+    sock.bind((any_address, 0))
+
+
+@functools.cache
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return 49152, 65535  # IANA's dynamic range
+    return (low, high) if 1024 <= low <= high <= 65535 else (49152, 65535)
+
+
+@functools.lru_cache(maxsize=256)
+def _wire_address(host: str) -> str:
+    """An address as the socket reports a sender's: ``recvfrom`` must give back the key a question waits under."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, host))
+    except (OSError, ValueError):
+        return host
 
 
 def _system_resolvers() -> list[tuple[str, int]]:

@@ -60,8 +60,9 @@ async def _attempt(network: Network, address: str, port: int, timeout: float) ->
     streams = None
     code: str | None = None
     try:
-        async with asyncio.timeout(timeout):
-            streams = await network.open_tcp(address, port, timeout=timeout, limit=_GREETING_CAP)
+        deadline = asyncio.get_running_loop().time() + timeout
+        streams = await network.open_tcp(address, port, timeout=timeout, limit=_GREETING_CAP)  # bounds the connect
+        async with asyncio.timeout_at(deadline):  # the rest of the same time: not a second timeout around it
             code, banner = await _read_greeting(streams[0])
     except _BadGreeting as e:
         outcome, banner, detail = Outcome.PROTOCOL_ERROR, e.banner, str(e)

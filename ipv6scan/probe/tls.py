@@ -17,9 +17,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import ssl
+import threading
 from collections.abc import Sequence
 
 import certifi
+import msgspec
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
@@ -116,12 +118,34 @@ def _is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
+_CERT_CACHE_SIZE = 2048  # parsed certificates kept (~1 KB each): one is served for many hosts and both families
+_cert_cache: dict[str, CertInfo] = {}  # DER sha256 -> facts, least recently used first
+_cert_cache_lock = threading.Lock()
+
+
 def cert_info(der: bytes) -> CertInfo:
-    """Facts about a DER leaf certificate. Raises ValueError if it cannot be parsed."""
+    """Facts about a DER leaf certificate. Raises ValueError if it cannot be parsed.
+
+    Parsed once per certificate (by the DER's SHA-256) while it is among the
+    last ``_CERT_CACHE_SIZE`` used; each call gets its own copy.
+    """
+    digest = hashlib.sha256(der).hexdigest()
+    with _cert_cache_lock:
+        facts = _cert_cache.pop(digest, None)
+    if facts is None:
+        facts = _parse_cert(der, digest)
+    with _cert_cache_lock:
+        _cert_cache[digest] = facts
+        while len(_cert_cache) > _CERT_CACHE_SIZE:
+            del _cert_cache[next(iter(_cert_cache))]
+    return msgspec.structs.replace(facts, san=list(facts.san))
+
+
+def _parse_cert(der: bytes, digest: str) -> CertInfo:
     cert = x509.load_der_x509_certificate(der)
     key_type, key_bits = _key_facts(cert)
     return CertInfo(
-        sha256=hashlib.sha256(der).hexdigest(),
+        sha256=digest,
         subject=cert.subject.rfc4514_string(),
         issuer=cert.issuer.rfc4514_string(),
         san=_san(cert),
