@@ -11,6 +11,7 @@ the facts and collects the reason codes behind it, worst first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -530,8 +531,14 @@ CHECKS: tuple[Check, ...] = (
 # ---------------------------------------------------------------- helpers on facts
 
 
-def _allowed(facts: HostFacts) -> list[IPNetwork]:
-    return parse_prefixes(facts.allowed_special)
+def _allowed(facts: HostFacts) -> tuple[IPNetwork, ...]:
+    return _prefixes(tuple(facts.allowed_special))
+
+
+@functools.lru_cache(maxsize=64)
+def _prefixes(texts: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """Parsed once per distinct list (every host of a scan carries the same one); a tuple, so no caller can change it."""
+    return tuple(parse_prefixes(texts))
 
 
 def _addresses(res: Resolution, family: Family) -> list[Address]:
