@@ -152,7 +152,8 @@ class Bench:
         run = Run("floor", size)
         out = self.work / f"floor-{size}.json"
         cmd = [sys.executable, str(HERE / "floor.py"), "--targets", str(self.targets(size)), "--resolver", DNS_V4,
-               "--ca", str(self.lab.ca_bundle), "--concurrency", str(self.args.concurrency)]
+               "--ca", str(self.lab.ca_bundle), "--concurrency", str(self.args.concurrency),
+               "--loop", self.args.floor_loop]
         self.measure(run, self.lab.client_cmd(cmd), stdout=out)
         try:
             result = json.loads(out.read_text().strip().splitlines()[-1])
@@ -269,6 +270,7 @@ class Bench:
         print(f"lab: BIND authoritative for *.g<k>.bench.example ({self.lab.groups} address pairs), "
               f"nginx 1 worker, wildcard certificate per group; client concurrency {self.args.concurrency} "
               f"(floor, ipv6scan), xargs -P {self.args.pipeline_parallel} (dig+curl), sslyze defaults")
+        print(f"floor loop: {self.args.floor_loop}; ipv6scan scan flags: {' '.join(self.ipv6scan_flags) or '-'}")
         warm = self.floor(min(200, max(self.args.sizes)))
         if warm.ok != warm.hosts or warm.hosts == 0:
             print(f"warm-up failed: the floor answered {warm.ok}/{warm.hosts}: {warm.note}")
@@ -303,6 +305,7 @@ class Bench:
             self.args.json.write_text(json.dumps({"machine": machine_facts(), "args": {
                 "sizes": self.args.sizes, "concurrency": self.args.concurrency, "groups": self.lab.groups,
                 "pipeline_parallel": self.args.pipeline_parallel, "ipv6scan_flags": self.ipv6scan_flags,
+                "floor_loop": self.args.floor_loop,
                 "repeat": self.args.repeat},
                 "runs": [r.as_dict() for r in self.runs]}, indent=1))
             print(f"\nresults: {self.args.json}")
@@ -583,6 +586,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--peer-max", type=int, default=0, help="run the peers only up to this size (0: every size)")
     p.add_argument("--run-timeout", type=float, default=3600, help="seconds one tool may run (default 3600)")
     p.add_argument("--sslyze-venv", type=Path, default=SSLYZE_VENV, help=f"sslyze's venv (default {SSLYZE_VENV})")
+    p.add_argument("--ipv6scan-args", default="", metavar="ARGS",
+                   help="extra arguments for ipv6scan scan, e.g. \"--loop uvloop --workers 2\"")
+    p.add_argument("--floor-loop", choices=("asyncio", "uvloop"), default="asyncio",
+                   help="the floor's event loop (default asyncio; uvloop to compare with ipv6scan --loop uvloop)")
     p.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     p.add_argument("--render", type=Path, metavar="JSON",
                    help="print the tables of a saved --json result (and a Markdown table); runs nothing")
@@ -611,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
         return 77  # "skipped", as automake's test harness says
     for stale in stale_labs():
         stale.down()
-    flags = ipv6scan_extra_flags()
+    flags = ipv6scan_extra_flags() + shlex.split(args.ipv6scan_args)
 
     def stop(signum, frame):  # SIGTERM / SIGHUP: tear the lab down like Ctrl-C does
         raise KeyboardInterrupt
