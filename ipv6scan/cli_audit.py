@@ -26,8 +26,9 @@ from rich.text import Text
 
 from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
                     scan_options_of)
-from .cli import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, _fail, _stoppable, app, err
+from .cli import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LOOP_OPTION, _fail, app, chosen_loop, err
 from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
+from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader
 from .net import LabNetwork, Network
 from .output import VERDICT_STYLE, BadScanLine, read_scan
@@ -56,15 +57,17 @@ def audit(
     config: Annotated[Path, typer.Option("--config", "-c", help="The audit's config file (TOML, docs/scheduling.md).")],
     fail_under: Annotated[list[str], typer.Option("--fail-under", help="PHASE=SHARE (0.5 or 50%): exit 4 when fewer organisations attain the phase. Repeatable; adds to the config's.")] = [],
     fmt: Annotated[Output, typer.Option("--format", "-f", help="What to print: table (for people) or json (the audit summary).")] = Output.TABLE,
+    loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
     """Scan, diff with the previous audit, re-check regressions, write dated reports and metrics: one run for a scheduler."""
+    event_loop = chosen_loop(loop)
     try:
         cfg = load_config(config)
         minimums = parse_fail_under(fail_under)
     except (ConfigError, ValueError) as e:
         raise _fail(EXIT_USAGE, str(e)) from None
     try:
-        result, report = run_audit(cfg, fail_under=minimums, run=lambda work: asyncio.run(_stoppable(work)),
+        result, report = run_audit(cfg, fail_under=minimums, run=lambda work: run_on(work, event_loop, sigterm=True),
                                    log=lambda text: err.print(Text(text)))
     except (ConfigError, PolicyError) as e:
         raise _fail(EXIT_USAGE, str(e)) from None
@@ -109,11 +112,13 @@ def diff_command(
     recheck: Annotated[bool, typer.Option("--recheck", help="Re-scan the regressed hosts now (the later scan's options; saved in --db and --out): those fine again are reported as transient.")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="Where --recheck writes its scan file.")] = Path("reports"),
     lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route --recheck through a lab routing table (tests).")] = None,
+    loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
     """Regressions and improvements between two scans, per host and per organisation, with the reasons.
 
     Regressions are final only once re-scanned: by the audit that made the scan, or here with --recheck.
     """
+    event_loop = chosen_loop(loop) if recheck else Loop.AUTO
     try:
         pol = load_policy(policy)
     except PolicyError as e:
@@ -131,7 +136,7 @@ def diff_command(
         if recheck and found.regressions:
             if store is None or new_ref.scan_id is None:
                 raise _fail(EXIT_USAGE, "--recheck needs the later scan from the history database (an id, not a file)")
-            found = _recheck(found, store, new_ref.scan_id, new, pol, out_dir, lab_map)
+            found = _recheck(found, store, new_ref.scan_id, new, pol, out_dir, lab_map, event_loop)
     except StoreError as e:
         raise _fail(EXIT_CANNOT_RUN, str(e)) from None
     except AuditError as e:
@@ -153,14 +158,14 @@ def diff_command(
 
 
 def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord], pol, out_dir: Path,
-             lab_map: Path | None) -> Diff:
+             lab_map: Path | None, loop: Loop) -> Diff:
     """``diff --recheck``: the flap check of an audit, on demand, with the options the later scan was made with."""
     try:
         options = scan_options_of(store.scan(scan_id).options)
         network = LabNetwork.from_file(lab_map) if lab_map else Network()
     except (ValueError, OSError, KeyError) as e:
         raise _fail(EXIT_USAGE, f"--recheck: {e}") from None
-    scans = HistoryScans(store, options, network, out_dir, run=lambda work: asyncio.run(_stoppable(work)),
+    scans = HistoryScans(store, options, network, out_dir, run=lambda work: run_on(work, loop, sigterm=True),
                          log=lambda text: err.print(Text(text)))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     checked, _ = scans.recheck(found, records, pol, scan_id, f"scan-{stamp}-recheck", delay=0.0, marks={})

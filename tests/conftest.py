@@ -1,7 +1,15 @@
-"""Shared fixtures: the loopback lab, running in a background thread for the whole session."""
+"""Shared fixtures: the loopback lab, running in a background thread for the whole session.
+
+Event loops: the async tests of the modules in ``EVERY_LOOP`` (the probes, whose
+outcomes must not depend on the loop) run once on asyncio's loop and once on
+uvloop (``[asyncio]`` / ``[uvloop]`` in their ids; on asyncio only where uvloop
+is not installed, as the report header says). ``--loop asyncio`` or
+``--loop uvloop`` runs every async test of the suite on that one loop instead.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import tempfile
@@ -12,6 +20,51 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 _SCRATCH = Path(tempfile.mkdtemp(prefix="ipv6scan-tests-"))
+
+EVERY_LOOP = frozenset({"test_dns", "test_dns_socket", "test_hostile", "test_http_transport", "test_smtp",
+                        "test_tls", "test_web", "test_loop"})
+"""Test modules whose async tests run on each event loop (by default)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--loop", choices=("both", "asyncio", "uvloop"), default="both",
+                     help="both (default): the probe tests run on asyncio and on uvloop, the rest on asyncio; "
+                          "asyncio or uvloop: every async test on that loop")
+
+
+def uvloop_version() -> str | None:
+    """The installed uvloop's version; None when it cannot be imported."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.__version__
+
+
+def _uvloop() -> asyncio.AbstractEventLoop:
+    import uvloop
+
+    return uvloop.new_event_loop()
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-asyncio < 1.4 has no such hook: every test on asyncio then
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
+    """The event loops an async test runs on (pytest-asyncio >= 1.4; one loop: the test id is unchanged)."""
+    chosen = config.getoption("--loop")
+    if chosen == "uvloop":
+        return {"uvloop": _uvloop}
+    if chosen == "both" and item.path.stem in EVERY_LOOP and uvloop_version():
+        return {"asyncio": asyncio.new_event_loop, "uvloop": _uvloop}
+    return {"asyncio": asyncio.new_event_loop}
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    chosen, version = config.getoption("--loop"), uvloop_version()
+    if chosen != "both":
+        return f"event loops: {chosen} for every async test (uvloop {version or 'not installed'})"
+    if version is None:
+        return "event loops: asyncio only: uvloop is not installed (pip install -e '.[test]')"
+    return f"event loops: asyncio, and uvloop {version} for {', '.join(sorted(EVERY_LOOP))}"
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +80,11 @@ def lab_dir(lab, tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("lab")
 
 
-def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real ``ipv6scan`` command line in a child process."""
+def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``ipv6scan`` command line in a child process (``env``: variables added to its environment)."""
     pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "PYTHONPATH": pythonpath}
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "PYTHONPATH": pythonpath, **(env or {})}
     env["IPV6SCAN_DB"] = str(_SCRATCH / "history.sqlite")  # never the user's reports/history.sqlite
     return subprocess.run(
         [sys.executable, "-m", "ipv6scan", *args],

@@ -127,7 +127,8 @@ def test_kill_9_then_resume(lab, tmp_path):
     # the hosts saved before the kill were not scanned again ...
     again = hosts_of(jsonl(resumed.stdout))
     assert set(again) == set(expected) - set(before) and len(again) == len(set(again))
-    assert not dns_names_asked(lab, queries_before) & set(before)
+    # (redirect6's redirect to v4only resolves v4only again, rightly, when v4only was saved before the kill)
+    assert not dns_names_asked(lab, queries_before) & (set(before) - {"v4only.gov.example"})
     # ... and kept as they were
     after = {host: started for _, host, started in host_rows(db)}
     assert {h: after[h] for h in before} == before

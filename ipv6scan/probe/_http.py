@@ -39,9 +39,14 @@ move, and does only what a probe needs:
   certificate of a server that goes quiet afterwards is still seen.
 
 Memory: Python 3.11's asyncio TLS gives every TLS connection a 256 KiB read
-buffer (``asyncio.sslproto.SSLProtocol.max_size``), so peak RSS grows with
-the TLS connections open at once (about +26 MB at 64 hosts at once in the
-benchmark); it does not grow with the length of the host list.
+buffer (``asyncio.sslproto.SSLProtocol.max_size``; uvloop's TLS too,
+``SSL_READ_MAX_SIZE``), so peak RSS grows with the TLS connections open at
+once (about +26 MB at 64 hosts at once in the benchmark); it does not grow
+with the length of the host list.
+
+Event loops: only streams, ``asyncio.timeout`` and the transport's
+``abort``/``get_extra_info`` are used, so asyncio's loop and uvloop give the
+same exceptions here (tests/test_http_transport.py runs on both).
 """
 
 from __future__ import annotations
