@@ -154,7 +154,12 @@ class LabNetwork(Network):
         )
 
     @classmethod
-    def from_file(cls, path: str | Path) -> LabNetwork:
-        data = json.loads(Path(path).read_text())
+    def from_json(cls, text: str) -> LabNetwork:
+        """The lab network whose routing table ``to_json`` wrote."""
+        data = json.loads(text)
         routes = {split_hostport(k): split_hostport(v) for k, v in data["routes"].items()}
         return cls(routes)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> LabNetwork:
+        return cls.from_json(Path(path).read_text())

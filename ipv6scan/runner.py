@@ -8,12 +8,15 @@ of the list, and no task is created per host.
 
 Items that are not targets (input errors met while reading the list) are passed
 straight through to the output, in order with the results around them.
+
+``items`` is an ordinary iterable (a target list read lazily) or an async one
+(targets arriving on a pipe, as in a worker process of ``workers.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")  # a target
@@ -24,7 +27,7 @@ _DONE = object()
 
 
 async def stream(
-    items: Iterable[T | P],
+    items: Iterable[T | P] | AsyncIterable[T | P],
     work: Callable[[T], Awaitable[R]],
     *,
     concurrency: int,
@@ -40,13 +43,17 @@ async def stream(
     todo: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency * 2)
     done: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency * 2)
 
+    async def put(item: object) -> None:
+        await (todo if is_work(item) else done).put(item)  # type: ignore[arg-type]
+
     async def feeder() -> None:
         try:
-            for item in items:
-                if is_work(item):
-                    await todo.put(item)
-                else:
-                    await done.put(item)
+            if isinstance(items, AsyncIterable):
+                async for item in items:
+                    await put(item)
+            else:
+                for item in items:
+                    await put(item)
         except asyncio.CancelledError:
             raise  # the workers are being cancelled too
         finally:  # finished, or reading the list failed: let the workers finish

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -309,31 +309,62 @@ async def scan_all(
 
     Interrupted (Ctrl-C / cancellation), it still writes a summary marked
     ``interrupted`` before re-raising, so the file says it is incomplete.
+    With ``options.workers > 1`` the hosts are scanned by that many worker
+    processes (``workers.py``); the lines written are the same.
     """
     t0 = time.perf_counter()
     verdicts: Counter[str] = Counter()
     errors = 0
+    started = False
 
     def emit(line: ScanLine) -> None:
         sink.write(line)
         if on_line is not None:
             on_line(line)
 
+    def summary(interrupted: bool) -> ScanSummary:
+        return ScanSummary(
+            finished=utcnow(),
+            elapsed_s=round(time.perf_counter() - t0, 3),
+            hosts=sum(verdicts.values()),
+            verdicts=dict(verdicts),
+            input_errors=errors,
+            interrupted=interrupted,
+        )
+
+    if options.workers > 1:
+        from .workers import pool_lines
+
+        lines = pool_lines(items, options, network)
+    else:
+        lines = local_lines(items, options, network)
+    try:
+        async with aclosing(lines):
+            async for line in lines:  # the header first, then host records and input errors
+                if isinstance(line, HostRecord):
+                    verdicts[line.result.verdict.value] += 1
+                elif isinstance(line, InputError):
+                    errors += 1
+                emit(line)
+                started = True
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        if started:
+            emit(summary(True))
+        raise
+    done = summary(False)
+    emit(done)
+    return done
+
+
+async def local_lines(
+    items: Iterable[Target | InputError], options: ScanOptions, network: Network | None
+) -> AsyncIterator[ScanHeader | HostRecord | InputError]:
+    """The scan in this process: its header, then each host record as it finishes and the input errors."""
     async with Scanner(options, network) as scanner:
-        emit(scanner.header())
+        yield scanner.header()
 
         def on_error(target: Target, exc: BaseException) -> HostRecord:
             return failed_record(target, exc, ipv6_ok=scanner.ipv6_ok)
-
-        def summary(interrupted: bool) -> ScanSummary:
-            return ScanSummary(
-                finished=utcnow(),
-                elapsed_s=round(time.perf_counter() - t0, 3),
-                hosts=sum(verdicts.values()),
-                verdicts=dict(verdicts),
-                input_errors=errors,
-                interrupted=interrupted,
-            )
 
         results = stream(
             items,
@@ -342,17 +373,6 @@ async def scan_all(
             is_work=lambda i: isinstance(i, Target),
             on_error=on_error,
         )
-        try:
-            async with aclosing(results):
-                async for line in results:
-                    if isinstance(line, HostRecord):
-                        verdicts[line.result.verdict.value] += 1
-                    else:
-                        errors += 1
-                    emit(line)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            emit(summary(True))
-            raise
-        done = summary(False)
-        emit(done)
-        return done
+        async with aclosing(results):
+            async for line in results:
+                yield line

@@ -97,3 +97,27 @@ async def test_cancelling_the_consumer_cancels_the_workers():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert started == cancelled == 4
+
+
+async def test_an_async_iterable_of_items_is_fed_lazily_too():
+    pulled = 0
+
+    async def items():
+        nonlocal pulled
+        for i in range(1_000):
+            pulled += 1
+            await asyncio.sleep(0)
+            yield i if i % 100 else f"pass-through {i}"
+
+    async def work(i):
+        await asyncio.sleep(0)
+        return i * 2
+
+    out, max_ahead = [], 0
+    async for r in stream(items(), work, concurrency=4, is_work=lambda i: isinstance(i, int),
+                          on_error=lambda i, e: None):
+        out.append(r)
+        max_ahead = max(max_ahead, pulled - len(out))
+    assert sorted(x for x in out if isinstance(x, int)) == [i * 2 for i in range(1_000) if i % 100]
+    assert [x for x in out if isinstance(x, str)] == [f"pass-through {i}" for i in range(0, 1_000, 100)]
+    assert max_ahead <= 5 * 4 + 2
