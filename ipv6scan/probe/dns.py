@@ -340,6 +340,7 @@ class _UdpMux:
             self.sock.close()
             raise
         self.pending: dict[tuple[str, int, int], tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
+        self.waiting_room: list[asyncio.Future[None]] = []  # questions waiting for room in the send buffer
 
     async def ask(self, query: dns.message.Message, host: str, port: int, timeout: float) -> dns.message.Message:
         """Send query (under a fresh ID) to host:port; its answer, or dns.exception.Timeout after ``timeout`` s."""
@@ -357,12 +358,39 @@ class _UdpMux:
         try:
             try:
                 self.sock.sendto(wire, (host, port))
-            except (BlockingIOError, InterruptedError):  # send buffer full: wait for room
-                await self.loop.sock_sendto(self.sock, wire, (host, port))
+            except (BlockingIOError, InterruptedError):  # send buffer full: wait for room (or the timeout)
+                await self._send_when_writable(wire, (host, port), future)
             return await future
         finally:
             timer.cancel()
             del self.pending[key]
+
+    async def _send_when_writable(self, wire: bytes, address: tuple[str, int], future: asyncio.Future) -> None:
+        """``sendto`` once the socket has room, unless ``future`` ends first (its timeout).
+
+        Not ``loop.sock_sendto``: uvloop does not implement it. One writer callback
+        per socket serves every question waiting for room (add_writer replaces).
+        """
+        while not future.done():
+            room: asyncio.Future[None] = self.loop.create_future()
+            if not self.waiting_room:
+                self.loop.add_writer(self.sock.fileno(), self._writable)
+            self.waiting_room.append(room)
+            await asyncio.wait((room, future), return_when=asyncio.FIRST_COMPLETED)
+            if future.done():
+                return
+            try:
+                self.sock.sendto(wire, address)
+                return
+            except (BlockingIOError, InterruptedError):
+                continue
+
+    def _writable(self) -> None:
+        self.loop.remove_writer(self.sock.fileno())
+        waiting, self.waiting_room = self.waiting_room, []
+        for room in waiting:
+            if not room.done():
+                room.set_result(None)
 
     def _readable(self) -> None:
         while True:
@@ -397,6 +425,8 @@ class _UdpMux:
             return
         if not self.loop.is_closed():
             self.loop.remove_reader(self.sock.fileno())
+            if self.waiting_room:
+                self.loop.remove_writer(self.sock.fileno())
         self.sock.close()
         for _, future in self.pending.values():
             if not future.done():
