@@ -45,7 +45,6 @@ from .policy import Policy, PolicyError, load_policy
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
 from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, create_new, open_binary, read_scan, tee
-from .audit import _Marked as MarkedHeader
 from .scan import scan_all, utcnow
 from .store import DEFAULT_DB, ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
 from .targets import display_name, normalise_host, read_targets
@@ -132,6 +131,7 @@ def scan(
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
     host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = 120.0,
     per_address: Annotated[int, typer.Option("--per-address", min=1, max=1000, help="Connections at once to one target address, across the scan.")] = 4,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes (one per core for CPU-bound scans of long lists); limits are shared out between them.")] = 1,
     rate: Annotated[Optional[float], typer.Option("--rate", min=0.01, help="New connections per second to one target address (default: no limit).")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).")] = None,
     db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database (SQLite): every scan is saved in it, host by host (docs/history.md).")] = DEFAULT_DB,
@@ -174,6 +174,7 @@ def scan(
         check_zone=not no_zone,
         host_budget=host_budget,
         per_address_connections=per_address,
+        workers=workers,
         rate_per_address=rate,
         **({"user_agent": user_agent} if user_agent else {}),
     )
@@ -294,7 +295,7 @@ def _still_running(row: ScanRow) -> bool:
         return True
 
 
-_VOLATILE_OPTIONS = {"concurrency", "network", "loop", "resumed", "resumed_scan"}
+_VOLATILE_OPTIONS = {"concurrency", "workers", "network", "loop", "resumed", "resumed_scan"}
 
 
 def _warn_changed_options(row: ScanRow, header: ScanHeader) -> None:
@@ -360,10 +361,7 @@ def run(
     history: _History | None = None,
     loop: Loop = Loop.AUTO,
 ) -> tuple[int, Path | None]:
-    """Run a scan job with its sinks (history database, stdout format, saved JSONL, progress); the exit code and the saved file.
-
-    The scan header's options say which event loop ran the scan (``"loop": "uvloop"``).
-    """
+    """Run a scan job with its sinks (history database, stdout format, saved JSONL, progress); the exit code and the saved file."""
     loop = choose_loop(loop)[0]
     sinks: list[Sink] = []
     files: list[IO] = []
@@ -394,7 +392,6 @@ def run(
                 f.close()
             raise _fail(EXIT_CANNOT_RUN, str(e)) from None
         out = tee(store_sink, ResumedOutput(out, history.store, history.scan_id) if resumed else out)  # type: ignore[arg-type]
-    out = MarkedHeader(out, {"loop": loop.value})
 
     show_progress = err.is_terminal if progress is None else progress
     bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -30,6 +30,7 @@ from . import __version__
 from .addresses import IPNetwork, is_allowed, parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
+from .loop import running_loop_name
 from .model import (
     CERT_FAILURES,
     Address,
@@ -116,7 +117,7 @@ class Scanner:
         return ScanHeader(
             tool_version=__version__,
             started=utcnow(),
-            options={**_public_options(self.options), "network": self.network.describe()},
+            options={**_public_options(self.options), "network": self.network.describe(), "loop": running_loop_name()},
             scanner_ipv6=self.ipv6_ok,
             scanner_ipv6_detail=self.ipv6_detail,
         )

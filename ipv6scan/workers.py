@@ -148,9 +148,9 @@ async def pool_lines(
             workers.append(await _start(config, 2 * share.concurrency))
         headers = await asyncio.gather(*(_first_line(w) for w in workers))
         first = headers[0]
-        network_kind = first.options.get("network")
         yield msgspec.structs.replace(first, options={**_public_options(options), "workers": n,
-                                                      "network": network_kind})
+                                                      "network": first.options.get("network"),
+                                                      "loop": first.options.get("loop")})
         out: asyncio.Queue[object] = asyncio.Queue(maxsize=sum(w.window for w in workers))
         room = asyncio.Event()  # set when a worker's window may have room (a record came back, a worker died)
 

@@ -21,7 +21,7 @@ from ipv6scan.scan import scan_all
 from ipv6scan.targets import Target, read_targets
 from ipv6scan.workers import worker_count, worker_options
 
-from .conftest import REPO
+from .conftest import REPO, run_cli
 
 SLOW = "timeout6.gov.example"  # its IPv6 addresses never answer: each probe runs to its timeouts
 
@@ -241,3 +241,23 @@ def test_an_audit_scans_with_workers_from_its_config(lab, tmp_path):
     (saved,) = (tmp_path / "out" / "reports").glob("scan-*.jsonl")
     header = msgspec.json.decode(saved.read_bytes().splitlines()[0], type=ScanHeader)
     assert header.options["workers"] == 2
+
+
+def test_scan_workers_flag_and_the_loop_in_the_header(lab, tmp_path):
+    """``ipv6scan scan --workers 2``: the same verdicts as one process; the header says how it ran."""
+    from .test_audit import HOSTS
+
+    targets = tmp_path / "hosts.txt"
+    targets.write_text("\n".join(HOSTS) + "\n", encoding="utf-8")
+    verdicts = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"scan-{workers}.jsonl"
+        proc = run_cli("scan", str(targets), *lab.cli_args(tmp_path), "--workers", workers, "--format", "jsonl",
+                       "-o", str(out), "--no-save", "--no-progress", "--loop", "asyncio")
+        assert proc.returncode == 0, proc.stderr
+        lines = out.read_bytes().splitlines()
+        header = msgspec.json.decode(lines[0], type=ScanHeader)
+        assert header.options["workers"] == int(workers) and header.options["loop"] == "asyncio"
+        records = [json.loads(line) for line in lines[1:] if b'"facts"' in line]
+        verdicts[workers] = {r["facts"]["host"]: r["result"]["verdict"] for r in records}
+    assert len(verdicts["1"]) == len(HOSTS) and verdicts["2"] == verdicts["1"]
