@@ -137,9 +137,7 @@ def diff_command(
             if store is None or new_ref.scan_id is None:
                 raise _fail(EXIT_USAGE, "--recheck needs the later scan from the history database (an id, not a file)")
             found = _recheck(found, store, new_ref.scan_id, new, pol, out_dir, lab_map, event_loop)
-    except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
-    except AuditError as e:
+    except (StoreError, AuditError) as e:  # the database, or the re-scan's files
         raise _fail(EXIT_CANNOT_RUN, str(e)) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
         err.print(f"[yellow]interrupted[/]: the re-scan so far is kept in {db}", highlight=False)
