@@ -457,7 +457,7 @@ BUCKETS = [
     ("parity: page normalising and comparing (probe/parity.py)", ("probe/parity.py",)),
     ("TLS handshake (OpenSSL, incl. chain verification)", ("do_handshake",)),
     ("certificate facts (probe/tls.py)", ("ipv6scan/probe/tls.py",)),
-    ("DNS: dnspython queries, a socket per query (probe/dns.py)", ("dns/asyncquery", "ipv6scan/probe/dns.py")),
+    ("DNS: dnspython messages, shared UDP sockets (probe/dns.py)", ("dns/asyncquery", "ipv6scan/probe/dns.py")),
     ("checks: judge (checks.py)", ("ipv6scan/checks.py",)),
     ("output: JSON Lines (output.py)", ("ipv6scan/output.py",)),
     ("title / sha256 / headers (probe/web.py helpers)", ("_title (", "_read_head (")),
