@@ -124,7 +124,9 @@ def main() -> int:
 
 
 def _loop_from_argv() -> str:
-    return sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in ("asyncio", "uvloop") else "asyncio"
+    from .loop import Loop
+
+    return sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in (Loop.ASYNCIO, Loop.UVLOOP) else Loop.ASYNCIO
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import itertools
 import os
 import tomllib
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -39,7 +39,7 @@ from .diff import Change, Diff, ScanRef, confirm, diff
 from .metrics import audit_metrics, render, write_textfile
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
 from .net import LabNetwork, Network, split_hostport
-from .output import JsonlSink, Sink, create_new, tee
+from .output import JsonlSink, Sink, create_new, scan_stem, tee
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
 from .report.html import render_html
@@ -309,7 +309,7 @@ class _Audit:
         previous = next(iter(complete_scans(store, audit=config.name)), None)
         seen: set[str] = set()
         items = itertools.chain.from_iterable(read_targets(t, seen=seen) for t in config.targets)
-        scan_id, scan_file = self.scans.scan(items, f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        scan_id, scan_file = self.scans.scan(items, scan_stem(),
                                        marks={AUDIT_OPTION: config.name}, digest=targets_digest(*config.targets),
                                        source=", ".join(config.targets))
         stamp = scan_file.stem.removeprefix("scan-")  # the audit's files are named after its scan file: never reused

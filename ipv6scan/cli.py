@@ -44,7 +44,8 @@ from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
-from .output import BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, create_new, open_binary, read_scan, tee
+from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, create_new, open_binary, read_scan,
+                     scan_stem, tee)
 from .scan import scan_all, utcnow
 from .store import DEFAULT_DB, ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
 from .targets import display_name, normalise_host, read_targets
@@ -362,7 +363,6 @@ def run(
     loop: Loop = Loop.AUTO,
 ) -> tuple[int, Path | None]:
     """Run a scan job with its sinks (history database, stdout format, saved JSONL, progress); the exit code and the saved file."""
-    loop = choose_loop(loop)[0]
     sinks: list[Sink] = []
     files: list[IO] = []
     saved = None
@@ -375,7 +375,7 @@ def run(
                 files.append(f)
                 sinks.append(JsonlSink(f))
         elif save_dir is not None:
-            saved, f = create_new(save_dir, f"scan-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}", ".jsonl")
+            saved, f = create_new(save_dir, scan_stem(), ".jsonl")
             files.append(f)
             sinks.append(JsonlSink(f))
         sink, closers = output_sink(fmt, output)

@@ -13,7 +13,7 @@ Exit codes, the same for every ``--format`` (docs/scheduling.md):
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,7 +31,7 @@ from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
 from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader
 from .net import LabNetwork, Network
-from .output import VERDICT_STYLE, BadScanLine, read_scan
+from .output import VERDICT_STYLE, BadScanLine, read_scan, scan_stem
 from .policy import PolicyError, load_policy
 from .report import render_terminal
 from .scores import State
@@ -165,8 +165,7 @@ def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord],
         raise _fail(EXIT_USAGE, f"--recheck: {e}") from None
     scans = HistoryScans(store, options, network, out_dir, run=lambda work: run_on(work, loop, sigterm=True),
                          log=lambda text: err.print(Text(text)))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    checked, _ = scans.recheck(found, records, pol, scan_id, f"scan-{stamp}-recheck", delay=0.0, marks={})
+    checked, _ = scans.recheck(found, records, pol, scan_id, scan_stem("-recheck"), delay=0.0, marks={})
     return checked
 
 

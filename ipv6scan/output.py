@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -282,6 +283,11 @@ def summary_text(summary: ScanSummary, header: ScanHeader | None) -> Text:
     if header is not None and not header.scanner_ipv6:
         text.append(f"\nThis scanner has no IPv6 ({escape(header.scanner_ipv6_detail or '')}): IPv6 results are untestable.")
     return text
+
+
+def scan_stem(suffix: str = "") -> str:
+    """The name (without extension) of a scan file started now: ``scan-<UTC time><suffix>``."""
+    return f"scan-{datetime.now(UTC):%Y%m%dT%H%M%SZ}{suffix}"
 
 
 def create_new(folder: Path, stem: str, suffix: str) -> tuple[Path, IO[bytes]]:

@@ -54,13 +54,12 @@ from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
-from ._http import PinnedTransport
+from ._http import DEFAULT_PORTS, PinnedTransport
 from .parity import decode_html
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
 """The DNS client's ``addresses(name, family)``: how the lookup ended, and the addresses."""
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 KEPT_HEADERS = ("server", "content-type", "location", "strict-transport-security", "alt-svc", "x-powered-by")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HEADER_MAX = 200
@@ -414,7 +413,6 @@ def _classify(exc: Exception, scheme: str) -> tuple[Outcome, str]:
             httpx.ConnectTimeout: "connect timed out",
             httpx.ReadTimeout: "read timed out",
             httpx.WriteTimeout: "write timed out",
-            httpx.PoolTimeout: "no connection slot in time",
         }.get(type(exc), "timed out")
     # The innermost OSError with an errno (asyncio's own "Connection lost" has none).
     os_errors = [e for e in causes if isinstance(e, OSError) and e.errno is not None]
