@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Family(StrEnum):
@@ -308,7 +308,9 @@ class CheckResult(Struct, kw_only=True):
     id: str  # e.g. "web.https.ipv6"
     status: CheckStatus
     reason: str  # machine-readable code, e.g. "https_refused_ipv6"
-    message: str  # one sentence for people
+    # The sentence's template and values (catalogue ``text.<params["f"]>``): rendered in any language.
+    params: dict[str, Any] = {}
+    message: str = ""  # the sentence in English, rendered from params (for readers of the JSON)
 
 
 class HostResult(Struct, kw_only=True):

@@ -17,9 +17,10 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from itertools import groupby
 
+from .catalogue import say_ui
 from .kinds import KINDS, infer_kind, infer_org
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
-from .policy import LANGS, Criterion, Phase, Policy, Requirement
+from .policy import LANGS, Criterion, Phase, Policy, Requirement, words
 from .scores import (
     CriterionInfo,
     CriterionResult,
@@ -36,18 +37,6 @@ from .scores import (
 PASS, FAIL, UNKNOWN, N_A = State.PASS, State.FAIL, State.UNKNOWN, State.NOT_APPLICABLE
 # Verdicts that say nothing about the host's IPv6: a condition on the verdict is unknown, never failed.
 UNKNOWN_VERDICTS = frozenset({Verdict.UNTESTABLE, Verdict.UNRESOLVABLE, Verdict.ERROR})
-
-# Todo texts for people, per language.
-_TEXTS = {
-    "en": {
-        "missing": "no {kind} system in the list",
-        "unknown": "{host}: not judged ({reasons})",
-    },
-    "vi": {
-        "missing": "chưa có hệ thống loại {kind} trong danh sách",
-        "unknown": "{host}: chưa đánh giá được ({reasons})",
-    },
-}
 
 Judgement = tuple[State, list[str]]  # a state and the reason codes behind it (empty when it passes)
 
@@ -92,7 +81,8 @@ def score(
         kinds=_kind_totals(hosts),
         lang=lang,
         criteria=[
-            CriterionInfo(id=c.id, title=c.title.text(lang), source=c.source, kinds=list(c.kinds), note=c.note)
+            CriterionInfo(id=c.id, title=c.title.text(lang), source=words(c.source, lang), kinds=list(c.kinds),
+                          note=words(c.note, lang))
             for c in policy.criteria
         ],
     )
@@ -258,7 +248,7 @@ def _ladder(policy: Policy, phases: list[OrgPhase]) -> dict[str, State]:
 
 def _todo(phase: Phase, hosts: list[HostScore], lang: str) -> list[str]:
     """For people: each failing or unknown host with its reason codes, then each required kind missing."""
-    texts, lines = _TEXTS[lang], []
+    lines: list[str] = []
     for req in phase.requirements:
         result = _requirement(req, hosts)
         if result.state in (PASS, N_A):
@@ -268,8 +258,8 @@ def _todo(phase: Phase, hosts: list[HostScore], lang: str) -> list[str]:
             if state == FAIL:
                 lines.append(f"{host.display}: {', '.join(reasons)}")
             elif state == UNKNOWN:
-                lines.append(texts["unknown"].format(host=host.display, reasons=", ".join(reasons)))
-        lines += [texts["missing"].format(kind=kind) for kind in result.missing_kinds]
+                lines.append(say_ui("todo_unknown", lang, host=host.display, reasons=", ".join(reasons)))
+        lines += [say_ui("todo_missing", lang, kind=kind) for kind in result.missing_kinds]
     return list(dict.fromkeys(lines))
 
 
@@ -289,7 +279,7 @@ def _phase_total(phase: Phase, states: list[State], lang: str) -> PhaseTotal:
         target_share=phase.org_share,
         met=bool(total) and Fraction(attained, total) >= Fraction(str(phase.org_share)),
         title=phase.title.text(lang),
-        source=phase.source,
+        source=words(phase.source, lang),
         start=phase.start.isoformat(),
         end=phase.end.isoformat() if phase.end else None,
         standalone=phase.standalone,

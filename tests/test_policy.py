@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ipv6scan.kinds import KINDS
-from ipv6scan.policy import PolicyError, load_policy, shipped_policies
+from ipv6scan.policy import PolicyError, Title, load_policy, shipped_policies
 from ipv6scan.scores import State
 from ipv6scan.scoring import score
 
@@ -66,7 +66,35 @@ def test_every_criterion_and_phase_cites_a_source_and_has_both_titles():
         assert item.title.vi.strip() and item.title.en.strip()
         assert not item.title.vi.isascii(), f"{item.id}: Vietnamese title without diacritics"
     for item in [*GOV.criteria, *GOV.phases]:
-        assert item.source.strip(), item.id
+        assert item.source.en.strip() and item.source.vi.strip(), item.id
+    # sources and notes are in both languages, so a Vietnamese report quotes no English
+    for item in [*GOV.criteria, *GOV.phases, GOV]:
+        for words in (getattr(item, "source", None), item.note):
+            if words is not None:
+                assert isinstance(words, Title) and words.vi != words.en and not words.vi.isascii(), item.id
+
+
+def test_an_unknown_check_id_is_an_error_naming_file_line_and_known_ids(tmp_path):
+    text = VALID.replace('verdicts = ["ready"]', 'verdicts = ["ready"]\nchecks_pass = ["ns.ipv6", "tls.hstss"]')
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as e:
+        load_policy(path)
+    message = str(e.value)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "tls.hstss" in t)
+    assert message.startswith(f"{path}:{line}: criteria[0].checks_pass")
+    assert 'unknown check "tls.hstss"' in message and "dns.resolve" in message and "zone.dnssec" in message
+
+
+def test_an_unknown_criterion_names_its_line(tmp_path):
+    text = VALID.replace('criteria = ["ready"]', 'criteria = ["redy"]')
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError, match=rf'{re.escape(str(path))}:\d+: phases\[0\]\.requirements\[0\]\.criteria'):
+        load_policy(path)
+
+
+def test_a_plain_text_source_is_shown_as_written_in_both_languages(tmp_path):
+    policy = load_policy(write(tmp_path, VALID))
+    assert policy.criteria[0].source == "Internal rule 1"
 
 
 def test_shipped_targets_follow_the_programme():
@@ -74,11 +102,11 @@ def test_shipped_targets_follow_the_programme():
     p1, p2, only, c32 = phases["phase1"], phases["phase2"], phases["ipv6only-2030"], phases["circular32"]
     assert (p1.start, p1.end, p1.org_share) == (date(2021, 1, 1), date(2022, 12, 31), 0.5)
     assert (p2.start, p2.end, p2.org_share) == (date(2023, 1, 1), date(2025, 12, 31), 1.0)
-    assert "Decision 38/QĐ-BTTTT" in p1.source and "Decision 38/QĐ-BTTTT" in p2.source
+    assert "Decision 38/QĐ-BTTTT" in p1.source.en and "Decision 38/QĐ-BTTTT" in p2.source.en
     assert p1.requirements[0].kinds == ["portal", "dichvucong"] and p1.requirements[0].required
     assert {k for r in p2.requirements for k in r.kinds} == set(KINDS) - {"other"}
-    assert "3369/QĐ-BKHCN" in only.source and "unconfirmed" in only.note and not only.binding
-    assert "Circular 32/2017/TT-BTTTT art. 15(4)" in c32.source and c32.standalone and c32.end is None
+    assert "3369/QĐ-BKHCN" in only.source.en and "unconfirmed" in only.note.en and not only.binding
+    assert "Circular 32/2017/TT-BTTTT art. 15(4)" in c32.source.en and "khoản 4 Điều 15" in c32.source.vi and c32.standalone and c32.end is None
     assert GOV.criterion("dnssec_signed").checks_pass == ["zone.dnssec"]
     assert GOV.criterion("mail_ipv6").checks_pass == ["mx.ipv6"] and GOV.criterion("mail_ipv6").kinds == ["mail"]
 
@@ -126,7 +154,8 @@ def test_validation_errors_name_the_file_and_key(tmp_path, old, new, expected):
     path = write(tmp_path, VALID.replace(old, new, 1))
     with pytest.raises(PolicyError) as error:
         load_policy(path)
-    assert str(error.value).startswith(f"{path}: ")
+    # the file, then the line where the table's id stands when the problem is in a table
+    assert re.match(rf"{re.escape(str(path))}(:\d+)?: ", str(error.value))
     assert expected in str(error.value)
 
 

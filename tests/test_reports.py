@@ -17,7 +17,8 @@ from ipv6scan import kinds
 from ipv6scan.checks import REASON_TEXT
 from ipv6scan.report import FORMATS, read_json, render_terminal, write_reports
 from ipv6scan.report.html import CSP, render_html
-from ipv6scan.report.i18n import REASON_VI, STRINGS, percent, reason_text, when
+from ipv6scan import catalogue
+from ipv6scan.report.i18n import STRINGS, percent, reason_text, when
 from ipv6scan.report.markdown import md, render_markdown
 from ipv6scan.report.tables import cell
 from ipv6scan.scores import (
@@ -182,7 +183,8 @@ def test_every_string_in_both_languages_with_the_same_placeholders():
 def test_every_kind_state_and_vietnamese_reason_is_known():
     assert {f"kind.{k}" for k in kinds.KINDS} <= set(STRINGS)
     assert {f"state.{s}" for s in State} <= set(STRINGS)
-    assert set(REASON_VI) <= set(REASON_TEXT)  # no typo'd codes
+    assert all(entry["vi"] for entry in catalogue.reasons().values())  # every code in Vietnamese
+    assert set(catalogue.reasons()) == set(REASON_TEXT)  # no typo'd codes
     assert reason_text("no_aaaa", "vi") == "Tên miền chưa có địa chỉ IPv6 (bản ghi AAAA)"
     assert reason_text("no_aaaa", "en") == REASON_TEXT["no_aaaa"]
     assert reason_text("made_up_code", "vi") == "made_up_code"

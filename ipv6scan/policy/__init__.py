@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ..checks import check_ids
 from ..kinds import KINDS
 from ..model import Verdict
 
@@ -52,14 +53,25 @@ class Title(_Struct, kw_only=True):
         return self.vi if lang == "vi" else self.en
 
 
+# A source or a note: in both languages ({ vi = ..., en = ... }), or one text shown as written in both.
+Words = Title | Text
+
+
+def words(value: Words | None, lang: str) -> str | None:
+    """A source or note in ``lang`` (a plain text as written)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.text(lang)
+
+
 class Criterion(_Struct, kw_only=True):
     """What one host of the given kinds must show; every condition given must hold."""
 
     id: Id
     title: Title
-    source: Text  # the instrument and article, e.g. "Circular 32/2017/TT-BTTTT art. 15(4)"
+    source: Words  # the instrument and article, e.g. "Circular 32/2017/TT-BTTTT art. 15(4)"
     kinds: list[str]
-    note: str | None = None  # e.g. confidence in the source, how it was read
+    note: Words | None = None  # e.g. confidence in the source, how it was read
     verdicts: list[Verdict] = []  # the host's verdict is one of these
     checks_pass: list[CheckId] = []  # every result of these checks is "pass"
     checks_not_fail: list[CheckId] = []  # no result of these checks is "fail"
@@ -79,12 +91,12 @@ class Phase(_Struct, kw_only=True):
 
     id: Id
     title: Title
-    source: Text
+    source: Words
     start: date
     end: date | None = None  # None: open-ended (in force since ``start``)
     org_share: Share
     requirements: list[Requirement]
-    note: str | None = None
+    note: Words | None = None
     standalone: bool = False  # outside the ladder: needs no earlier phase, blocks no later one
     binding: bool = True  # False: shown and scored, but hosts are not judged against it (e.g. unconfirmed)
 
@@ -95,7 +107,7 @@ class Policy(_Struct, kw_only=True):
     id: Id
     version: Text
     title: Title
-    note: str | None = None
+    note: Words | None = None
     criteria: list[Criterion]
     phases: list[Phase]
 
@@ -113,18 +125,19 @@ def load_policy(path_or_name: str | Path | None = None) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
-    return parse_policy(data, origin)
+    return parse_policy(data, origin, text=text)
 
 
-def parse_policy(data: dict[str, Any], origin: str = "<policy>") -> Policy:
-    """Validate a policy already parsed from TOML (``origin`` names it in error messages)."""
+def parse_policy(data: dict[str, Any], origin: str = "<policy>", *, text: str | None = None) -> Policy:
+    """Validate a policy already parsed from TOML (``origin`` names it in error messages; with the
+    file's ``text``, a problem with a value also names the line it is on)."""
     try:
         policy = msgspec.convert(data, Policy)
     except msgspec.ValidationError as exc:
         raise PolicyError(_conversion_error(origin, data, str(exc))) from None
     problems = _problems(policy)
     if problems:
-        raise PolicyError("\n".join(f"{origin}: {p}" for p in problems))
+        raise PolicyError("\n".join(f"{origin}{_line(text, table, value)}: {p}" for p, table, value in problems))
     return policy
 
 
@@ -172,25 +185,44 @@ def _named(data: Any, path: str) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
-def _problems(policy: Policy) -> list[str]:
-    """Every rule the typed policy breaks that a type cannot say (cross-references, kinds, dates)."""
+Located = tuple[str, str | None, str | None]  # (the problem; the id of its table; the value it is about)
+
+
+def _problems(policy: Policy) -> list[Located]:
+    """Every rule the typed policy breaks that a type cannot say (cross-references, check ids, kinds, dates)."""
     criteria = {c.id: c for c in policy.criteria}
-    problems = [
-        *_duplicates("criteria", [c.id for c in policy.criteria]),
-        *_duplicates("phases", [p.id for p in policy.phases]),
+    problems: list[Located] = [
+        *((p, None, None) for p in _duplicates("criteria", [c.id for c in policy.criteria])),
+        *((p, None, None) for p in _duplicates("phases", [p.id for p in policy.phases])),
     ]
     if not policy.phases:
-        problems.append("phases: a policy needs at least one phase")
+        problems.append(("phases: a policy needs at least one phase", None, None))
     for i, criterion in enumerate(policy.criteria):
-        for key, text in _criterion_problems(criterion):
-            problems.append(f'criteria[{i}]{key} (criterion "{criterion.id}"): {text}')
+        for key, text, value in _criterion_problems(criterion):
+            problems.append((f'criteria[{i}]{key} (criterion "{criterion.id}"): {text}', criterion.id, value))
     for i, phase in enumerate(policy.phases):
-        for key, text in _phase_problems(phase, criteria):
-            problems.append(f'phases[{i}]{key} (phase "{phase.id}"): {text}')
+        for key, text, value in _phase_problems(phase, criteria):
+            problems.append((f'phases[{i}]{key} (phase "{phase.id}"): {text}', phase.id, value))
     return problems
 
 
-Problem = tuple[str, str]  # (key below the table, e.g. ".kinds"; what is wrong)
+def _line(text: str | None, table: str | None, value: str | None) -> str:
+    """ ":12" — the line of the file where ``value`` stands in the table whose id is ``table`` (else "")."""
+    if text is None or table is None:
+        return ""
+    lines = text.splitlines()
+    start = next((n for n, line in enumerate(lines) if re.match(rf'\s*id\s*=\s*["\']{re.escape(table)}["\']', line)),
+                 None)
+    if start is None:
+        return ""
+    if value is None:
+        return f":{start + 1}"
+    quoted = re.compile(rf'["\']{re.escape(value)}["\']')
+    found = next((n for n in range(start, len(lines)) if quoted.search(lines[n])), start)
+    return f":{found + 1}"
+
+
+Problem = tuple[str, str, str | None]  # (key below the table, e.g. ".kinds"; what is wrong; the value at fault)
 
 
 def _duplicates(table: str, ids: list[str]) -> list[str]:
@@ -199,33 +231,38 @@ def _duplicates(table: str, ids: list[str]) -> list[str]:
 
 def _kind_problems(key: str, kinds: list[str]) -> list[Problem]:
     if not kinds:
-        return [(f"{key}.kinds", f"must name at least one kind ({', '.join(KINDS)})")]
-    return [(f"{key}.kinds", f'unknown kind "{k}" (known: {", ".join(KINDS)})') for k in kinds if k not in KINDS]
+        return [(f"{key}.kinds", f"must name at least one kind ({', '.join(KINDS)})", None)]
+    return [(f"{key}.kinds", f'unknown kind "{k}" (known: {", ".join(KINDS)})', k) for k in kinds if k not in KINDS]
 
 
 def _criterion_problems(criterion: Criterion) -> list[Problem]:
     problems = _kind_problems("", criterion.kinds)
     if not (criterion.verdicts or criterion.checks_pass or criterion.checks_not_fail):
-        problems.append(("", "needs a condition: verdicts, checks_pass or checks_not_fail"))
+        problems.append(("", "needs a condition: verdicts, checks_pass or checks_not_fail", None))
+    known = check_ids()
+    for key in ("checks_pass", "checks_not_fail"):
+        for cid in getattr(criterion, key):
+            if cid not in known:
+                problems.append((f".{key}", f'unknown check "{cid}" (known: {", ".join(known)})', cid))
     return problems
 
 
 def _phase_problems(phase: Phase, criteria: dict[str, Criterion]) -> list[Problem]:
     problems = []
     if phase.end is not None and phase.end < phase.start:
-        problems.append((".end", f"{phase.end} is before start {phase.start}"))
+        problems.append((".end", f"{phase.end} is before start {phase.start}", None))
     if not phase.requirements:
-        problems.append((".requirements", "a phase needs at least one requirement"))
+        problems.append((".requirements", "a phase needs at least one requirement", None))
     for i, req in enumerate(phase.requirements):
         key = f".requirements[{i}]"
         problems += _kind_problems(key, req.kinds)
         if not req.criteria:
-            problems.append((f"{key}.criteria", "must name at least one criterion"))
+            problems.append((f"{key}.criteria", "must name at least one criterion", None))
         for cid in req.criteria:
             criterion = criteria.get(cid)
             if criterion is None:
-                problems.append((f"{key}.criteria", f'unknown criterion "{cid}" (defined: {", ".join(criteria)})'))
+                problems.append((f"{key}.criteria", f'unknown criterion "{cid}" (defined: {", ".join(criteria)})', cid))
             elif all(k in KINDS for k in criterion.kinds):  # else its own kinds are reported already
                 outside = [k for k in req.kinds if k in KINDS and k not in criterion.kinds]
-                problems += [(key, f'criterion "{cid}" does not apply to kind "{k}" (see its kinds)') for k in outside]
+                problems += [(key, f'criterion "{cid}" does not apply to kind "{k}" (see its kinds)', k) for k in outside]
     return problems

@@ -1,9 +1,9 @@
 """Every word a report shows, in Vietnamese and English, and the language-dependent formatting.
 
-``STRINGS`` holds the UI strings (key -> {"vi": ..., "en": ...}); kinds, states and
-verdicts are keys too (``kind.portal``, ``state.pass``, ``verdict.ready``).
-Reason codes read in Vietnamese from ``REASON_VI``, in English from
-``checks.REASON_TEXT``; a code neither knows is shown as the code.
+The words themselves are data in ``ipv6scan/catalogue``: ``STRINGS`` are the UI
+strings of ``ui.toml`` (key -> {"vi": ..., "en": ...}; kinds, states and verdicts are
+keys too: ``kind.portal``, ``state.pass``, ``verdict.ready``), reason codes read from
+``checks.toml``; a code the catalogue does not know is shown as the code.
 
 Numbers follow the language: ``58,8%`` and ``1.234`` in Vietnamese, ``58.8%`` and
 ``1,234`` in English. Shares are rounded *down* to one decimal, so a share below
@@ -25,213 +25,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from ..checks import REASON_TEXT
+from .. import catalogue
 from ..scores import HostScore, KindTotal, OrgScore, PhaseTotal, ScoreReport, State
 
 LANGS = ("vi", "en")
 
 Titles = Mapping[str, Mapping[str, str]]  # policy id (phase, criterion) -> {"vi": ..., "en": ...}
 
-STRINGS: dict[str, dict[str, str]] = {
-    # headings and labels
-    "report_title": {"vi": "Báo cáo mức sẵn sàng IPv6", "en": "IPv6 readiness report"},
-    "policy": {"vi": "Bộ tiêu chí", "en": "Policy"},
-    "version": {"vi": "phiên bản", "en": "version"},
-    "scan_date": {"vi": "Ngày quét", "en": "Scan date"},
-    "as_of": {"vi": "Đánh giá tại ngày", "en": "Judged as of"},
-    "scan_file": {"vi": "Tệp kết quả quét", "en": "Scan file"},
-    "generated": {"vi": "Thời điểm lập báo cáo", "en": "Generated"},
-    "summary": {"vi": "{hosts} hệ thống của {orgs} đơn vị", "en": "{hosts} hosts of {orgs} organisations"},
-    "phases_heading": {"vi": "Tổng hợp theo giai đoạn", "en": "Progress by phase"},
-    "phase_line": {
-        "vi": "{phase}: {attained}/{total} đơn vị ({share}) — mục tiêu {target} — {result}",
-        "en": "{phase}: {attained}/{total} organisations ({share}) — target {target} — {result}",
-    },
-    "phase_unknown": {"vi": "{n} đơn vị chưa xác định được", "en": "{n} could not be determined"},
-    "basis": {"vi": "Căn cứ: {source}", "en": "Source: {source}"},
-    "period": {"vi": "Thời gian: {start} – {end}", "en": "Period: {start} – {end}"},
-    "period_open": {"vi": "Áp dụng từ {start}", "en": "From {start}"},
-    "not_binding": {
-        "vi": "Không bắt buộc: chỉ để tham khảo, hệ thống không bị đánh giá theo giai đoạn này",
-        "en": "Not binding: shown for reference, hosts are not judged against it",
-    },
-    "standalone": {
-        "vi": "Nghĩa vụ độc lập, ngoài lộ trình các giai đoạn",
-        "en": "A standing obligation outside the ladder of phases",
-    },
-    "tag_not_binding": {"vi": "tham khảo", "en": "reference"},
-    "tag_standalone": {"vi": "độc lập", "en": "standalone"},
-    "criteria_heading": {"vi": "Tiêu chí đánh giá", "en": "Criteria"},
-    "target_met": {"vi": "Đạt", "en": "Met"},
-    "target_not_met": {"vi": "Chưa đạt", "en": "Not met"},
-    "kinds_heading": {"vi": "Mức tuân thủ theo loại hệ thống", "en": "Compliance by system kind"},
-    "share_note": {
-        "vi": "Tỉ lệ đạt không tính các hệ thống không xác định.",
-        "en": "Compliance leaves out hosts whose state is unknown.",
-    },
-    "orgs_heading": {"vi": "Kết quả theo đơn vị", "en": "Results by organisation"},
-    "legend": {
-        "vi": "✓ đạt · ✗ chưa đạt · ? không xác định · – không áp dụng",
-        "en": "✓ attained · ✗ not attained · ? unknown · – not applicable",
-    },
-    "fixes_heading": {"vi": "Việc cần làm để đạt giai đoạn tiếp theo", "en": "What to fix for the next phase"},
-    "worst_heading": {"vi": "Đơn vị cần ưu tiên khắc phục", "en": "Organisations furthest behind"},
-    "more_orgs": {"vi": "… và {n} đơn vị khác", "en": "… and {n} more organisations"},
-    "hosts_heading": {"vi": "Chi tiết theo hệ thống", "en": "Host details"},
-    "org_detail_heading": {"vi": "Chi tiết từng đơn vị", "en": "Each organisation in detail"},
-    "all_attained": {"vi": "Đã đạt mọi giai đoạn", "en": "All phases attained"},
-    "chart_phases": {
-        "vi": "Tỉ lệ đơn vị đạt theo giai đoạn (vạch đứng: mục tiêu)",
-        "en": "Organisations attaining each phase (vertical line: target)",
-    },
-    "chart_kinds": {"vi": "Tỉ lệ hệ thống đạt theo loại", "en": "Compliant hosts by system kind"},
-    "guessed": {"vi": "suy đoán", "en": "guessed"},
-    "yes": {"vi": "Có", "en": "Yes"},
-    "no": {"vi": "Không", "en": "No"},
-    # what to fix
-    "reason_not_checked": {
-        "vi": "Lần quét không có kết quả của phép kiểm tra {check}",
-        "en": "The scan has no result of check {check}",
-    },
-    "fix_missing_kind": {"vi": "Chưa có {kind} trong danh sách quét", "en": "No {kind} in the scanned list"},
-    "fix_unknown": {"vi": "Chưa xác định được: {reasons}", "en": "Could not be determined: {reasons}"},
-    "fix_failing": {"vi": "Chưa đạt tiêu chí {criteria}", "en": "Fails {criteria}"},
-    # column headers
-    "col_org": {"vi": "Đơn vị", "en": "Organisation"},
-    "col_hosts": {"vi": "Số hệ thống", "en": "Hosts"},
-    "col_compliant": {"vi": "Đạt", "en": "Compliant"},
-    "col_failing": {"vi": "Chưa đạt", "en": "Failing"},
-    "col_unknown": {"vi": "Không xác định", "en": "Unknown"},
-    "col_share": {"vi": "Tỉ lệ đạt", "en": "Compliance"},
-    "col_phase": {"vi": "Giai đoạn", "en": "Phase"},
-    "col_attained": {"vi": "Đơn vị đạt", "en": "Attained"},
-    "col_target": {"vi": "Mục tiêu", "en": "Target"},
-    "col_result": {"vi": "Kết quả", "en": "Result"},
-    "col_next_phase": {"vi": "Giai đoạn tiếp theo", "en": "Next phase"},
-    "col_todo": {"vi": "Việc cần làm", "en": "To do"},
-    "col_host": {"vi": "Hệ thống (tên miền)", "en": "Host"},
-    "col_display": {"vi": "Tên hiển thị", "en": "Display name"},
-    "col_kind": {"vi": "Loại hệ thống", "en": "Kind"},
-    "col_kind_inferred": {"vi": "Loại do suy đoán", "en": "Kind guessed"},
-    "col_verdict": {"vi": "Đánh giá kỹ thuật", "en": "Verdict"},
-    "col_state": {"vi": "Trạng thái", "en": "State"},
-    "col_reason_codes": {"vi": "Mã lý do", "en": "Reason codes"},
-    "col_reasons": {"vi": "Lý do", "en": "Reasons"},
-    "col_title": {"vi": "Tiêu đề trang", "en": "Page title"},
-    "col_server": {"vi": "Máy chủ web", "en": "Server"},
-    "col_final_url": {"vi": "URL cuối (IPv6)", "en": "Final URL (IPv6)"},
-    "col_cert_issuer": {"vi": "Đơn vị cấp chứng thư số", "en": "Certificate issuer"},
-    "col_cert_not_after": {"vi": "Chứng thư số hết hạn", "en": "Certificate expires"},
-    # system kinds (kinds.KINDS)
-    "kind.portal": {"vi": "Cổng thông tin điện tử", "en": "Web portal"},
-    "kind.dichvucong": {"vi": "Cổng dịch vụ công", "en": "Public-service portal"},
-    "kind.motcua": {"vi": "Hệ thống một cửa", "en": "One-stop system"},
-    "kind.website": {"vi": "Trang thông tin điện tử", "en": "Agency website"},
-    "kind.mail": {"vi": "Thư điện tử công vụ", "en": "Official mail"},
-    "kind.document_management": {"vi": "Hệ thống quản lý văn bản", "en": "Document management system"},
-    "kind.data_portal": {"vi": "Cổng dữ liệu mở", "en": "Open-data portal"},
-    "kind.other": {"vi": "Khác", "en": "Other"},
-    # states (scores.State)
-    "state.pass": {"vi": "Đạt", "en": "Pass"},
-    "state.fail": {"vi": "Chưa đạt", "en": "Fail"},
-    "state.unknown": {"vi": "Không xác định", "en": "Unknown"},
-    "state.not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
-    # verdicts (model.Verdict)
-    "verdict.ready": {"vi": "Sẵn sàng IPv6", "en": "Ready"},
-    "verdict.partial": {"vi": "Hỗ trợ một phần", "en": "Partial"},
-    "verdict.broken_ipv6": {"vi": "IPv6 bị lỗi", "en": "Broken IPv6"},
-    "verdict.no_ipv6": {"vi": "Chưa có IPv6", "en": "No IPv6"},
-    "verdict.unresolvable": {"vi": "Không phân giải được", "en": "Unresolvable"},
-    "verdict.untestable": {"vi": "Không kiểm tra được", "en": "Untestable"},
-    "verdict.error": {"vi": "Lỗi công cụ quét", "en": "Scanner error"},
-}
+STRINGS: dict[str, dict[str, str]] = catalogue.ui()  # key -> {"vi": ..., "en": ...}, from catalogue/ui.toml
 
 STATE_SYMBOL = {State.PASS: "✓", State.FAIL: "✗", State.UNKNOWN: "?", State.NOT_APPLICABLE: "–"}
 
 # Worst first: the order hosts are listed in within an organisation.
 STATE_ORDER = {State.FAIL: 0, State.UNKNOWN: 1, State.PASS: 2, State.NOT_APPLICABLE: 3}
-
-
-def _reasons_vi() -> dict[str, str]:
-    """Vietnamese for the reason codes of ``checks`` (the same codes as ``REASON_TEXT``)."""
-    texts = {
-        "scanner_error": "Lỗi của chính công cụ quét trên hệ thống này; chưa đánh giá được",
-        "dns_ok": "Tên miền phân giải được ít nhất một địa chỉ",
-        "no_addresses": "Tên miền tồn tại nhưng không có bản ghi A và AAAA",
-        "a_present": "Tên miền có địa chỉ IPv4 (bản ghi A)",
-        "no_a": "Tên miền không có địa chỉ IPv4 (bản ghi A) (không ảnh hưởng mức sẵn sàng IPv6)",
-        "aaaa_present": "Tên miền có địa chỉ IPv6 (bản ghi AAAA)",
-        "no_aaaa": "Tên miền chưa có địa chỉ IPv6 (bản ghi AAAA)",
-        "aaaa_routable": "Mọi địa chỉ IPv6 đều định tuyến được trên Internet",
-        "aaaa_not_global": "Bản ghi AAAA trỏ tới địa chỉ không định tuyến toàn cầu (ULA, link-local, loopback, ...)",
-        "not_probed": "Không có gì để kiểm tra hoặc đánh giá ở mục này",
-        "not_compared": "Chưa so sánh trang web giữa IPv4 và IPv6",
-        "skipped_non_global": "Không kiểm tra: địa chỉ không định tuyến toàn cầu",
-        "scanner_no_ipv6": "Không kiểm tra được: máy quét không có kết nối IPv6",
-        "ipv4_problem": "Chỉ có lỗi qua IPv4 (ghi nhận; công cụ này đánh giá mức sẵn sàng IPv6)",
-        "tls_valid": "Chứng thư số hợp lệ, được tin cậy và khớp tên miền",
-        "tls_invalid": "Chứng thư số hoặc bắt tay TLS lỗi trên cả IPv4 và IPv6 (lỗi với mọi người dùng)",
-        "tls_ipv6_only_problem": "Chứng thư số hoặc bắt tay TLS lỗi qua IPv6 nhưng không lỗi qua IPv4",
-        "tls_same_cert": "IPv4 và IPv6 dùng cùng một chứng thư số",
-        "tls_cert_differs": "IPv4 và IPv6 dùng hai chứng thư số khác nhau",
-        "tls_expiry_ok": "Chứng thư số chưa sắp hết hạn",
-        "tls_expiring": "Chứng thư số sắp hết hạn (hoặc đã hết hạn)",
-        "tls_protocol_ok": "Mọi kết nối HTTPS dùng TLS 1.2 trở lên",
-        "tls_old_protocol": "Có kết nối HTTPS dùng giao thức cũ hơn TLS 1.2",
-        "parity_ok": "Trang web qua IPv4 và IPv6 giống nhau",
-        "parity_status_differs": "IPv4 và IPv6 trả về mã trạng thái HTTP khác nhau",
-        "parity_content_differs": "Trang web qua IPv6 khác trang qua IPv4",
-        "parity_not_comparable": "Không so sánh được trang web qua IPv4 và IPv6",
-        "redirect_ok_ipv6": "Chuyển hướng qua IPv6 vẫn ở trên IPv6 và kết thúc bằng một phản hồi",
-        "redirect_failed_ipv6": "Chuỗi chuyển hướng qua IPv6 bị lỗi ở một bước sau",
-        "redirect_leaves_ipv6": "Chuỗi chuyển hướng qua IPv6 dẫn tới một địa chỉ không có IPv6",
-        "redirect_loop_ipv6": "Chuỗi chuyển hướng qua IPv6 bị lặp vòng",
-        "too_many_redirects_ipv6": "Chuỗi chuyển hướng qua IPv6 có quá nhiều bước",
-        "redirect_refused_ipv6": "Chuỗi chuyển hướng qua IPv6 dẫn tới địa chỉ không được phép truy cập",
-        "ns_ipv6": "Có ít nhất hai máy chủ tên miền trả lời truy vấn DNS qua IPv6",
-        "ns_single_ipv6": "Chỉ một máy chủ tên miền trả lời qua IPv6 (cần ít nhất hai)",
-        "ns_no_ipv6": "Không máy chủ tên miền nào của vùng trả lời truy vấn DNS qua IPv6",
-        "mx_ipv6": "Có máy chủ thư trả lời SMTP qua IPv6",
-        "mx_no_ipv6": "Không máy chủ thư nào của vùng trả lời SMTP qua IPv6",
-        "no_mx": "Vùng không có máy chủ thư (MX)",
-        "zone_not_checked": "Chưa kiểm tra máy chủ tên miền và máy chủ thư của vùng",
-        "zone_dns_failed": "Truy vấn DNS cho vùng hoặc các máy chủ của vùng bị lỗi nên chưa đánh giá được",
-        "dns_nxdomain": "Phân giải tên miền lỗi: tên miền không tồn tại (NXDOMAIN)",
-        "cname_too_long": "Phân giải tên miền lỗi: chuỗi CNAME quá dài",
-        "cname_loop": "Phân giải tên miền lỗi: chuỗi CNAME bị lặp vòng",
-    }
-    dns_phrases = {
-        "timeout": "truy vấn quá thời gian chờ",
-        "refused": "máy chủ phân giải từ chối truy vấn",
-        "error": "phản hồi sai định dạng hoặc không như mong đợi",
-        "servfail": "máy chủ phân giải trả về SERVFAIL",
-    }
-    for outcome, phrase in dns_phrases.items():
-        texts[f"dns_{outcome}"] = f"Phân giải tên miền lỗi: {phrase}"
-        for rdtype in ("A", "AAAA"):
-            texts[f"dns_{outcome}_{rdtype.lower()}"] = f"Truy vấn bản ghi {rdtype} lỗi: {phrase}"
-    web_phrases = {
-        "refused": "bị từ chối kết nối",
-        "timeout": "quá thời gian chờ",
-        "unreachable": "không truy cập được",
-        "reset": "bị ngắt kết nối",
-        "protocol_error": "không trả về phản hồi hợp lệ",
-        "tls_handshake_failed": "lỗi bắt tay TLS",
-        "error": "bị lỗi",
-    }
-    for scheme in ("http", "https"):
-        proto = scheme.upper()
-        for family, name in (("ipv4", "IPv4"), ("ipv6", "IPv6")):
-            texts[f"{scheme}_ok_{family}"] = f"{proto} trả lời trên mọi địa chỉ {name}"
-        for kind, phrase in web_phrases.items():
-            texts[f"{scheme}_{kind}_ipv6"] = f"{proto} qua IPv6 {phrase} ở ít nhất một địa chỉ"
-        texts[f"{scheme}_absent"] = f"Không có {proto} qua cả IPv4 lẫn IPv6"
-        texts[f"{scheme}_ipv4_only"] = f"{proto} trả lời qua IPv4 nhưng không trên địa chỉ IPv6 nào"
-        texts[f"{scheme}_ipv6_only"] = f"{proto} trả lời qua IPv6 nhưng không qua IPv4"
-    return texts
-
-
-REASON_VI: dict[str, str] = _reasons_vi()
 
 
 _BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
@@ -278,15 +84,13 @@ def verdict_label(verdict: str, lang: str) -> str:
 
 
 def reason_text(code: str, lang: str) -> str:
-    """One line for a reason code: Vietnamese, else the English of ``checks``, else the code.
+    """One line for a reason code in ``lang`` (the catalogue's), else the code.
 
     The scorer's ``not_checked:<check id>`` (a check the scan has no result of) reads as such.
     """
     if code.startswith("not_checked:"):
         return t("reason_not_checked", lang, check=code.removeprefix("not_checked:"))
-    if lang == "vi" and code in REASON_VI:
-        return REASON_VI[code]
-    return REASON_TEXT.get(code, code)
+    return catalogue.reason_line(code, lang)
 
 
 def report_titles(report: ScoreReport, titles: Titles | None) -> Titles:
