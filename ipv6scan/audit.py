@@ -32,21 +32,23 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from . import __version__
+from .errors import Ipv6scanError
 from .addresses import parse_prefixes
 from .config import ScanOptions
 from .diff import Change, Diff, ScanRef, confirm, diff
 from .metrics import audit_metrics, render, write_textfile
-from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
+from .model import HostRecord, InputError
 from .net import LabNetwork, Network, split_hostport
-from .output import JsonlSink, Sink, create_new, scan_stem, tee
+from .output import scan_stem
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
 from .report.html import render_html
-from .scan import scan_all, utcnow
+from .scan import scan_all
+from .errors import CannotRun
+from .session import EXIT_INTERRUPTED, History, Notices, Session, new_header
 from .scores import PhaseTotal, ScoreReport
 from .scoring import score
-from .store import DEFAULT_DB, Store, StoreError, StoreSink, targets_digest
+from .store import DEFAULT_DB, Store, StoreError, targets_digest
 from .targets import Target, read_targets
 from .trend import AUDIT_OPTION, CONFIRMS_OPTION, complete_scans, load_trend, scan_records
 
@@ -56,11 +58,11 @@ Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
 Runner = Callable[[Coroutine[Any, Any, object]], object]  # asyncio.run, or the CLI's wrapper (SIGTERM stops cleanly)
 
 
-class ConfigError(ValueError):
+class ConfigError(Ipv6scanError, ValueError):
     """The config file cannot be used: the message names the file and the key."""
 
 
-class AuditError(Exception):
+class AuditError(Ipv6scanError):
     """The audit could not run (scan, database, reports or metrics not writable)."""
 
 
@@ -363,20 +365,23 @@ class HistoryScans:
     def scan(self, items: Iterable[Target | InputError], stem: str, *, marks: dict[str, object], digest: str,
              source: str, delay: float = 0.0) -> tuple[int, Path]:
         """One scan into the history and a new file ``<outputs.dir>/<stem>.jsonl``; its id and file."""
-        path, f = create_new(self.out_dir, stem, ".jsonl")
-        options = {**msgspec.to_builtins(self.options), **marks}
-        header = ScanHeader(tool_version=__version__, started=utcnow(), options=options)
-        scan_id = self.store.begin_scan(header, targets_digest=digest, targets_source=source, jsonl_path=str(path))
-        sink = _Marked(tee(StoreSink(self.store, scan_id), JsonlSink(f)), marks)
+        header = new_header(self.options, marks)
+        history = History(self.store, digest=digest, source=source, header=header, row=None, save=True)
+        problems: list[str] = []
+        session = Session(history=history, save_dir=self.out_dir, stem=stem, marks=marks,
+                          notices=Notices(error=problems.append))
         try:
-            self.runner(_after(delay, scan_all(items, self.options, sink, network=self.network)))
-        except Exception as e:  # noqa: BLE001 - the scan could not run at all: say why, keep no "running" scan
-            if self.store.scan(scan_id).status == "running":
-                self.store.finish(scan_id, ScanSummary(finished=utcnow(), elapsed_s=0.0, hosts=0, interrupted=True))
-            raise AuditError(f"the scan could not run: {type(e).__name__}: {e}") from None
-        finally:
-            f.close()
-        return scan_id, path
+            code = session.run(lambda sink, on_line: _after(delay, scan_all(items, self.options, sink,
+                                                                            network=self.network)),
+                               runner=self.runner, close_store=False)
+        except CannotRun as e:
+            raise AuditError(str(e)) from None
+        if code == EXIT_INTERRUPTED:
+            raise KeyboardInterrupt
+        if code != EXIT_OK:
+            raise AuditError("; ".join(problems) or "the scan could not run")
+        assert history.scan_id is not None and session.saved is not None
+        return history.scan_id, session.saved
 
     def recheck(self, found: Diff, records: list[HostRecord], policy: Policy, scan_id: int, stem: str, *,
                 delay: float, marks: dict[str, object]) -> tuple[Diff, int]:
@@ -401,21 +406,6 @@ async def _after(delay: float, work: Awaitable[object]) -> object:
     if delay:
         await asyncio.sleep(delay)
     return await work
-
-
-class _Marked:
-    """A sink that adds ``marks`` to the options of the scan header it passes on (audit name, re-scan of)."""
-
-    def __init__(self, inner: Sink, marks: dict[str, object]) -> None:
-        self.inner, self.marks = inner, marks
-
-    def write(self, line: ScanLine) -> None:
-        if isinstance(line, ScanHeader):
-            line = msgspec.structs.replace(line, options={**line.options, **self.marks})
-        self.inner.write(line)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def _write_reports(report: ScoreReport, policy: Policy, trend: list[tuple[str, dict[str, float]]], out_dir: Path,

@@ -10,16 +10,11 @@ Exit codes (the same for every output format):
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import os
-import shlex
-import shutil
 import socket
 import sys
-import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -36,21 +31,22 @@ from rich.table import Table
 from . import __version__
 from .addresses import parse_prefixes
 from .checks import judge
-from .config import Ipv6Mode, ScanOptions
+from .config import DEFAULTS, Ipv6Mode, ScanOptions
 from .listcheck import check_list
-from .loop import Loop, LoopUnavailable, choose as choose_loop, run as run_on
+from .loop import Loop, LoopUnavailable, choose as choose_loop
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
-from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, create_new, open_binary, read_scan,
-                     scan_stem, tee)
-from .scan import scan_all, utcnow
-from .store import DEFAULT_DB, ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
+from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan)
+from .errors import CannotRun, UsageProblem
+from .scan import scan_all
+from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, Notices, ScanJob, Session,
+                      open_history, still_running)
+from .store import DEFAULT_DB, Store, StoreError
 from .targets import display_name, normalise_host, read_targets
 
-EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 app = typer.Typer(
     name="ipv6scan",
@@ -60,6 +56,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+# What a session says goes to stderr, never as markup (paths and host names are data).
+NOTICES = Notices(
+    info=lambda text: err.print(escape(text), highlight=False, soft_wrap=True),
+    warn=lambda text: err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False),
+    error=lambda text: err.print(f"[bold red]error:[/] {escape(text)}", highlight=False),
+)
 
 
 class Format(StrEnum):
@@ -120,28 +122,28 @@ def scan(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the chosen format to this file instead of stdout.")] = None,
     save_dir: Annotated[Path, typer.Option("--save-dir", help="Every scan is saved here as JSON Lines, host by host.")] = Path("reports"),
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not save the scan under --save-dir.")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=10000, help="Hosts scanned at once.")] = 32,
-    connect_timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="Connect/handshake timeout, seconds.")] = 5.0,
-    read_timeout: Annotated[float, typer.Option("--read-timeout", min=0.05, help="Read timeout, seconds.")] = 10.0,
-    dns_timeout: Annotated[float, typer.Option("--dns-timeout", min=0.05, help="DNS query timeout, seconds.")] = 3.0,
-    retries: Annotated[int, typer.Option("--retries", min=0, max=5, help="Retries of a timed-out probe before it counts.")] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=10000, help="Hosts scanned at once.")] = DEFAULTS.concurrency,
+    connect_timeout: Annotated[float, typer.Option("--timeout", min=0.05, help="Connect/handshake timeout, seconds.")] = DEFAULTS.connect_timeout,
+    read_timeout: Annotated[float, typer.Option("--read-timeout", min=0.05, help="Read timeout, seconds.")] = DEFAULTS.read_timeout,
+    dns_timeout: Annotated[float, typer.Option("--dns-timeout", min=0.05, help="DNS query timeout, seconds.")] = DEFAULTS.dns_timeout,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=5, help="Retries of a timed-out probe before it counts.")] = DEFAULTS.retries,
     allow_special: Annotated[list[str], typer.Option("--allow-special", help="Probe special-purpose addresses in this prefix (labs, internal networks). Repeatable.")] = [],
-    ipv6: Annotated[Ipv6Mode, typer.Option("--ipv6", help="Does this machine have IPv6? auto asks the kernel; no marks IPv6 results untestable.")] = Ipv6Mode.AUTO,
+    ipv6: Annotated[Ipv6Mode, typer.Option("--ipv6", help="Does this machine have IPv6? auto asks the kernel; no marks IPv6 results untestable.")] = DEFAULTS.ipv6,
     ca_bundle: Annotated[list[Path], typer.Option("--ca-bundle", help="Extra trusted CA certificates (PEM), added to certifi's. Repeatable.")] = [],
     no_zone: Annotated[bool, typer.Option("--no-zone", help="Skip the zone's name servers and mail servers.")] = False,
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
-    host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = 120.0,
-    per_address: Annotated[int, typer.Option("--per-address", min=1, max=1000, help="Connections at once to one target address, across the scan.")] = 4,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes (one per core for CPU-bound scans of long lists); limits are shared out between them.")] = 1,
+    host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = DEFAULTS.host_budget,
+    per_address: Annotated[int, typer.Option("--per-address", min=1, max=1000, help="Connections at once to one target address, across the scan.")] = DEFAULTS.per_address_connections,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes (one per core for CPU-bound scans of long lists); limits are shared out between them.")] = DEFAULTS.workers,
     rate: Annotated[Optional[float], typer.Option("--rate", min=0.01, help="New connections per second to one target address (default: no limit).")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).")] = None,
     db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database (SQLite): every scan is saved in it, host by host (docs/history.md).")] = DEFAULT_DB,
     no_db: Annotated[bool, typer.Option("--no-db", help="Do not save the scan in the history database (it cannot be resumed then).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Go on with the last unfinished scan of the same hosts in --db: hosts it saved are not scanned again.")] = False,
-    http_port: Annotated[int, typer.Option("--http-port", rich_help_panel=ADVANCED, help="Port probed for HTTP.")] = 80,
-    https_port: Annotated[int, typer.Option("--https-port", rich_help_panel=ADVANCED, help="Port probed for HTTPS.")] = 443,
-    smtp_port: Annotated[int, typer.Option("--smtp-port", rich_help_panel=ADVANCED, help="Port probed on mail servers.")] = 25,
-    dns_port: Annotated[int, typer.Option("--dns-port", rich_help_panel=ADVANCED, help="Port probed on name servers.")] = 53,
+    http_port: Annotated[int, typer.Option("--http-port", rich_help_panel=ADVANCED, help="Port probed for HTTP.")] = DEFAULTS.http_port,
+    https_port: Annotated[int, typer.Option("--https-port", rich_help_panel=ADVANCED, help="Port probed for HTTPS.")] = DEFAULTS.https_port,
+    smtp_port: Annotated[int, typer.Option("--smtp-port", rich_help_panel=ADVANCED, help="Port probed on mail servers.")] = DEFAULTS.smtp_port,
+    dns_port: Annotated[int, typer.Option("--dns-port", rich_help_panel=ADVANCED, help="Port probed on name servers.")] = DEFAULTS.dns_port,
     lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route addresses through a lab routing table (tests).")] = None,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
@@ -181,12 +183,18 @@ def scan(
     )
     if resume and no_db:
         raise _fail(EXIT_USAGE, "--resume needs the history database: drop --no-db")
-    history = None if no_db else _history(db, sources, options, resume=resume, save=not no_save)
+    try:
+        history = None if no_db else open_history(db, sources, options, resume=resume, save=not no_save,
+                                                  notices=NOTICES)
+    except UsageProblem as e:
+        raise _fail(EXIT_USAGE, escape(str(e))) from None
+    except CannotRun as e:
+        raise _fail(EXIT_CANNOT_RUN, escape(str(e))) from None
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
-    if history is not None and history.row is not None:  # resuming: what the scan saved is not scanned again
-        items = remaining(items, history.done, history.errors)
+    if history is not None and history.resumed:  # resuming: what the scan saved is not scanned again
+        items = history.remaining(items)
         total = max(1, total - len(history.done) - len(history.errors))
     code, _ = run(
         lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
@@ -199,126 +207,6 @@ def scan(
         loop=event_loop,
     )
     raise typer.Exit(code)
-
-
-class _History:
-    """The history database side of one `scan`: a new scan, or the unfinished one being resumed."""
-
-    def __init__(self, store: Store, *, digest: str, source: str, header: ScanHeader, row: ScanRow | None,
-                 save: bool) -> None:
-        self.store, self.digest, self.source, self.header, self.row = store, digest, source, header, row
-        self.scan_id: int | None = row.id if row else None
-        self.done: set[str] = set()
-        self.errors: set[str] = set()
-        self.saved: Path | None = Path(row.jsonl_path) if row and row.jsonl_path and save else None
-
-    def resume(self) -> None:
-        """Make the saved file and the database agree, then mark the scan running again."""
-        assert self.row is not None
-        if self.saved is not None:
-            adopted, appended = reconcile_jsonl(self.store, self.row.id, self.saved)
-            if adopted or appended:
-                err.print(f"resume: {adopted} hosts taken from {self.saved} into the database, "
-                          f"{appended} from the database appended to it", highlight=False)
-        self.done = self.store.done_hosts(self.row.id)
-        self.errors = self.store.error_keys(self.row.id)
-        self.store.resume_scan(self.row.id, self.header)
-
-    def start(self, saved: Path | None) -> Sink:
-        """The sink that saves this run into the database (a new scan is created here)."""
-        if self.scan_id is None:
-            self.scan_id = self.store.begin_scan(self.header, targets_digest=self.digest, targets_source=self.source,
-                                                 jsonl_path=os.path.abspath(saved) if saved else None)
-        return StoreSink(self.store, self.scan_id, resumed=self.row is not None)
-
-    def abandon(self) -> None:
-        """The scan could not run: do not leave it marked running."""
-        if self.scan_id is not None and self.store.scan(self.scan_id).status == "running":
-            self.store.finish(self.scan_id, ScanSummary(finished=utcnow(), elapsed_s=0.0, hosts=0, interrupted=True))
-
-
-def _history(db: Path, sources: list[tuple[str, Path | object]], options: ScanOptions, *, resume: bool,
-             save: bool) -> _History:
-    """Open the history database and find what to do: a new scan, or (--resume) the one to go on with."""
-    for i, (name, src) in enumerate(sources):
-        if not isinstance(src, Path):  # stdin is read once: keep a copy to digest it, then scan it
-            spool = tempfile.TemporaryFile()
-            shutil.copyfileobj(getattr(src, "buffer", src), spool)
-            spool.seek(0)
-            sources[i] = (name, spool)
-    digest = targets_digest(*(src for _, src in sources))  # type: ignore[arg-type]
-    for _, src in sources:
-        if not isinstance(src, Path):
-            src.seek(0)  # type: ignore[attr-defined]
-    header = ScanHeader(tool_version=__version__, started=utcnow(), options=msgspec.to_builtins(options))
-    source = ", ".join(name for name, _ in sources)
-    try:
-        store = Store(db)
-        row = store.find_resumable(digest)
-        if not resume:
-            if row is not None and row.status == "running" and _still_running(row):
-                err.print(f"note: scan {row.id} of these hosts is running now (process {row.pid}); "
-                          "this starts another one", highlight=False)
-            elif row is not None:
-                err.print(f"note: scan {row.id} of these hosts ({row.started}, {row.status}, {row.hosts} hosts saved) "
-                          "was not finished; add --resume to go on with it instead of starting again", highlight=False)
-            return _History(store, digest=digest, source=source, header=header, row=None, save=save)
-        if row is None:
-            raise _fail(EXIT_USAGE, f"--resume: {db} has no unfinished scan of these hosts (the last scan of this list "
-                                    "is complete, or the list changed: resuming needs the same hosts); "
-                                    "run without --resume to start a new scan")
-        if row.status == "running" and _still_running(row):
-            raise _fail(EXIT_USAGE, f"--resume: scan {row.id} of these hosts is still running (process {row.pid}); "
-                                    "stop it first")
-        _warn_changed_options(row, header)
-        history = _History(store, digest=digest, source=source, header=header, row=row, save=save)
-        history.resume()
-        err.print(f"resuming scan {row.id} ({row.started}): {len(history.done)} hosts already saved are not "
-                  "scanned again", highlight=False)
-        return history
-    except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
-
-
-def _still_running(row: ScanRow) -> bool:
-    """Is the process that last ran this scan alive on this machine (and an ipv6scan)?"""
-    if row.pid is None or row.pid == os.getpid() or row.machine != socket.gethostname():
-        return False
-    try:
-        os.kill(row.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        return b"ipv6scan" in Path(f"/proc/{row.pid}/cmdline").read_bytes()
-    except OSError:
-        return True
-
-
-_VOLATILE_OPTIONS = {"concurrency", "workers", "network", "loop", "resumed", "resumed_scan"}
-
-
-def _warn_changed_options(row: ScanRow, header: ScanHeader) -> None:
-    changed = sorted(k for k in set(row.options) | set(header.options)
-                     if k not in _VOLATILE_OPTIONS and row.options.get(k) != header.options.get(k))
-    if changed:
-        err.print(f"[yellow]warning:[/] resuming scan {row.id} with other options than it started with "
-                  f"({escape(', '.join(changed))}): its hosts are not all scanned the same way", highlight=False)
-
-
-def _resume_command() -> str:
-    """The command line that resumes this scan: this one, with --resume."""
-    argv = sys.argv[1:]
-    if not argv or argv[0] != "scan":
-        return "the same command with --resume"
-    if Path(sys.argv[0]).name == "ipv6scan":
-        prog = ["ipv6scan"]
-    else:  # python -m ipv6scan ...
-        orig = getattr(sys, "orig_argv", [])
-        prog = orig[: len(orig) - len(argv)] if len(orig) > len(argv) and orig[len(orig) - len(argv):] == argv else ["ipv6scan"]
-    command = shlex.join([*prog, *argv, *([] if "--resume" in argv else ["--resume"])])
-    return command + (" (with the same list on standard input)" if "-" in argv[1:] else "")
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:
@@ -348,9 +236,6 @@ def output_sink(fmt: Format, output: str | None) -> tuple[Sink, list[IO]]:
     return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), closers
 
 
-ScanJob = Callable[[Sink, Callable[[ScanLine], None]], Awaitable[object]]
-
-
 def run(
     job: ScanJob,
     *,
@@ -359,40 +244,17 @@ def run(
     save_dir: Path | None,
     progress: bool | None,
     total: int | None,
-    history: _History | None = None,
+    history: History | None = None,
     loop: Loop = Loop.AUTO,
 ) -> tuple[int, Path | None]:
-    """Run a scan job with its sinks (history database, stdout format, saved JSONL, progress); the exit code and the saved file."""
-    sinks: list[Sink] = []
-    files: list[IO] = []
-    saved = None
-    resumed = history is not None and history.row is not None
+    """Run a scan job in a :class:`~ipv6scan.session.Session` (history, saved JSONL, output) with a progress bar;
+    the exit code and the saved file."""
     try:
-        if resumed:  # the scan's own file, appended to (None: it had none, or --no-save)
-            saved = history.saved  # type: ignore[union-attr]
-            if saved is not None:
-                f = open(saved, "ab")
-                files.append(f)
-                sinks.append(JsonlSink(f))
-        elif save_dir is not None:
-            saved, f = create_new(save_dir, scan_stem(), ".jsonl")
-            files.append(f)
-            sinks.append(JsonlSink(f))
-        sink, closers = output_sink(fmt, output)
-        sinks.append(sink)
-        files += closers
+        user = output_sink(fmt, output)
     except OSError as e:
-        raise _fail(EXIT_CANNOT_RUN, f"cannot write output: {e}") from None
-    out: Sink = tee(*sinks)
-    if history is not None:  # the database first: it is what --resume trusts
-        try:
-            store_sink = history.start(saved)
-        except StoreError as e:
-            for f in files:
-                f.close()
-            raise _fail(EXIT_CANNOT_RUN, str(e)) from None
-        out = tee(store_sink, ResumedOutput(out, history.store, history.scan_id) if resumed else out)  # type: ignore[arg-type]
-
+        raise _fail(EXIT_CANNOT_RUN, escape(f"cannot write output: {e}")) from None
+    session = Session(history=history, save_dir=save_dir, output=user, output_is_file=output not in (None, "-"),
+                      notices=NOTICES)
     show_progress = err.is_terminal if progress is None else progress
     bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, transient=True, disable=not show_progress)
@@ -404,38 +266,11 @@ def run(
         elif isinstance(line, InputError):
             bar.update(task, advance=1)
 
-    code = EXIT_OK
     try:
-        with bar:
-            run_on(job(out, on_line), loop, sigterm=True)
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        code = EXIT_INTERRUPTED
-        kept = [str(saved)] if saved else []
-        if history is not None:
-            kept.append(f"{history.store.path} (scan {history.scan_id})")
-        err.print("[yellow]interrupted[/]: results so far are kept" + (f" in {escape(' and '.join(kept))}" if kept else ""))
-        if history is not None:
-            err.print(f"to go on where it stopped, run:\n  {escape(_resume_command())}", highlight=False, soft_wrap=True)
-    except Exception as e:  # noqa: BLE001 - the scan could not run at all; say why, no traceback
-        code = EXIT_CANNOT_RUN
-        err.print(f"[bold red]error:[/] the scan could not run: {type(e).__name__}: {e}", highlight=False)
-    finally:
-        for f in files:
-            f.close()
-    if history is not None:
-        try:
-            if code == EXIT_CANNOT_RUN:
-                history.abandon()
-            elif code == EXIT_OK and resumed:
-                row = history.store.scan(history.scan_id)  # type: ignore[arg-type]
-                err.print(f"resumed scan {row.id} is {row.status}: {row.hosts} hosts in all", highlight=False)
-        except StoreError as e:
-            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
-            code = EXIT_CANNOT_RUN
-        history.store.close()
-    if saved and code != EXIT_CANNOT_RUN:
-        err.print(f"saved: {saved}", highlight=False)
-    return code, saved
+        code = session.run(job, loop=loop, on_line=on_line, progress=bar)
+    except CannotRun as e:
+        raise _fail(EXIT_CANNOT_RUN, escape(str(e))) from None
+    return code, session.saved
 
 
 # ------------------------------------------------------------------ show
@@ -533,7 +368,7 @@ def history(
                          min_width=16 if col == "Verdicts" else None)
     for row in rows:
         shown = row.status
-        if shown == "running" and row.machine == socket.gethostname() and not _still_running(row):
+        if shown == "running" and row.machine == socket.gethostname() and not still_running(row):
             shown = "unfinished"  # its process is gone (killed, power cut): resumable
         status = Text(shown + (f"\n({row.runs} runs)" if row.runs > 1 else ""),
                       style={"complete": "green", "interrupted": "yellow"}.get(row.status, "magenta"))

@@ -48,3 +48,6 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     workers: int = 1  # processes scanning at once (>1: one main process feeding that many worker processes,
     # e.g. one per core); concurrency and the per-address limits above are divided between them, so their sum
     # never exceeds what is set here (workers is capped at per_address_connections and concurrency for that)
+
+
+DEFAULTS = ScanOptions()  # every option's default, defined once: the CLI and the audit config read them here

@@ -14,6 +14,8 @@ loops (the probe tests run on each).
 
 from __future__ import annotations
 
+from .errors import Ipv6scanError
+
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
@@ -30,7 +32,7 @@ class Loop(StrEnum):
     UVLOOP = "uvloop"
 
 
-class LoopUnavailable(RuntimeError):
+class LoopUnavailable(Ipv6scanError, RuntimeError):
     """The event loop asked for cannot be used here (uvloop is not installed)."""
 
 

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .errors import Ipv6scanError
 from .model import (
     SCHEMA_VERSION,
     Family,
@@ -62,7 +63,7 @@ def encode_line(line: ScanLine) -> bytes:
     return _encoder.encode(line) + b"\n"
 
 
-class BadScanLine(ValueError):
+class BadScanLine(Ipv6scanError, ValueError):
     def __init__(self, path: str, lineno: int, problem: str) -> None:
         super().__init__(f"{path}:{lineno}: {problem}")
         self.lineno = lineno

@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -57,16 +56,13 @@ from .probe.web import WebProber
 from .probe.zone import ZoneCache
 from .runner import stream
 from .targets import Target
+from .timeutil import utcnow
 
 if TYPE_CHECKING:  # rich (behind output) is not needed to scan: the CLI imports it when it renders
     from .output import Sink
 
 SCHEMES = ("http", "https")
 BUDGET_EXHAUSTED = "host time budget exhausted"
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def answered(probe: WebProbe) -> bool:

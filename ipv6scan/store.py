@@ -31,6 +31,8 @@ from typing import IO, Any, ParamSpec, TextIO, TypeVar
 
 import msgspec
 
+from .errors import Ipv6scanError
+from .timeutil import utcnow
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
 from .output import BadScanLine, encode_line, read_scan
 
@@ -104,7 +106,7 @@ _host_decoder = msgspec.json.Decoder(HostRecord)
 _header_decoder = msgspec.json.Decoder(ScanHeader)
 
 
-class StoreError(Exception):
+class StoreError(Ipv6scanError):
     """The history database cannot be used: the message names the file and what to do."""
 
 
@@ -434,8 +436,6 @@ class _Transaction:
 
 
 def _utcnow() -> str:
-    from .scan import utcnow
-
     return utcnow()
 
 

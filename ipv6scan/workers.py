@@ -40,6 +40,7 @@ from pathlib import Path
 
 import msgspec
 
+from .errors import Ipv6scanError
 from ._worker import END, LINE_LIMIT, Config, Done, Job, encode
 from .config import ScanOptions
 from .loop import running_loop_name
@@ -57,7 +58,7 @@ _EXITED = object()  # a worker's reader is done
 _FED = object()  # the feeder is done
 
 
-class WorkerError(RuntimeError):
+class WorkerError(Ipv6scanError, RuntimeError):
     """The worker processes could not start, or every one of them died."""
 
 

@@ -258,3 +258,34 @@ def test_history_and_host_changelog(lab, tmp_path):
     assert run_cli("host", "not a host!", "--db", str(db)).returncode == 2
     unseen = run_cli("host", "other.gov.example", "--db", str(db))
     assert unseen.returncode == 0 and "not seen" in unseen.stdout
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_resume_with_output_file_holds_every_host_once(lab, tmp_path, fmt):
+    """The command printed after Ctrl-C, `scan ... -o FILE --resume`, leaves FILE with the whole scan, not its rest."""
+    text, expected = target_list(f"nxout{fmt}")
+    targets = tmp_path / "targets.txt"
+    targets.write_text(text, encoding="utf-8")
+    db, out = tmp_path / "history.sqlite", tmp_path / f"out.{fmt}"
+    args = ["scan", str(targets), *lab.cli_args(tmp_path), "--db", str(db), "--save-dir", str(tmp_path / "reports"),
+            "--concurrency", "1", "--format", fmt, "-o", str(out)]
+    proc = start_cli(*args, cwd=tmp_path)
+    wait_for_hosts(proc, db, 2)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    before = {host for _, host, _ in host_rows(db)}
+    assert 2 <= len(before) < len(expected)
+
+    resumed = run_cli(*args, "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    if fmt == "jsonl":
+        lines = jsonl(out.read_bytes())
+        hosts, errors = hosts_of(lines), [x for x in lines if type(x).__name__ == "InputError"]
+        assert isinstance(lines[0], ScanHeader) and lines[0].options["resumed"] is True
+        assert isinstance(lines[-1], ScanSummary) and lines[-1].hosts == len(expected)
+    else:
+        doc = json.loads(out.read_text(encoding="utf-8"))
+        hosts, errors = [h["facts"]["host"] for h in doc["hosts"]], doc["input_errors"]
+        assert doc["summary"]["hosts"] == len(expected)
+    assert sorted(hosts) == sorted(expected), "every host of the scan, each exactly once"
+    assert len(errors) == 1  # the bad line, once

@@ -30,6 +30,8 @@ here knows a check: checks name keys, renderers ask for a language.
 
 from __future__ import annotations
 
+from ..errors import Ipv6scanError
+
 import math
 import string
 import tomllib
@@ -45,7 +47,7 @@ FRAGMENT = "f"  # the key of a fragment's template name in its params
 _AND = {"en": " and ", "vi": " và "}
 
 
-class CatalogueError(KeyError):
+class CatalogueError(Ipv6scanError, KeyError):
     """A template or reason code the catalogue does not have, or a value a template cannot take."""
 
     def __str__(self) -> str:  # KeyError quotes its argument; this is a sentence

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ..errors import Ipv6scanError
 from ..checks import check_ids
 from ..kinds import KINDS
 from ..model import Verdict
@@ -35,7 +36,7 @@ Text = Annotated[str, msgspec.Meta(min_length=1)]
 Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
-class PolicyError(ValueError):
+class PolicyError(Ipv6scanError, ValueError):
     """A policy file that cannot be read or is not valid; the message names the file and the key."""
 
 
