@@ -39,11 +39,11 @@ from .diff import Change, Diff, ScanRef, confirm, diff
 from .metrics import audit_metrics, render, write_textfile
 from .model import HostRecord, InputError
 from .net import LabNetwork, Network, split_hostport
-from .output import scan_stem
+from .scanfile import scan_stem
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
 from .report.html import render_html
-from .scan import scan_all
+from .pipeline import scan_all
 from .errors import CannotRun
 from .session import EXIT_INTERRUPTED, History, Notices, Session, new_header
 from .scores import PhaseTotal, ScoreReport

@@ -16,7 +16,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Optional
 
@@ -28,90 +27,25 @@ from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__
 from .addresses import parse_prefixes
 from .checks import judge
 from .config import DEFAULTS, Ipv6Mode, ScanOptions
 from .listcheck import check_list
-from .loop import Loop, LoopUnavailable, choose as choose_loop
+from .loop import Loop
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
+from .catalogue import say_ui
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
 from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan)
 from .errors import CannotRun, UsageProblem
-from .scan import scan_all
-from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, Notices, ScanJob, Session,
+from .pipeline import scan_all
+from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
                       open_history, still_running)
 from .store import DEFAULT_DB, Store, StoreError
+from .cli_common import (ADVANCED, LOOP_OPTION, NOTICES, Format, Lang, UsageError, _fail, app, chosen_loop, err)
 from .targets import display_name, normalise_host, read_targets
-
-
-app = typer.Typer(
-    name="ipv6scan",
-    help="IPv6 readiness scanner: DNS, web (every address, each family), TLS, name servers and mail over IPv6.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True)
-# What a session says goes to stderr, never as markup (paths and host names are data).
-NOTICES = Notices(
-    info=lambda text: err.print(escape(text), highlight=False, soft_wrap=True),
-    warn=lambda text: err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False),
-    error=lambda text: err.print(f"[bold red]error:[/] {escape(text)}", highlight=False),
-)
-
-
-class Format(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    JSONL = "jsonl"
-
-
-class Lang(StrEnum):
-    VI = "vi"
-    EN = "en"
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed, exit code 2."""
-
-
-def _fail(code: int, message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"ipv6scan {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
-) -> None:
-    """IPv6 readiness and IPv6 For Gov compliance scanner."""
-
-
-# ------------------------------------------------------------------ scan
-
-ADVANCED = "Advanced / test options"
-LOOP_OPTION = typer.Option(
-    "--loop", envvar="IPV6SCAN_LOOP",
-    help="Event loop: uvloop (pip install 'ipv6scan\\[fast]': about a quarter less CPU per host) or asyncio's own; "
-         "auto takes uvloop when it is installed.")
-
-
-def chosen_loop(loop: Loop) -> Loop:
-    """The concrete loop ``--loop`` stands for; exit 2 (usage) when uvloop is asked for and not installed."""
-    try:
-        return choose_loop(loop)[0]
-    except LoopUnavailable as e:
-        raise _fail(EXIT_USAGE, escape(f"--loop {loop.value}: {e}")) from None
 
 
 @app.command()
@@ -187,9 +121,9 @@ def scan(
         history = None if no_db else open_history(db, sources, options, resume=resume, save=not no_save,
                                                   notices=NOTICES)
     except UsageProblem as e:
-        raise _fail(EXIT_USAGE, escape(str(e))) from None
+        raise _fail(EXIT_USAGE, str(e)) from None
     except CannotRun as e:
-        raise _fail(EXIT_CANNOT_RUN, escape(str(e))) from None
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
@@ -252,7 +186,7 @@ def run(
     try:
         user = output_sink(fmt, output)
     except OSError as e:
-        raise _fail(EXIT_CANNOT_RUN, escape(f"cannot write output: {e}")) from None
+        raise _fail(EXIT_CANNOT_RUN, f"cannot write output: {e}") from None
     session = Session(history=history, save_dir=save_dir, output=user, output_is_file=output not in (None, "-"),
                       notices=NOTICES)
     show_progress = err.is_terminal if progress is None else progress
@@ -269,7 +203,7 @@ def run(
     try:
         code = session.run(job, loop=loop, on_line=on_line, progress=bar)
     except CannotRun as e:
-        raise _fail(EXIT_CANNOT_RUN, escape(str(e))) from None
+        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
     return code, session.saved
 
 
@@ -460,7 +394,10 @@ def demo(
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
     """Scan a built-in test network (real DNS, TCP and TLS over 127.0.0.1 and ::1; no internet, no root)."""
-    from .testnet.lab import demo_job
+    try:
+        from .testnet.lab import demo_job
+    except ImportError as e:  # aiohttp / trustme come with the "lab" extra, not with the scanner
+        raise _fail(EXIT_CANNOT_RUN, say_ui("demo_needs_lab", lang.value, missing=e.name or str(e))) from None
 
     event_loop = chosen_loop(loop)
     code, saved = run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False,

@@ -26,8 +26,7 @@ from rich.text import Text
 
 from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
                     scan_options_of)
-from .cli import LOOP_OPTION, _fail, app, chosen_loop, err
-from .session import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE
+from .cli_common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LOOP_OPTION, _fail, app, chosen_loop, err
 from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
 from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader

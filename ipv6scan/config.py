@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import msgspec
 
-from . import __version__
+from ._version import __version__
 
 DEFAULT_USER_AGENT = f"ipv6scan/{__version__} (IPv6 readiness scanner; +https://pypi.org/project/ipv6scan/)"
 

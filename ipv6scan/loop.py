@@ -9,18 +9,18 @@ loops (the probe tests run on each).
 (``scan``, ``demo``, ``audit``, ``diff --recheck``). ``loop`` is ``auto``
 (uvloop when it can be imported, else asyncio), ``asyncio`` or ``uvloop``
 (:class:`LoopUnavailable` when it is not installed). Library users running
-:func:`ipv6scan.scan.scan_all` keep choosing their own loop.
+:func:`ipv6scan.pipeline.scan_all` keep choosing their own loop.
 """
 
 from __future__ import annotations
-
-from .errors import Ipv6scanError
 
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from typing import Any, TypeVar
+
+from .errors import Ipv6scanError
 
 T = TypeVar("T")
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]

@@ -1,4 +1,4 @@
-"""Presenting a scan: JSON Lines / JSON writers and the rich terminal summary.
+"""Presenting a scan: the rich terminal summary (the JSON writers live in ``scanfile``, re-exported here).
 
 Renderers only present: they never probe and never judge. Every sink takes the
 same lines (``ScanHeader``, ``HostRecord``, ``InputError``, ``ScanSummary``)
@@ -8,22 +8,14 @@ nothing scanned is lost if the scan is interrupted.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, Protocol
 
-import msgspec
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .errors import Ipv6scanError
 from .model import (
-    SCHEMA_VERSION,
     Family,
     HostRecord,
     InputError,
@@ -34,8 +26,8 @@ from .model import (
     Verdict,
 )
 
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(ScanLine)
+from .scanfile import (BadScanLine, JsonlSink, JsonSink, Sink, create_new, encode_line, open_binary, read_scan,
+                       scan_stem, tee)
 
 VERDICT_STYLE = {
     Verdict.READY: "bold green",
@@ -57,73 +49,6 @@ WORST_FIRST = [
     Verdict.UNTESTABLE,
     Verdict.READY,
 ]
-
-
-def encode_line(line: ScanLine) -> bytes:
-    return _encoder.encode(line) + b"\n"
-
-
-class BadScanLine(Ipv6scanError, ValueError):
-    def __init__(self, path: str, lineno: int, problem: str) -> None:
-        super().__init__(f"{path}:{lineno}: {problem}")
-        self.lineno = lineno
-
-
-def read_scan(path: str | Path) -> Iterator[ScanLine | BadScanLine]:
-    """Lines of a saved JSONL scan; a corrupt line is yielded as BadScanLine, never skipped silently."""
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                yield _decoder.decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                yield BadScanLine(str(path), n, f"not a scan record ({e})")
-
-
-class Sink(Protocol):
-    def write(self, line: ScanLine) -> None: ...
-    def close(self) -> None: ...
-
-
-class JsonlSink:
-    """One JSON document per line, flushed as each host finishes."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-
-    def write(self, line: ScanLine) -> None:
-        self.out.write(encode_line(line))
-        self.out.flush()
-
-    def close(self) -> None:
-        self.out.flush()
-
-
-class JsonSink:
-    """One JSON document, streamed: {"schema_version", "scan", "hosts": [...], "input_errors", "summary"}."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.first_host = True
-        self.errors: list[InputError] = []
-        self.out.write(b'{"schema_version":' + _encoder.encode(SCHEMA_VERSION))
-
-    def write(self, line: ScanLine) -> None:
-        if isinstance(line, ScanHeader):
-            self.out.write(b',"scan":' + _encoder.encode(line) + b',"hosts":[')
-        elif isinstance(line, HostRecord):
-            self.out.write((b"\n" if self.first_host else b",\n") + _encoder.encode(line))
-            self.first_host = False
-        elif isinstance(line, InputError):
-            self.errors.append(line)
-        elif isinstance(line, ScanSummary):
-            self.out.write(b'],\n"input_errors":' + _encoder.encode(self.errors))
-            self.out.write(b',\n"summary":' + _encoder.encode(line) + b"}\n")
-        self.out.flush()
-
-    def close(self) -> None:
-        self.out.flush()
 
 
 # ------------------------------------------------------------------ terminal
@@ -286,49 +211,6 @@ def summary_text(summary: ScanSummary, header: ScanHeader | None) -> Text:
     return text
 
 
-def scan_stem(suffix: str = "") -> str:
-    """The name (without extension) of a scan file started now: ``scan-<UTC time><suffix>``."""
-    return f"scan-{datetime.now(UTC):%Y%m%dT%H%M%SZ}{suffix}"
-
-
-def create_new(folder: Path, stem: str, suffix: str) -> tuple[Path, IO[bytes]]:
-    """A new file ``folder/stem+suffix`` (or ``stem-2``, ``stem-3``, ...): an existing file is never overwritten."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 10_000):
-        path = folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}"
-        try:
-            return path, open(path, "xb")
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"{folder}/{stem}*{suffix}: no free name")
-
-
-def open_binary(path: str | None) -> IO[bytes]:
-    """A file to write to (its folder created), or stdout for None / "-"."""
-    if path in (None, "-"):
-        return sys.stdout.buffer
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return open(p, "wb")
-
-
-def tee(*sinks: Sink) -> Sink:
-    return _Tee(list(sinks))
-
-
-class _Tee:
-    def __init__(self, sinks: list[Sink]) -> None:
-        self.sinks = sinks
-
-    def write(self, line: ScanLine) -> None:
-        for s in self.sinks:
-            s.write(line)
-
-    def close(self) -> None:
-        for s in self.sinks:
-            s.close()
-
-
 __all__ = [
     "BadScanLine",
     "JsonSink",
@@ -338,4 +220,7 @@ __all__ = [
     "open_binary",
     "read_scan",
     "tee",
+    "Sink",
+    "create_new",
+    "scan_stem",
 ]

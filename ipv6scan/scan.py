@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import msgspec
 
-from . import __version__
+from ._version import __version__
 from .addresses import IPNetwork, is_allowed, parse_prefixes
 from .checks import judge
 from .config import Ipv6Mode, ScanOptions
@@ -42,8 +40,6 @@ from .model import (
     ParityFacts,
     Resolution,
     ScanHeader,
-    ScanLine,
-    ScanSummary,
     WebProbe,
     ZoneFacts,
 )
@@ -57,9 +53,6 @@ from .probe.zone import ZoneCache
 from .runner import stream
 from .targets import Target
 from .timeutil import utcnow
-
-if TYPE_CHECKING:  # rich (behind output) is not needed to scan: the CLI imports it when it renders
-    from .output import Sink
 
 SCHEMES = ("http", "https")
 BUDGET_EXHAUSTED = "host time budget exhausted"
@@ -292,65 +285,6 @@ def failed_record(target: Target, exc: BaseException, *, ipv6_ok: bool) -> HostR
         error=f"{type(exc).__name__}: {exc}",
     )
     return HostRecord(facts=facts, result=judge(facts))
-
-
-async def scan_all(
-    items: Iterable[Target | InputError],
-    options: ScanOptions,
-    sink: Sink,
-    *,
-    network: Network | None = None,
-    on_line: Callable[[ScanLine], None] | None = None,
-) -> ScanSummary:
-    """Scan every target, writing each line to ``sink`` as it comes; returns the summary.
-
-    Interrupted (Ctrl-C / cancellation), it still writes a summary marked
-    ``interrupted`` before re-raising, so the file says it is incomplete.
-    With ``options.workers > 1`` the hosts are scanned by that many worker
-    processes (``workers.py``); the lines written are the same.
-    """
-    t0 = time.perf_counter()
-    verdicts: Counter[str] = Counter()
-    errors = 0
-    started = False
-
-    def emit(line: ScanLine) -> None:
-        sink.write(line)
-        if on_line is not None:
-            on_line(line)
-
-    def summary(interrupted: bool) -> ScanSummary:
-        return ScanSummary(
-            finished=utcnow(),
-            elapsed_s=round(time.perf_counter() - t0, 3),
-            hosts=sum(verdicts.values()),
-            verdicts=dict(verdicts),
-            input_errors=errors,
-            interrupted=interrupted,
-        )
-
-    if options.workers > 1:
-        from .workers import pool_lines
-
-        lines = pool_lines(items, options, network)
-    else:
-        lines = local_lines(items, options, network)
-    try:
-        async with aclosing(lines):
-            async for line in lines:  # the header first, then host records and input errors
-                if isinstance(line, HostRecord):
-                    verdicts[line.result.verdict.value] += 1
-                elif isinstance(line, InputError):
-                    errors += 1
-                emit(line)
-                started = True
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        if started:
-            emit(summary(True))
-        raise
-    done = summary(False)
-    emit(done)
-    return done
 
 
 async def local_lines(

@@ -33,12 +33,12 @@ from typing import IO, Any
 
 import msgspec
 
-from . import __version__
+from ._version import __version__
 from .config import ScanOptions
 from .errors import CannotRun, UsageProblem
 from .loop import Loop, run as run_on
 from .model import InputError, ScanHeader, ScanLine, ScanSummary
-from .output import JsonlSink, Sink, create_new, scan_stem, tee
+from .scanfile import JsonlSink, Sink, create_new, scan_stem, tee
 from .store import ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
 from .targets import Target
 from .timeutil import utcnow

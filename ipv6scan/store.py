@@ -34,7 +34,7 @@ import msgspec
 from .errors import Ipv6scanError
 from .timeutil import utcnow
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
-from .output import BadScanLine, encode_line, read_scan
+from .scanfile import BadScanLine, encode_line, read_scan
 
 DEFAULT_DB = Path("reports") / "history.sqlite"
 APPLICATION_ID = 0x69707636  # "ipv6": PRAGMA application_id of an ipv6scan history database
@@ -259,7 +259,7 @@ class Store:
             self._runs[scan_id] = self._new_run(scan_id, header)
 
     def _new_run(self, scan_id: int, header: ScanHeader | None) -> int:
-        from . import __version__
+        from ._version import __version__
 
         cur = self.db.execute(
             "INSERT INTO runs (scan_id, started, pid, machine, tool_version) VALUES (?, ?, ?, ?, ?)",

@@ -6,7 +6,7 @@ protocol) with the fewest targets outstanding. Each worker has a window of
 ``2 * its concurrency`` targets outstanding at most: when every window is
 full, the list is not read further, so memory stays flat whatever its length.
 Host records come back as each host finishes and go out from here, with the
-input errors (in list order), so ``scan.scan_all`` writes the same lines as a
+input errors (in list order), so ``pipeline.scan_all`` writes the same lines as a
 one-process scan: one header (the first worker's, with the options as given),
 the records, the summary.
 

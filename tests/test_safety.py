@@ -34,7 +34,8 @@ from ipv6scan.config import DEFAULT_USER_AGENT, Ipv6Mode, ScanOptions
 from ipv6scan.model import HostRecord, Outcome, ScanHeader, ScanLine, ScanSummary
 from ipv6scan.net import LabNetwork, Network
 from ipv6scan.polite import Polite
-from ipv6scan.scan import Scanner, scan_all
+from ipv6scan.pipeline import scan_all
+from ipv6scan.scan import Scanner
 from ipv6scan.targets import Target, read_targets
 from ipv6scan.testnet.dns_server import DnsServer
 from ipv6scan.testnet.hostile import HostileServer

@@ -17,7 +17,7 @@ import pytest
 
 from ipv6scan.config import ScanOptions
 from ipv6scan.model import HostRecord, InputError, ScanHeader, ScanSummary
-from ipv6scan.scan import scan_all
+from ipv6scan.pipeline import scan_all
 from ipv6scan.targets import Target, read_targets
 from ipv6scan.workers import worker_count, worker_options
 
@@ -178,7 +178,7 @@ _MAIN = """
 import asyncio, io, json, sys
 from ipv6scan.config import ScanOptions
 from ipv6scan.net import LabNetwork
-from ipv6scan.scan import scan_all
+from ipv6scan.pipeline import scan_all
 from ipv6scan.targets import Target
 from ipv6scan.model import ScanHeader
 

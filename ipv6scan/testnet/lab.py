@@ -321,7 +321,7 @@ class Lab:
 
 def demo_job() -> Callable[[object, Callable[[ScanLine], None]], Awaitable[object]]:
     """A scan job for ``ipv6scan demo``: bring the lab up, scan every scenario, take it down."""
-    from ..scan import scan_all
+    from ..pipeline import scan_all
     from ..targets import read_targets
 
     async def job(sink, on_line):  # type: ignore[no-untyped-def]
