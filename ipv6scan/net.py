@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import json
 import socket
 import ssl as _ssl
 from pathlib import Path
+import secrets
 from typing import Any
 
 from .addresses import special_category
@@ -24,6 +26,7 @@ from .addresses import special_category
 # A public, well-known IPv6 address used only to ask the kernel for a route:
 # connect() on a UDP socket sends no packet.
 _ROUTE_PROBE_V6 = "2001:4860:4860::8888"
+_UDP_RECEIVE_BUFFER = 1 << 20  # bytes of DNS answers a shared UDP socket may hold unread
 
 
 class Unroutable(OSError):
@@ -81,13 +84,16 @@ class Network:
         ssl: _ssl.SSLContext | None = None,
         server_hostname: str | None = None,
         limit: int = 2**16,
+        routed: bool = False,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A fresh TCP (optionally TLS) connection to exactly this address.
 
         No name resolution, no Happy Eyeballs: the socket's family is the
         address's family. Timeout covers connect and TLS handshake (None: no limit).
+        ``routed``: the address is where to go already (what :meth:`route` gave,
+        or a configured resolver): it is not routed again.
         """
-        host, p = self.route(address, port)
+        host, p = (normalise_ip(address), port) if routed else self.route(address, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         async with asyncio.timeout(timeout):
             return await asyncio.open_connection(
@@ -99,6 +105,27 @@ class Network:
                 ssl_handshake_timeout=timeout if ssl else None,
                 limit=limit,
             )
+
+    def udp_socket(self, family: int) -> socket.socket:
+        """A fresh unconnected, non-blocking UDP socket of ``family``, bound to a random ephemeral port.
+
+        The DNS client asks every question of a scan through one of these per family
+        (to the resolvers, and to name-server addresses it has routed). An IPv6 socket
+        is IPv6 only (no IPv4-mapped traffic). A subclass may hand out another socket
+        (a test's, one bound to a source address).
+        """
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            # Answers to every question in flight queue here while the loop is busy (the kernel caps this).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _UDP_RECEIVE_BUFFER)
+            _bind_random_port(sock, "::" if family == socket.AF_INET6 else "0.0.0.0")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def ipv6_egress(self) -> tuple[bool, str]:
         """Can this machine send to the IPv6 Internet? Asks the kernel for a route; sends nothing."""
@@ -163,3 +190,26 @@ class LabNetwork(Network):
     @classmethod
     def from_file(cls, path: str | Path) -> LabNetwork:
         return cls.from_json(Path(path).read_text())
+
+
+def _bind_random_port(sock: socket.socket, any_address: str) -> None:
+    """Bind to a random port of the ephemeral range (a few tries), else to one the kernel picks."""
+    low, high = _ephemeral_ports()
+    for _ in range(8):
+        try:
+            sock.bind((any_address, low + secrets.randbelow(high - low + 1)))
+            return
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                break
+    sock.bind((any_address, 0))
+
+
+@functools.cache
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return 49152, 65535  # IANA's dynamic range
+    return (low, high) if 1024 <= low <= high <= 65535 else (49152, 65535)

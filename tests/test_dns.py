@@ -224,6 +224,50 @@ async def test_answer_too_big_for_udp(server, client):
     assert asked(server, "big.example.vn", "A", "tcp") == 1
 
 
+class _Recording(Network):
+    """A direct network that notes every socket and connection the DNS client asks it for."""
+
+    def __init__(self) -> None:
+        self.udp: list[int] = []
+        self.tcp: list[tuple[str, int, bool]] = []
+
+    def udp_socket(self, family: int) -> socket.socket:
+        self.udp.append(family)
+        return super().udp_socket(family)
+
+    async def open_tcp(self, address, port, *, routed=False, **kw):  # type: ignore[no-untyped-def]
+        self.tcp.append((address, port, routed))
+        return await super().open_tcp(address, port, routed=routed, **kw)
+
+
+async def test_every_dns_socket_comes_from_the_network(server, make_client):
+    """UDP (one shared socket per family) and the TCP of a truncated answer are the Network's: nothing patched."""
+    network = _Recording()
+    c = make_client(resolvers=[("127.0.0.1", server.port)], network=network, timeout=TIMEOUT)
+    server.set_behaviour("both.example.vn", "truncate")
+    assert (await c.lookup("both.example.vn", "AAAA")).outcome == Outcome.OK
+    assert (await c.lookup("big.example.vn", "A")).outcome == Outcome.OK
+    assert network.udp == [socket.AF_INET]  # one socket, shared by both questions
+    # the resolver is where to go already: not routed again (a lab network has no route for it)
+    assert network.tcp == [("127.0.0.1", server.port, True), ("127.0.0.1", server.port, True)]
+
+
+async def test_a_tcp_answer_to_another_question_is_not_taken(server, make_client):
+    server.set_behaviour("both.example.vn", "truncate")
+    answer = server.answer
+
+    def other_question(wire, *args):  # type: ignore[no-untyped-def]
+        query = dns.message.from_wire(wire)
+        if args and args[0] == "tcp":
+            query = dns.message.make_query("else.example.vn", "AAAA", id=query.id)
+        return answer(query.to_wire(), *args)
+
+    server.answer = other_question
+    c = make_client(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=TIMEOUT, retries=0)
+    lookup = await c.lookup("both.example.vn", "AAAA")
+    assert lookup.outcome == Outcome.DNS_ERROR and "does not answer the question" in lookup.detail
+
+
 # ------------------------------------------------------------ zone cuts
 
 

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import warnings
-from types import SimpleNamespace
 
 import msgspec
 import pytest
@@ -26,7 +25,6 @@ from ipv6scan import loop as event_loop
 from ipv6scan.loop import Loop, LoopUnavailable
 from ipv6scan.model import HostRecord, Outcome, ScanHeader, ScanSummary
 from ipv6scan.net import Network
-from ipv6scan.probe import dns as probe_dns
 from ipv6scan.probe.dns import DnsClient
 from ipv6scan.testnet.dns_server import DnsServer
 from ipv6scan.testnet.lab import SCENARIOS
@@ -211,28 +209,6 @@ class _SendBufferFullOnce(socket.socket):
         return super().sendto(*args)
 
 
-@pytest.fixture
-def udp_send_buffer_full_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The DNS client's sockets (only theirs) are _SendBufferFullOnce."""
-    monkeypatch.setattr(_SendBufferFullOnce, "full", True)
-    monkeypatch.setattr(probe_dns, "socket", SimpleNamespace(**{**vars(socket), "socket": _SendBufferFullOnce}))
-
-
-async def test_a_dns_question_waits_for_room_in_a_full_send_buffer(udp_send_buffer_full_once) -> None:
-    """Not with loop.sock_sendto, which uvloop 0.23 does not implement: on both loops the answer comes."""
-    server = DnsServer({"example.test": "$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n"
-                                        "ns A 192.0.2.53\nwww A 192.0.2.80\n"})
-    await server.start()
-    client = DnsClient(resolvers=[("127.0.0.1", server.port)], network=Network(), timeout=1.0)
-    try:
-        lookup = await client.lookup("www.example.test", "A")
-    finally:
-        await client.aclose()
-        await server.close()
-    assert not _SendBufferFullOnce.full  # the full buffer was met
-    assert (lookup.outcome, lookup.detail) == (Outcome.OK, None)
-
-
 class _SendBufferAlwaysFull(socket.socket):
     """A UDP socket that never has room (a stuck interface)."""
 
@@ -240,9 +216,42 @@ class _SendBufferAlwaysFull(socket.socket):
         raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
 
 
-async def test_a_dns_question_that_never_gets_room_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(probe_dns, "socket", SimpleNamespace(**{**vars(socket), "socket": _SendBufferAlwaysFull}))
-    client = DnsClient(resolvers=[("127.0.0.1", 9)], network=Network(), timeout=0.3, retries=0)
+class _NetworkWith(Network):
+    """A network whose UDP sockets are of the class given: the DNS client's only, nothing patched."""
+
+    def __init__(self, kind: type[socket.socket]) -> None:
+        self.kind = kind
+        self.handed_out: list[socket.socket] = []
+
+    def udp_socket(self, family: int) -> socket.socket:
+        plain = super().udp_socket(family)  # bound, non-blocking, as the client gets them
+        sock = self.kind(family, socket.SOCK_DGRAM, fileno=plain.detach())
+        sock.setblocking(False)
+        self.handed_out.append(sock)
+        return sock
+
+
+async def test_a_dns_question_waits_for_room_in_a_full_send_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not with loop.sock_sendto, which uvloop 0.23 does not implement: on both loops the answer comes."""
+    monkeypatch.setattr(_SendBufferFullOnce, "full", True)
+    server = DnsServer({"example.test": "$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n"
+                                        "ns A 192.0.2.53\nwww A 192.0.2.80\n"})
+    await server.start()
+    network = _NetworkWith(_SendBufferFullOnce)
+    client = DnsClient(resolvers=[("127.0.0.1", server.port)], network=network, timeout=1.0)
+    try:
+        lookup = await client.lookup("www.example.test", "A")
+    finally:
+        await client.aclose()
+        await server.close()
+    assert not _SendBufferFullOnce.full  # the full buffer was met
+    assert (lookup.outcome, lookup.detail) == (Outcome.OK, None)
+    assert [s.fileno() for s in network.handed_out] == [-1]  # one socket, from the network, closed by aclose
+
+
+async def test_a_dns_question_that_never_gets_room_times_out() -> None:
+    client = DnsClient(resolvers=[("127.0.0.1", 9)], network=_NetworkWith(_SendBufferAlwaysFull), timeout=0.3,
+                       retries=0)
     try:
         started = asyncio.get_running_loop().time()
         lookup = await client.lookup("www.example.test", "A")

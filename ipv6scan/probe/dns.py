@@ -13,7 +13,9 @@ UDP questions share one socket per address family for the client's whole life
 ID not in flight to that server, and an answer counts only when it comes from
 the server asked, with that ID and that question; anything else is ignored and
 the wait goes on until the timeout. A truncated answer (TC=1) is asked again
-over TCP on a connection of its own. :meth:`DnsClient.aclose` closes the sockets.
+over TCP on a connection of its own. Every socket comes from the Network
+(:meth:`~ipv6scan.net.Network.udp_socket`, :meth:`~ipv6scan.net.Network.open_tcp`);
+:meth:`DnsClient.aclose` closes the UDP ones.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -43,7 +44,6 @@ from ..net import Network, format_hostport
 from ._errors import outcome_of
 
 _EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
-_RECEIVE_BUFFER = 1 << 20  # bytes of answers the shared UDP socket may hold unread
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.DNS_SERVFAIL, dns.rcode.REFUSED: Outcome.DNS_REFUSED}
 
 
@@ -198,11 +198,34 @@ class DnsClient:
         if mux is None or mux.loop is not loop:
             if mux is not None:
                 mux.close()
-            mux = self._udp[family] = _UdpMux(family, loop)
+            mux = self._udp[family] = _UdpMux(self.network.udp_socket(family), loop)
         try:
             return await mux.ask(query, _wire_address(host), port, self.timeout), False
         except dns.message.Truncated:
-            return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port), True
+            return await self._exchange_tcp(query, host, port), True
+
+    async def _exchange_tcp(self, query: dns.message.Message, host: str, port: int) -> dns.message.Message:
+        """The question again over a TCP connection of its own (RFC 7766 framing), opened by the Network.
+
+        ``host``:``port`` is where to go already (a resolver, or a routed name-server address).
+        Connect, question and answer share ``timeout``; an answer that is not a response to
+        the question is a malformed answer.
+        """
+        wire = query.to_wire()
+        try:
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await self.network.open_tcp(host, port, timeout=None, routed=True)
+                try:
+                    writer.write(len(wire).to_bytes(2, "big") + wire)
+                    size = int.from_bytes(await reader.readexactly(2), "big")
+                    answer = dns.message.from_wire(await reader.readexactly(size))
+                finally:
+                    writer.transport.abort()
+        except TimeoutError:
+            raise dns.exception.Timeout(timeout=self.timeout) from None
+        if not query.is_response(answer):
+            raise dns.exception.FormError("the answer over TCP does not answer the question")
+        return answer
 
     async def _query(self, qname: dns.name.Name, rdtype: str) -> _Reply:
         """One question to the resolvers in turn, until one gives a usable answer.
@@ -322,22 +345,16 @@ class _UdpMux:
     the wait with its parse error, as dnspython's own UDP query does.
 
     The socket is unconnected, as dnspython's: an ICMP port-unreachable is not
-    heard, so a closed port times out. Its source port is picked at random.
+    heard, so a closed port times out. The Network made it (a random source port).
     """
 
-    def __init__(self, family: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock = sock
         try:
-            self.sock.setblocking(False)
-            if family == socket.AF_INET6:
-                self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            # Answers to every question in flight queue here while the loop is busy (the kernel caps this).
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
-            _bind_random_port(self.sock, "::" if family == socket.AF_INET6 else "0.0.0.0")
-            loop.add_reader(self.sock.fileno(), self._readable)
+            loop.add_reader(sock.fileno(), self._readable)
         except BaseException:
-            self.sock.close()
+            sock.close()
             raise
         self.pending: dict[tuple[str, int, int], tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
         self.waiting_room: list[asyncio.Future[None]] = []  # questions waiting for room in the send buffer
@@ -436,29 +453,6 @@ class _UdpMux:
 def _expire(future: asyncio.Future[dns.message.Message], timeout: float) -> None:
     if not future.done():
         future.set_exception(dns.exception.Timeout(timeout=timeout))
-
-
-def _bind_random_port(sock: socket.socket, any_address: str) -> None:
-    """Bind to a random port of the ephemeral range (a few tries), else to one the kernel picks."""
-    low, high = _ephemeral_ports()
-    for _ in range(8):
-        try:
-            sock.bind((any_address, low + secrets.randbelow(high - low + 1)))
-            return
-        except OSError as e:
-            if e.errno != errno.EADDRINUSE:
-                break
-    sock.bind((any_address, 0))
-
-
-@functools.cache
-def _ephemeral_ports() -> tuple[int, int]:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(x) for x in f.read().split())
-    except (OSError, ValueError):
-        return 49152, 65535  # IANA's dynamic range
-    return (low, high) if 1024 <= low <= high <= 65535 else (49152, 65535)
 
 
 @functools.lru_cache(maxsize=256)

@@ -78,13 +78,14 @@ class CertFactory:
 
     def _issue(self, kind: str, hostnames: list[str]) -> trustme.LeafCert:
         now = datetime.datetime.now(datetime.timezone.utc)
-        day = datetime.timedelta(days=1)
+        # Half a day off whole days: "expired N days ago" / "N days left" do not change in the seconds a scan takes.
+        day, half = datetime.timedelta(days=1), datetime.timedelta(hours=12)
         if kind == "valid":
             return self.ca.issue_cert(*hostnames)
         if kind == "expired":
-            return self.ca.issue_cert(*hostnames, not_before=now - 30 * day, not_after=now - day)
+            return self.ca.issue_cert(*hostnames, not_before=now - 30 * day, not_after=now - day - half)
         if kind == "not_yet_valid":
-            return self.ca.issue_cert(*hostnames, not_before=now + day, not_after=now + 30 * day)
+            return self.ca.issue_cert(*hostnames, not_before=now + day + half, not_after=now + 30 * day + half)
         if kind == "wrong_name":
             return self.ca.issue_cert(WRONG_NAME)
         if kind == "untrusted":
@@ -105,7 +106,7 @@ def _self_signed(hostnames: list[str], now: datetime.datetime) -> trustme.LeafCe
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=30, hours=12))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
         .sign(key, hashes.SHA256())
     )
