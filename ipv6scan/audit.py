@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from .catalogue import Message, os_problem
 from .errors import Ipv6scanError
 from .addresses import parse_prefixes
 from .config import ScanOptions
@@ -113,9 +114,10 @@ class AuditConfig(_Table, kw_only=True):
         fields = set(ScanOptions.__struct_fields__)
         unknown = sorted(set(self.scan) - fields - {"lab_map"})
         if unknown:
-            raise ConfigError(f"{self.origin}: scan.{unknown[0]}: unknown scan option (known: {', '.join(sorted(fields))})")
+            raise ConfigError(Message("config_unknown_option", origin=self.origin, key=f"scan.{unknown[0]}",
+                                      known=", ".join(sorted(fields))))
         if not isinstance(self.scan.get("lab_map", ""), str):
-            raise ConfigError(f"{self.origin}: scan.lab_map: Expected `str`")
+            raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.lab_map", problem="Expected `str`"))
         try:
             options = msgspec.convert({k: v for k, v in self.scan.items() if k != "lab_map"}, ScanOptions)
         except msgspec.ValidationError as e:
@@ -124,14 +126,17 @@ class AuditConfig(_Table, kw_only=True):
             try:
                 split_hostport(resolver, 53)
             except ValueError as e:
-                raise ConfigError(f"{self.origin}: scan.resolvers[{i}]: {e}") from None
+                raise ConfigError(Message("config_key_problem", origin=self.origin, key=f"scan.resolvers[{i}]",
+                                          problem=e)) from None
         try:
             parse_prefixes(options.allow_special)
         except ValueError as e:
-            raise ConfigError(f"{self.origin}: scan.allow_special: {e}") from None
+            raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.allow_special",
+                                      problem=e)) from None
         for i, bundle in enumerate(options.ca_bundles):
             if not Path(bundle).is_file():
-                raise ConfigError(f"{self.origin}: scan.ca_bundles[{i}]: {bundle}: no such file")
+                raise ConfigError(Message("config_no_such_file", origin=self.origin, key=f"scan.ca_bundles[{i}]",
+                                          path=bundle))
         return options
 
     def network(self) -> Network:
@@ -142,7 +147,8 @@ class AuditConfig(_Table, kw_only=True):
         try:
             return LabNetwork.from_file(lab_map)
         except (OSError, ValueError, KeyError) as e:
-            raise ConfigError(f"{self.origin}: scan.lab_map: {lab_map}: {e}") from None
+            raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.lab_map",
+                                      problem=f"{lab_map}: {e}")) from None
 
 
 def scan_options_of(header_options: dict[str, Any]) -> ScanOptions:
@@ -160,13 +166,15 @@ def load_config(path: str | Path) -> AuditConfig:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{origin}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{origin}: cannot read the config file: {e}") from None
+        raise ConfigError(Message("config_missing", origin=origin)) from None
+    except OSError as e:
+        raise ConfigError(Message("config_unreadable", origin=origin, problem=os_problem(e))) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(Message("config_unreadable", origin=origin, problem=e)) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{origin}: not valid TOML: {e}") from None
+        raise ConfigError(Message("config_not_toml", origin=origin, problem=e)) from None
     if "origin" in data:
-        raise ConfigError(f"{origin}: origin: unknown key")
+        raise ConfigError(Message("config_unknown_key", origin=origin, key="origin"))
     try:
         config = msgspec.convert(data, AuditConfig)
     except msgspec.ValidationError as e:
@@ -176,11 +184,11 @@ def load_config(path: str | Path) -> AuditConfig:
     return config
 
 
-def _conversion_error(origin: str, message: str, prefix: str = "") -> str:
-    """msgspec's "problem - at `$.outputs.lang`" as "file: outputs.lang: problem"."""
+def _conversion_error(origin: str, message: str, prefix: str = "") -> Message:
+    """msgspec's "problem - at `$.outputs.lang`" as "file: outputs.lang: problem" (msgspec's problem in its words)."""
     problem, _, where = message.partition(" - at ")
     key = prefix + where.strip("`").removeprefix("$").lstrip(".")
-    return f"{origin}: {key.rstrip('.') or 'top level'}: {problem}"
+    return Message("config_key_problem", origin=origin, key=key.rstrip(".") or Message("top_level"), problem=problem)
 
 
 def _resolved(config: AuditConfig, path: Path, origin: str) -> AuditConfig:
@@ -207,12 +215,12 @@ def _check(config: AuditConfig) -> None:
     """What types cannot say: files exist, report formats are known, the scan options are valid."""
     for i, target in enumerate(config.targets):
         if not Path(target).is_file():
-            raise ConfigError(f"{config.origin}: targets[{i}]: {target}: no such file")
+            raise ConfigError(Message("config_no_such_file", origin=config.origin, key=f"targets[{i}]", path=target))
     bad = [f for f in config.outputs.formats if f not in FORMATS]
     if bad:
-        raise ConfigError(f"{config.origin}: outputs.formats: unknown format {bad[0]!r} (known: {', '.join(FORMATS)})")
+        raise ConfigError(Message("config_unknown_format", origin=config.origin, format=bad[0], known=", ".join(FORMATS)))
     if not config.name.strip():
-        raise ConfigError(f"{config.origin}: name: must not be empty")
+        raise ConfigError(Message("config_empty_name", origin=config.origin))
     config.scan_options()
 
 
@@ -226,7 +234,7 @@ def parse_fail_under(texts: list[str]) -> dict[str, float]:
         except ValueError:
             share = -1.0
         if not sep or not phase or not 0 <= share <= 1:
-            raise ValueError(f"--fail-under {text!r}: expected PHASE=SHARE, SHARE between 0 and 1 (or 0% and 100%)")
+            raise ConfigError(Message("fail_under_bad", text=repr(text)))
         found[phase] = share
     return found
 
@@ -273,7 +281,7 @@ def run_audit(
     *,
     fail_under: dict[str, float] | None = None,
     run: Runner = asyncio.run,
-    log: Callable[[str], None] = lambda _: None,
+    log: Callable[[Message], None] = lambda _: None,
 ) -> tuple[AuditResult, ScoreReport]:
     """Scan, diff, re-check regressions, score, write reports and metrics; the result and the scores.
 
@@ -286,22 +294,22 @@ def run_audit(
     phases = [p.id for p in policy.phases]
     for phase in minimums:
         if phase not in phases:
-            raise ConfigError(f"fail_under: unknown phase {phase!r} (policy {policy.id} has {', '.join(phases)})")
+            raise ConfigError(Message("fail_under_unknown_phase", phase=phase, policy=policy.id, phases=", ".join(phases)))
     options, network = config.scan_options(), config.network()
     try:
         with Store(config.database.path) as store:
             return _Audit(config, store, options, network, run, log).run(policy, minimums)
     except StoreError as e:
-        raise AuditError(str(e)) from None
+        raise AuditError(*e.args) from None
     except OSError as e:
-        raise AuditError(f"cannot write the audit's files: {e}") from None
+        raise AuditError(Message("audit_cannot_write", problem=os_problem(e))) from None
 
 
 class _Audit:
     """One audit run: its config, and the scans it makes into the history."""
 
     def __init__(self, config: AuditConfig, store: Store, options: ScanOptions, network: Network, run: Runner,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[Message], None]) -> None:
         self.config, self.store, self.log = config, store, log
         self.out_dir = Path(config.outputs.dir)
         self.scans = HistoryScans(store, options, network, self.out_dir, run=run, log=log)
@@ -316,7 +324,7 @@ class _Audit:
                                        source=", ".join(config.targets))
         stamp = scan_file.stem.removeprefix("scan-")  # the audit's files are named after its scan file: never reused
         row = store.scan(scan_id)
-        self.log(f"scan {scan_id}: {row.hosts} hosts, {row.input_errors} input errors, saved in {scan_file}")
+        self.log(Message("audit_scan_done", scan=scan_id, hosts=row.hosts, errors=row.input_errors, path=scan_file))
         records = scan_records(store, scan_id)
         found, recheck_id = None, None
         if previous is not None:
@@ -359,7 +367,7 @@ class HistoryScans:
     """Scans into the history database and new files under ``out_dir``: an audit's, and flap re-scans (also ``diff --recheck``)."""
 
     def __init__(self, store: Store, options: ScanOptions, network: Network, out_dir: Path, *, run: Runner = asyncio.run,
-                 log: Callable[[str], None] = lambda _: None) -> None:
+                 log: Callable[[Message], None] = lambda _: None) -> None:
         self.store, self.options, self.network, self.out_dir, self.runner, self.log = store, options, network, out_dir, run, log
 
     def scan(self, items: Iterable[Target | InputError], stem: str, *, marks: dict[str, object], digest: str,
@@ -367,7 +375,7 @@ class HistoryScans:
         """One scan into the history and a new file ``<outputs.dir>/<stem>.jsonl``; its id and file."""
         header = new_header(self.options, marks)
         history = History(self.store, digest=digest, source=source, header=header, row=None, save=True)
-        problems: list[str] = []
+        problems: list[object] = []
         session = Session(history=history, save_dir=self.out_dir, stem=stem, marks=marks,
                           notices=Notices(error=problems.append))
         try:
@@ -375,11 +383,11 @@ class HistoryScans:
                                                                             network=self.network)),
                                runner=self.runner, close_store=False)
         except CannotRun as e:
-            raise AuditError(str(e)) from None
+            raise AuditError(*e.args) from None
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt
         if code != EXIT_OK:
-            raise AuditError("; ".join(problems) or "the scan could not run")
+            raise AuditError(problems[0] if len(problems) == 1 else Message("audit_scan_failed", problems=problems))
         assert history.scan_id is not None and session.saved is not None
         return history.scan_id, session.saved
 
@@ -391,13 +399,13 @@ class HistoryScans:
         targets = [Target(host=r.facts.host, display=r.facts.display, input=r.facts.input, line=r.facts.line or 0,
                           source=f"scan {scan_id}", org=r.facts.org, kind=r.facts.kind, tags=list(r.facts.tags))
                    for r in records if r.facts.host in regressed]
-        self.log(f"{len(targets)} hosts regressed: re-scanning them in {delay:g} s to rule out flaps")
+        self.log(Message("audit_rechecking", n=len(targets), delay=f"{delay:g}"))
         recheck_id, _ = self.scan(targets, stem, marks={**marks, CONFIRMS_OPTION: scan_id},
                                   digest="", source=f"re-scan of {len(targets)} regressed hosts of scan {scan_id}",
                                   delay=delay)
         checked = confirm(found, scan_records(self.store, recheck_id), policy)
-        self.log(f"re-scan {recheck_id}: {len(checked.regressions)} regressions confirmed, "
-                 f"{len(targets) - len(checked.regressions)} transient")
+        self.log(Message("audit_rechecked", scan=recheck_id, confirmed=len(checked.regressions),
+                         transient=len(targets) - len(checked.regressions)))
         return checked, recheck_id
 
 

@@ -35,7 +35,7 @@ from .loop import Loop
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
-from .catalogue import say_ui
+from .catalogue import os_problem, problem_text, reason_line, ui
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
 from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan)
@@ -44,7 +44,8 @@ from .pipeline import scan_all
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
                       open_history, still_running)
 from .store import DEFAULT_DB, Store, StoreError
-from .cli_common import (ADVANCED, LOOP_OPTION, NOTICES, Format, Lang, UsageError, _fail, app, chosen_loop, err)
+from .cli_common import (ADVANCED, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
+                         chosen_loop, err, lang as run_lang, speak, warn, words)
 from .targets import display_name, normalise_host, read_targets
 
 
@@ -80,8 +81,10 @@ def scan(
     dns_port: Annotated[int, typer.Option("--dns-port", rich_help_panel=ADVANCED, help="Port probed on name servers.")] = DEFAULTS.dns_port,
     lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route addresses through a lab routing table (tests).")] = None,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Scan host names for IPv6 readiness."""
+    speak(lang)
     event_loop = chosen_loop(loop)
     try:
         for r in resolver:
@@ -89,11 +92,13 @@ def scan(
         parse_prefixes(allow_special)
         for b in ca_bundle:
             if not b.is_file():
-                raise UsageError(f"--ca-bundle {b}: no such file")
+                raise UsageError(Message("no_such_file", path=f"--ca-bundle {b}"))
         network: Network = LabNetwork.from_file(lab_map) if lab_map else Network()
         sources = [_open_source(t) for t in targets]
-    except (UsageError, ValueError, OSError, KeyError) as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+    except (UsageError, ValueError, KeyError) as e:
+        raise _fail(EXIT_USAGE, e) from None
+    except OSError as e:
+        raise _fail(EXIT_USAGE, os_problem(e)) from None
     options = ScanOptions(
         resolvers=list(resolver),
         dns_timeout=dns_timeout,
@@ -116,14 +121,14 @@ def scan(
         **({"user_agent": user_agent} if user_agent else {}),
     )
     if resume and no_db:
-        raise _fail(EXIT_USAGE, "--resume needs the history database: drop --no-db")
+        raise _fail(EXIT_USAGE, "resume_needs_db")
     try:
         history = None if no_db else open_history(db, sources, options, resume=resume, save=not no_save,
                                                   notices=NOTICES)
     except UsageProblem as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+        raise _fail(EXIT_USAGE, e) from None
     except CannotRun as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
@@ -148,7 +153,7 @@ def _open_source(text: str) -> tuple[str, Path | object]:
         return "<stdin>", sys.stdin
     p = Path(text)
     if not p.is_file():
-        raise UsageError(f"target file {text}: no such file")
+        raise UsageError(Message("no_such_target_file", path=text))
     return text, p
 
 
@@ -158,13 +163,13 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) or 1
 
 
-def output_sink(fmt: Format, output: str | None) -> tuple[Sink, list[IO]]:
+def output_sink(fmt: Format, output: str | None, *, details: bool = False) -> tuple[Sink, list[IO]]:
     """The sink for the chosen format on stdout or in a file, and the files to close."""
     if fmt is Format.TABLE:
         if output in (None, "-"):
-            return TerminalSink(Console()), []
+            return TerminalSink(Console(), lang=run_lang(), details=details), []
         f = open(output, "w", encoding="utf-8")
-        return TerminalSink(Console(file=f, width=160)), [f]
+        return TerminalSink(Console(file=f, width=160), lang=run_lang(), details=details), [f]
     out = open_binary(output)
     closers = [] if output in (None, "-") else [out]
     return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), closers
@@ -186,11 +191,11 @@ def run(
     try:
         user = output_sink(fmt, output)
     except OSError as e:
-        raise _fail(EXIT_CANNOT_RUN, f"cannot write output: {e}") from None
+        raise _fail(EXIT_CANNOT_RUN, "cannot_write_output", problem=os_problem(e)) from None
     session = Session(history=history, save_dir=save_dir, output=user, output_is_file=output not in (None, "-"),
                       notices=NOTICES)
     show_progress = err.is_terminal if progress is None else progress
-    bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    bar = Progress(TextColumn(escape(words("progress_scanning"))), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, transient=True, disable=not show_progress)
     task = bar.add_task("", total=total)
 
@@ -203,7 +208,7 @@ def run(
     try:
         code = session.run(job, loop=loop, on_line=on_line, progress=bar)
     except CannotRun as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     return code, session.saved
 
 
@@ -216,17 +221,20 @@ def show(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
     output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
     rejudge: Annotated[bool, typer.Option("--rejudge/--as-saved", help="Judge the saved facts again with this version's checks (no network).")] = True,
+    details: Annotated[bool, typer.Option("--details", "-d", help="Per-family columns too (web, TLS, parity, NS, MX): for a wide terminal.")] = False,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Show a saved scan again, re-judged offline from its facts."""
+    speak(lang)
     if not scan_file.is_file():
-        raise _fail(EXIT_USAGE, f"{scan_file}: no such file")
-    sink, closers = output_sink(fmt, output)
+        raise _fail(EXIT_USAGE, "no_such_file", path=scan_file)
+    sink, closers = output_sink(fmt, output, details=details)
     good = 0
     summary: ScanSummary | None = None
     verdicts: dict[str, int] = {}
     for line in read_scan(scan_file):
         if isinstance(line, BadScanLine):
-            err.print(f"[yellow]warning:[/] {line}", highlight=False)
+            warn(line)
             continue
         good += 1
         if isinstance(line, HostRecord):
@@ -238,14 +246,14 @@ def show(
             continue
         sink.write(line)
     if summary is None:
-        err.print("[yellow]warning:[/] no summary line: the scan was cut short; showing what it holds", highlight=False)
+        warn("no_summary_line")
         summary = ScanSummary(finished="", elapsed_s=0.0, hosts=sum(verdicts.values()), interrupted=True)
     sink.write(msgspec.structs.replace(summary, verdicts=verdicts, hosts=sum(verdicts.values())))
     sink.close()
     for f in closers:
         f.close()
     if good == 0:
-        raise _fail(EXIT_CANNOT_RUN, f"{scan_file}: no readable scan records")
+        raise _fail(EXIT_CANNOT_RUN, "no_scan_records", path=scan_file)
 
 
 # ------------------------------------------------------------------ history
@@ -258,7 +266,7 @@ def _open_history(db: Path) -> Store | None:
     try:
         return Store(db)
     except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
 
 
 def _verdict_text(verdicts: dict[str, int], sep: str = ", ") -> Text:
@@ -269,7 +277,7 @@ def _verdict_text(verdicts: dict[str, int], sep: str = ", ") -> Text:
         if n := verdicts.get(verdict.value):
             if text:
                 text.append(sep)
-            text.append(f"{n} {verdict.value}", style=VERDICT_STYLE[verdict])
+            text.append(f"{n} {words(f'verdict.{verdict.value}')}", style=VERDICT_STYLE[verdict])
     return text
 
 
@@ -278,13 +286,15 @@ def history(
     db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database.")] = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many scans, newest first.")] = 50,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json (one document) or jsonl (one scan a line).")] = Format.TABLE,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Past scans saved in the history database, newest first, with their summary."""
+    speak(lang)
     store = _open_history(db)
     try:
         rows = store.scans(limit) if store else []
     except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     if fmt is Format.JSON:
         print(msgspec.json.encode(rows).decode())
         return
@@ -294,23 +304,23 @@ def history(
         return
     out = Console(highlight=False)
     if not rows:
-        out.print(f"no scans saved in {escape(str(db))} yet")
+        out.print(Text(words("no_scans_yet", db=db)))
         return
-    table = Table(title=f"Scans in {escape(str(db))} (times in UTC)")
-    for col in ("Scan", "Started", "Status", "Hosts", "Verdicts", "Errors", "Targets"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("Scan", "Started", "Status", "Hosts"),
-                         min_width=16 if col == "Verdicts" else None)
+    table = Table(title=Text(words("history_title", db=db)))
+    for col in ("scan", "started", "status", "hosts", "verdicts", "errors", "targets"):
+        table.add_column(words(f"col_{col}"), overflow="fold", no_wrap=col in ("scan", "started", "status", "hosts"),
+                         min_width=16 if col == "verdicts" else None)
     for row in rows:
         shown = row.status
         if shown == "running" and row.machine == socket.gethostname() and not still_running(row):
             shown = "unfinished"  # its process is gone (killed, power cut): resumable
-        status = Text(shown + (f"\n({row.runs} runs)" if row.runs > 1 else ""),
+        status = Text(words(f"status.{shown}") + ("\n" + words("runs", n=row.runs) if row.runs > 1 else ""),
                       style={"complete": "green", "interrupted": "yellow"}.get(row.status, "magenta"))
         table.add_row(str(row.id), row.started.replace("T", "\n").removesuffix("Z"), status, str(row.hosts),
                       _verdict_text(row.verdicts, sep="\n"), str(row.input_errors), Text(row.targets_source))
     out.print(table)
     if any(row.status != "complete" for row in rows):
-        out.print("A scan that is not complete can be continued: ipv6scan scan LIST --resume (the same hosts, same --db).")
+        out.print(Text(words("history_resume_hint")))
 
 
 class HostChangeRow(msgspec.Struct, kw_only=True):
@@ -327,17 +337,19 @@ def host_changes(
     db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database.")] = DEFAULT_DB,
     every: Annotated[bool, typer.Option("--all", help="Every scan that saw the host, not only the changes.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """A host's changelog: every change of its verdict over the scans in the history database."""
+    speak(lang)
     try:
         host = normalise_host(name)
     except ValueError as e:
-        raise _fail(EXIT_USAGE, f"{name!r}: {e}") from None
+        raise _fail(EXIT_USAGE, "bad_host", host=repr(name), problem=e) from None
     store = _open_history(db)
     try:
         seen = store.host_history(host) if store else []
     except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     changes: list[HostChangeRow] = []
     before: str | None = None
     for i, obs in enumerate(seen):
@@ -352,24 +364,33 @@ def host_changes(
     out = Console(highlight=False)
     label = display_name(host) if display_name(host) == host else f"{display_name(host)} ({host})"
     if not seen:
-        out.print(f"{escape(label)}: not seen in any scan in {escape(str(db))}")
+        out.print(Text(words("host_not_seen", host=label, db=db)))
         return
     n_changes = sum(c.before is not None and c.before != c.verdict for c in changes)
-    table = Table(title=f"{escape(label)}: seen in {len(seen)} scan{'s' * (len(seen) != 1)}, "
-                        f"{n_changes} change{'s' * (n_changes != 1)} of verdict")
-    for col in ("When (UTC)", "Scan", "Verdict", "Reasons"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=Text(words("host_title", host=label, scans=len(seen), changes=n_changes)))
+    for col in ("when_utc", "scan", "verdict", "reasons"):
+        table.add_column(words(f"col_{col}"), overflow="fold")
     for c in changes:
         change = Text()
         if c.before is not None and c.before != c.verdict:
-            change.append(c.before, style=_style(c.before))
+            change.append(_verdict_word(c.before), style=_style(c.before))
             change.append(" → ")
-        change.append(c.verdict, style=_style(c.verdict))
-        table.add_row(c.started.replace("T", " ").removesuffix("Z"), str(c.scan_id), change, Text(", ".join(c.reasons)))
+        change.append(_verdict_word(c.verdict), style=_style(c.verdict))
+        reasons = "; ".join(reason_line(code, run_lang()) for code in c.reasons)
+        table.add_row(c.started.replace("T", " ").removesuffix("Z"), str(c.scan_id), change, Text(reasons))
     out.print(table)
     last = seen[-1]
-    out.print(Text.assemble("now: ", (last.verdict, _style(last.verdict)),
-                            f" (scan {last.scan_id}, {last.started.replace('T', ' ').removesuffix('Z')})"))
+    out.print(Text.assemble(words("host_now"), " ", (_verdict_word(last.verdict), _style(last.verdict)),
+                            " ", words("host_now_scan", scan=last.scan_id,
+                                       started=last.started.replace("T", " ").removesuffix("Z"))))
+
+
+def _verdict_word(verdict: str) -> str:
+    """A verdict in words; one this version does not know is shown as saved."""
+    try:
+        return words(f"verdict.{Verdict(verdict).value}")
+    except ValueError:
+        return verdict
 
 
 def _style(verdict: str) -> str:
@@ -390,20 +411,21 @@ def demo(
     output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
     save_dir: Annotated[Path, typer.Option("--save-dir")] = Path("reports"),
     no_save: Annotated[bool, typer.Option("--no-save")] = False,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of the phase report.")] = Lang.VI,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
     """Scan a built-in test network (real DNS, TCP and TLS over 127.0.0.1 and ::1; no internet, no root)."""
+    speak(lang)
     try:
         from .testnet.lab import demo_job
     except ImportError as e:  # aiohttp / trustme come with the "lab" extra, not with the scanner
-        raise _fail(EXIT_CANNOT_RUN, say_ui("demo_needs_lab", lang.value, missing=e.name or str(e))) from None
+        raise _fail(EXIT_CANNOT_RUN, "demo_needs_lab", missing=e.name or str(e)) from None
 
     event_loop = chosen_loop(loop)
     code, saved = run(demo_job(), fmt=fmt, output=output, save_dir=None if no_save else save_dir, progress=False,
                       total=None, loop=event_loop)
     if code == EXIT_OK and saved is not None:  # show what the phase scoring makes of it, and write the reports
-        make_reports(saved, load_policy(None), lang=lang.value, out_dir=saved.parent, formats=(),
+        make_reports(saved, load_policy(None), lang=run_lang(), out_dir=saved.parent, formats=(),
                      as_of=None, terminal=fmt is Format.TABLE and output is None)
     raise typer.Exit(code)
 
@@ -412,24 +434,28 @@ def demo(
 def report(
     scan_file: Annotated[Path, typer.Argument(help="A saved scan (reports/scan-*.jsonl).")],
     policy: Annotated[Optional[str], typer.Option("--policy", "-p", help="Policy file (TOML) or shipped name. Default: ipv6-for-gov.")] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of the reports: vi (Vietnamese) or en.")] = Lang.VI,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the report files go.")] = Path("reports"),
     formats: Annotated[list[str], typer.Option("--format", "-f", help="md, html, csv, json (repeatable). Default: all.")] = [],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge phases at this date (YYYY-MM-DD). Default: the scan's date.")] = None,
     terminal: Annotated[bool, typer.Option("--terminal/--no-terminal", help="Print the phase summary.")] = True,
 ) -> None:
     """Score a saved scan against a policy (offline) and write phase reports: Markdown, HTML, CSV, JSON."""
+    speak(lang)
     try:
         if not scan_file.is_file():
-            raise UsageError(f"{scan_file}: no such file")
+            raise UsageError(Message("no_such_file", path=scan_file))
         pol = load_policy(policy)
-        day = date.fromisoformat(as_of) if as_of else None
+        try:
+            day = date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise UsageError(Message("bad_date", option="--as-of", value=as_of)) from None
         bad = [f for f in formats if f not in FORMATS]
         if bad:
-            raise UsageError(f"unknown report format {', '.join(bad)}: use {', '.join(FORMATS)}")
+            raise UsageError(Message("unknown_report_format", formats=", ".join(bad), known=", ".join(FORMATS)))
     except (UsageError, PolicyError, ValueError) as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
-    make_reports(scan_file, pol, lang=lang.value, out_dir=out_dir, formats=formats, as_of=day, terminal=terminal)
+        raise _fail(EXIT_USAGE, e) from None
+    make_reports(scan_file, pol, lang=run_lang(), out_dir=out_dir, formats=formats, as_of=day, terminal=terminal)
 
 
 def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, formats: Sequence[str],
@@ -437,7 +463,7 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
     """Score a saved scan under a policy, write the report files, print the phase summary."""
     header, records = _read_rejudged(scan_file)
     if not records:
-        raise _fail(EXIT_CANNOT_RUN, f"{scan_file}: no host records to score")
+        raise _fail(EXIT_CANNOT_RUN, "no_host_records", path=scan_file)
     scores = score(records, pol, as_of=as_of, scan_started=header.started if header else None,
                    scan_file=str(scan_file), lang=lang)
     titles = {item.id: {"vi": item.title.vi, "en": item.title.en} for item in (pol, *pol.phases, *pol.criteria)}
@@ -446,11 +472,11 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
     try:
         paths = write_reports(scores, out_dir, stem=stem, lang=lang, formats=formats or FORMATS, titles=titles)
     except OSError as e:
-        raise _fail(EXIT_CANNOT_RUN, f"cannot write reports: {e}") from None
+        raise _fail(EXIT_CANNOT_RUN, "cannot_write_reports", problem=os_problem(e)) from None
     if terminal:
         render_terminal(scores, Console(), lang=lang, titles=titles)
     for path in paths:
-        err.print(f"wrote: {path}", highlight=False)
+        err.print(Text(words("wrote", path=path)), highlight=False)
 
 
 def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]]:
@@ -458,7 +484,7 @@ def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]
     header, records = None, []
     for line in read_scan(scan_file):
         if isinstance(line, BadScanLine):
-            err.print(f"[yellow]warning:[/] {escape(str(line))}", highlight=False)
+            warn(line)
         elif isinstance(line, ScanHeader):
             header = header or line
         elif isinstance(line, HostRecord):
@@ -474,26 +500,31 @@ app.add_typer(targets_app, name="targets")
 def targets_check(
     files: Annotated[list[Path], typer.Argument(help="Target lists to validate (text or CSV).")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table (for people) or json.")] = Format.TABLE,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Validate target lists without scanning: says exactly what is wrong where. Exit 1 if any list has errors."""
+    speak(lang)
     reports = []
     for f in files:
         if not f.is_file():
-            raise _fail(EXIT_USAGE, f"{f}: no such file")
+            raise _fail(EXIT_USAGE, "no_such_file", path=f)
         reports.append(check_list(f))
     if fmt is not Format.TABLE:
         print(msgspec.json.encode(reports).decode())
     else:
         out = Console(highlight=False)
         for r in reports:
-            status = "[green]ok[/]" if r.ok else f"[red]{r.errors} errors[/]"
-            out.print(f"[bold]{escape(r.source)}[/]: {status}, {r.targets} hosts, {r.orgs} organisations, "
-                      f"{r.duplicates} duplicates merged, {r.warnings} warnings")
-            out.print("  kinds: " + ", ".join(f"{k} {n}" for k, n in r.kinds.items()))
+            status = Text(words("list_ok"), style="green") if r.ok else Text(words("list_errors", n=r.errors), style="red")
+            out.print(Text.assemble((r.source, "bold"), ": ", status, words(
+                "list_counts", hosts=r.targets, orgs=r.orgs, duplicates=r.duplicates, warnings=r.warnings)))
+            out.print(Text("  " + words("list_kinds", kinds=", ".join(
+                f"{words(f'kind.{k}') if f'kind.{k}' in ui() else k} {n}" for k, n in r.kinds.items()))))
             for p in r.problems:
                 where = f"{r.source}:{p.line}" if p.line else r.source
                 colour = "red" if p.severity == "error" else "yellow"
-                out.print(Text(f"  {where}: {p.severity}: {p.problem}: {p.text!r}", style=colour))
+                out.print(Text("  " + words("list_problem", where=where, severity=words(f"severity.{p.severity}"),
+                                            problem=problem_text(p.problem, p.code, p.params, run_lang()),
+                                            text=repr(p.text)), style=colour))
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
 

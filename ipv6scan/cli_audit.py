@@ -26,14 +26,17 @@ from rich.text import Text
 
 from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
                     scan_options_of)
-from .cli_common import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LOOP_OPTION, _fail, app, chosen_loop, err
+from .catalogue import reason_line
+from .cli_common import (EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LANG_OPTION, LOOP_OPTION, Lang, Message, _fail,
+                         app, chosen_loop, err, lang as run_lang, speak, warn, words)
 from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
 from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader
 from .net import LabNetwork, Network
 from .output import VERDICT_STYLE, BadScanLine, read_scan, scan_stem
-from .policy import PolicyError, load_policy
+from .policy import Policy, PolicyError, load_policy
 from .report import render_terminal
+from .report.i18n import number, percent
 from .scores import State
 from .store import DEFAULT_DB, Store, StoreError
 from .trend import TrendPoint, complete_scans, load_trend, rechecks_of, rejudged, scan_records
@@ -58,43 +61,80 @@ def audit(
     fail_under: Annotated[list[str], typer.Option("--fail-under", help="PHASE=SHARE (0.5 or 50%): exit 4 when fewer organisations attain the phase. Repeatable; adds to the config's.")] = [],
     fmt: Annotated[Output, typer.Option("--format", "-f", help="What to print: table (for people) or json (the audit summary).")] = Output.TABLE,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
-    """Scan, diff with the previous audit, re-check regressions, write dated reports and metrics: one run for a scheduler."""
+    """Scan, diff with the previous audit, re-check regressions, write dated reports and metrics: one run for a scheduler.
+
+    Messages and the terminal summary follow --lang (else the environment); the report files, the config's outputs.lang.
+    """
+    speak(lang)
     event_loop = chosen_loop(loop)
     try:
         cfg = load_config(config)
         minimums = parse_fail_under(fail_under)
     except (ConfigError, ValueError) as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+        raise _fail(EXIT_USAGE, e) from None
     try:
         result, report = run_audit(cfg, fail_under=minimums, run=lambda work: run_on(work, event_loop, sigterm=True),
-                                   log=lambda text: err.print(Text(text)))
+                                   log=_log)
+        pol = load_policy(cfg.policy)
     except (ConfigError, PolicyError) as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+        raise _fail(EXIT_USAGE, e) from None
     except AuditError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
-        err.print(f"[yellow]interrupted[/]: what was scanned is kept in {cfg.database.path}", highlight=False)
+        _interrupted("audit_interrupted", db=cfg.database.path)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if fmt is Output.JSON:
         print(msgspec.json.encode(result).decode())
     else:
         out = Console(highlight=False)
-        render_terminal(report, out, lang=cfg.outputs.lang)
+        render_terminal(report, out, lang=run_lang(), titles=_titles(pol))
         if result.diff is not None:
-            _print_diff(result.diff, out)
+            _print_diff(result.diff, out, pol)
         else:
-            out.print(f"first scan of audit {cfg.name!r}: nothing to compare with yet")
+            out.print(Text(words("audit_first", name=cfg.name)))
         for t in result.thresholds:
-            out.print(Text(f"{t.phase}: {t.share:.1%} attained, at least {t.minimum:.1%} required: "
-                           f"{'met' if t.met else 'NOT MET'}", style="green" if t.met else "bold red"))
+            out.print(Text(words("threshold_line", phase=_phase(pol, t.phase), share=percent(t.share, run_lang()),
+                                 minimum=percent(t.minimum, run_lang()),
+                                 result=words("threshold_met" if t.met else "threshold_not_met")),
+                           style="green" if t.met else "bold red"))
     for path in result.reports:
-        err.print(Text(f"wrote: {path}"))
+        err.print(Text(words("wrote", path=path)))
     if result.metrics:
-        err.print(Text(f"metrics: {result.metrics}"))
-    for problem in result.problems:
-        err.print(Text(f"exit {result.exit_code}: {problem}", style="bold red"))
+        err.print(Text(words("wrote_metrics", path=result.metrics)))
+    for problem in _problems(result, pol):
+        err.print(Text(words("audit_exit", code=result.exit_code, problem=problem), style="bold red"))
     raise typer.Exit(result.exit_code)
+
+
+def _log(message: Message) -> None:
+    err.print(Text(words(message)))
+
+
+def _interrupted(key: str, **values: object) -> None:
+    err.print(Text.assemble((words("interrupted_word"), "yellow"), words(key, **values)))
+
+
+def _titles(pol: Policy) -> dict[str, dict[str, str]]:
+    return {item.id: {"vi": item.title.vi, "en": item.title.en} for item in (pol, *pol.phases, *pol.criteria)}
+
+
+def _phase(pol: Policy, phase: str) -> str:
+    """A phase's short title in the run's language (its id when the policy has no such phase)."""
+    item = next((p for p in pol.phases if p.id == phase), None)
+    return (getattr(item.title, run_lang()) or phase).split(": ", 1)[0] if item else phase
+
+
+def _problems(result, pol: Policy) -> list[str]:
+    """Why the audit exits non-zero, in the run's language (the audit JSON keeps them in English)."""
+    lines = []
+    if result.exit_code == EXIT_REGRESSIONS and result.diff is not None:
+        hosts = [h.display for h in result.diff.regressions]
+        lines.append(words("audit_regressed", scan=result.diff.before.scan_id, hosts=", ".join(hosts)))
+    lines += [words("audit_under", phase=_phase(pol, t.phase), share=percent(t.share, run_lang()),
+                    minimum=percent(t.minimum, run_lang())) for t in result.thresholds if not t.met]
+    return lines or list(result.problems)
 
 
 # ------------------------------------------------------------------ diff
@@ -113,16 +153,18 @@ def diff_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Where --recheck writes its scan file.")] = Path("reports"),
     lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route --recheck through a lab routing table (tests).")] = None,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Regressions and improvements between two scans, per host and per organisation, with the reasons.
 
     Regressions are final only once re-scanned: by the audit that made the scan, or here with --recheck.
     """
+    speak(lang)
     event_loop = chosen_loop(loop) if recheck else Loop.AUTO
     try:
         pol = load_policy(policy)
     except PolicyError as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+        raise _fail(EXIT_USAGE, e) from None
     store = _open(db) if db.exists() else None
     try:
         if b is None:
@@ -135,23 +177,22 @@ def diff_command(
                 found = confirm(found, scan_records(store, done.id), pol)
         if recheck and found.regressions:
             if store is None or new_ref.scan_id is None:
-                raise _fail(EXIT_USAGE, "--recheck needs the later scan from the history database (an id, not a file)")
+                raise _fail(EXIT_USAGE, "recheck_needs_db")
             found = _recheck(found, store, new_ref.scan_id, new, pol, out_dir, lab_map, event_loop)
     except (StoreError, AuditError) as e:  # the database, or the re-scan's files
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
     except (KeyboardInterrupt, asyncio.CancelledError):
-        err.print(f"[yellow]interrupted[/]: the re-scan so far is kept in {db}", highlight=False)
+        _interrupted("recheck_interrupted", db=db)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         if store is not None:
             store.close()
     if found.targets_changed:
-        err.print(Text(f"warning: the target list changed between the two scans ({len(found.added)} hosts added, "
-                       f"{len(found.removed)} removed): phase shares are over different sets of hosts", style="yellow"))
+        warn("targets_changed_warning", added=len(found.added), removed=len(found.removed))
     if fmt is Output.JSON:
         print(msgspec.json.encode(found).decode())
     else:
-        _print_diff(found, Console(highlight=False))
+        _print_diff(found, Console(highlight=False), pol)
     raise typer.Exit(EXIT_REGRESSIONS if exit_code and found.regressions else 0)
 
 
@@ -162,9 +203,9 @@ def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord],
         options = scan_options_of(store.scan(scan_id).options)
         network = LabNetwork.from_file(lab_map) if lab_map else Network()
     except (ValueError, OSError, KeyError) as e:
-        raise _fail(EXIT_USAGE, f"--recheck: {e}") from None
+        raise _fail(EXIT_USAGE, "option_problem", option="--recheck", problem=e) from None
     scans = HistoryScans(store, options, network, out_dir, run=lambda work: run_on(work, loop, sigterm=True),
-                         log=lambda text: err.print(Text(text)))
+                         log=_log)
     checked, _ = scans.recheck(found, records, pol, scan_id, scan_stem("-recheck"), delay=0.0, marks={})
     return checked
 
@@ -173,7 +214,7 @@ def _open(db: Path) -> Store:
     try:
         return Store(db)
     except StoreError as e:
-        raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+        raise _fail(EXIT_CANNOT_RUN, e) from None
 
 
 def _latest_pair(a: str | None, store: Store | None, db: Path, audit_name: str | None) -> tuple[str, str]:
@@ -183,30 +224,30 @@ def _latest_pair(a: str | None, store: Store | None, db: Path, audit_name: str |
         return a, latest[0]
     if a is None and len(latest) >= 2:
         return latest[1], latest[0]
-    raise _fail(EXIT_USAGE, f"{db} has {len(latest)} complete scans{f' of audit {audit_name!r}' if audit_name else ''}: "
-                            "not enough to compare")
+    if audit_name:
+        raise _fail(EXIT_USAGE, "diff_too_few_of_audit", db=db, n=len(latest), audit=audit_name)
+    raise _fail(EXIT_USAGE, "diff_too_few", db=db, n=len(latest))
 
 
 def _side(which: str, store: Store | None, db: Path) -> tuple[ScanRef, list[HostRecord]]:
     """One side of a diff: a scan of the history by id, or a saved scan file; its host records re-judged."""
     if which.isdigit():
         if store is None:
-            raise _fail(EXIT_USAGE, f"no scans saved in {db} yet: there is no scan {which}")
+            raise _fail(EXIT_USAGE, "no_scan_no_db", db=db, scan=which)
         try:
             row = store.scan(int(which))
         except KeyError:
-            raise _fail(EXIT_USAGE, f"no scan {which} in {db} (see: ipv6scan history)") from None
+            raise _fail(EXIT_USAGE, "no_scan", db=db, scan=which) from None
         if row.status != "complete":
-            err.print(Text(f"warning: scan {row.id} is {row.status}: it does not hold every host of its list",
-                           style="yellow"))
+            warn("scan_incomplete", scan=row.id, status=Message(f"status.{row.status}"))
         return ScanRef(label=f"scan {row.id}", started=row.started, scan_id=row.id), scan_records(store, row.id)
     path = Path(which)
     if not path.is_file():
-        raise _fail(EXIT_USAGE, f"{which}: neither a scan id nor a scan file")
+        raise _fail(EXIT_USAGE, "not_scan_id_or_file", which=which)
     header, records = None, []
     for line in read_scan(path):
         if isinstance(line, BadScanLine):
-            err.print(Text(f"warning: {line}", style="yellow"))
+            warn(line)
         elif isinstance(line, ScanHeader):
             header = header or line
         elif isinstance(line, HostRecord):
@@ -214,72 +255,80 @@ def _side(which: str, store: Store | None, db: Path) -> tuple[ScanRef, list[Host
     return ScanRef(label=path.name, started=header.started if header else None), rejudged(records)
 
 
-_SECTIONS = [
-    (Change.REGRESSED, "Regressions", "bold red"),
-    (Change.TRANSIENT, "Transient (worse in the scan, not on the re-scan: not counted as regressions)", "yellow"),
-    (Change.IMPROVED, "Improvements", "bold green"),
-    (Change.UNKNOWN, "Unknown changes (IPv6 could not be judged on one side)", "magenta"),
-    (Change.ADDED, "Added to the list", "cyan"),
-    (Change.REMOVED, "Removed from the list", "cyan"),
-    (Change.CHANGED, "Same verdict, other reasons", "dim"),
+_SECTIONS = [  # the kind of change, its heading (ui.toml: diff.<change>), its style
+    (Change.REGRESSED, "bold red"),
+    (Change.TRANSIENT, "yellow"),
+    (Change.IMPROVED, "bold green"),
+    (Change.UNKNOWN, "magenta"),
+    (Change.ADDED, "cyan"),
+    (Change.REMOVED, "cyan"),
+    (Change.CHANGED, "dim"),
 ]
 
 
-def _print_diff(found: Diff, out: Console) -> None:
+def _print_diff(found: Diff, out: Console, pol: Policy) -> None:
     """The diff for people: phases, then hosts by kind of change and organisation, then organisations."""
-    out.print(Text.assemble(("Diff ", "bold"), _ref(found.before), " → ", _ref(found.after),
-                            f" · policy {found.policy}, judged as of {found.as_of}"))
+    lang = run_lang()
+    out.print(Text.assemble((words("diff_title"), "bold"), " ", _ref(found.before), " → ", _ref(found.after),
+                            " · ", words("diff_policy", policy=found.policy, as_of=found.as_of)))
     if found.targets_changed:
-        out.print(Text(f"The target list changed: {len(found.added)} hosts added, {len(found.removed)} removed; "
-                       "phase shares are over different sets of hosts.", style="yellow"))
-    table = Table(title="Organisations attaining each phase")
-    for col in ("Phase", "Before", "After", "Change"):
-        table.add_column(col)
+        out.print(Text(words("targets_changed", added=len(found.added), removed=len(found.removed)), style="yellow"))
+    table = Table(title=words("diff_phases_title"))
+    for col in ("col_phase", "col_before", "col_after", "col_change"):
+        table.add_column(words(col))
     for p in found.phases:
         delta = p.share_after - p.share_before
-        table.add_row(Text(p.phase), f"{p.share_before:.0%} ({p.attained_before}/{p.total_before})",
-                      f"{p.share_after:.0%} ({p.attained_after}/{p.total_after})",
-                      Text(f"{delta:+.0%}" if delta else "=", style="red" if delta < 0 else "green" if delta else ""))
+        table.add_row(Text(_phase(pol, p.phase)), f"{percent(p.share_before, lang)} ({p.attained_before}/{p.total_before})",
+                      f"{percent(p.share_after, lang)} ({p.attained_after}/{p.total_after})",
+                      Text(("+" if delta > 0 else "−") + percent(abs(delta), lang) if delta else "=",
+                           style="red" if delta < 0 else "green" if delta else ""))
     out.print(table)
-    for change, heading, style in _SECTIONS:
+    for change, style in _SECTIONS:
         hosts = found.of(change)
         if not hosts:
             continue
-        out.print(Text(f"{heading}: {len(hosts)}", style=style))
+        out.print(Text(f"{words(f'diff.{change.value}')}: {number(len(hosts), lang)}", style=style))
         org = None
         for h in hosts:
             if h.org != org:
                 org = h.org
                 out.print(Text(f"  {org}", style="bold"))
-            out.print(_host_line(h))
+            out.print(_host_line(h), soft_wrap=True)  # one line a host, however long: grep-able
     if found.orgs:
-        out.print(Text("Organisations", style="bold"))
+        out.print(Text(words("col_org"), style="bold"))
         for o in found.orgs:
-            text = Text(f"  {o.org}: {o.phase} ")
+            text = Text(f"  {o.org}: {_phase(pol, o.phase)} ")
             text.append_text(_attainment(o.before)).append(" → ").append_text(_attainment(o.after))
             if o.hosts:
                 text.append(f" ({', '.join(o.hosts)})", style="dim")
             out.print(text)
-    out.print(f"{found.unchanged} hosts unchanged.")
+    out.print(Text(words("diff_unchanged", n=number(found.unchanged, lang))))
 
 
 def _ref(ref: ScanRef) -> Text:
     when = ref.started.replace("T", " ").removesuffix("Z") if ref.started else "?"
-    return Text(f"{ref.label} ({when}, {ref.hosts} hosts)")
+    label = words("scan_n", scan=ref.scan_id) if ref.scan_id is not None else ref.label
+    return Text(words("scan_ref", label=label, when=when, hosts=ref.hosts))
+
+
+def _verdict_word(verdict: str) -> str:
+    return words(f"verdict.{verdict}") if any(v.value == verdict for v in VERDICT_STYLE) else verdict
 
 
 def _host_line(h: HostDiff) -> Text:
-    """``    host (kind): old → new: reasons`` (the reasons of the later side; of the earlier when removed)."""
-    text = Text(f"    {h.display} ({h.kind}): ")
+    """``    host (kind): old → new · re-scan: verdict: reasons`` (the reasons of the later side; of the earlier when removed)."""
+    kind = words(f"kind.{h.kind}") if h.kind else "?"
+    text = Text(f"    {h.display} ({kind}): ")
     for i, side in enumerate((h.before, h.after)):
         if i:
             text.append(" → ")
-        text.append(side.verdict if side else "—", style=_verdict_style(side.verdict) if side else "")
+        text.append(_verdict_word(side.verdict) if side else "—", style=_verdict_style(side.verdict) if side else "")
+    if h.recheck is not None:
+        text.append(" · " + words("recheck_word") + " ").append(_verdict_word(h.recheck.verdict),
+                                                               style=_verdict_style(h.recheck.verdict))
     shown = h.after or h.before
     if shown and shown.reasons:
-        text.append(f": {', '.join(shown.reasons)}")
-    if h.recheck is not None:
-        text.append(" · re-scan: ").append(h.recheck.verdict, style=_verdict_style(h.recheck.verdict))
+        text.append(": " + "; ".join(reason_line(code, run_lang()) for code in shown.reasons))
     return text
 
 
@@ -289,10 +338,8 @@ def _verdict_style(verdict: str) -> str:
 
 def _attainment(state: State | None) -> Text:
     if state is None:
-        return Text("not in the scan", style="dim")
-    return Text({State.PASS: "attained", State.FAIL: "not attained", State.UNKNOWN: "unknown",
-                 State.NOT_APPLICABLE: "not applicable"}[state],
-                style={State.PASS: "green", State.FAIL: "red"}.get(state, "yellow"))
+        return Text(words("not_in_scan"), style="dim")
+    return Text(words(f"attain.{state.value}"), style={State.PASS: "green", State.FAIL: "red"}.get(state, "yellow"))
 
 
 # ------------------------------------------------------------------ trend
@@ -305,19 +352,22 @@ def trend(
     audit_name: Annotated[Optional[str], AUDIT_OPTION] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many of the latest complete scans.")] = 12,
     fmt: Annotated[Output, typer.Option("--format", "-f", help="table or json.")] = Output.TABLE,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Compliance over time: each phase's share of organisations, and each organisation's phases, scan after scan."""
+    speak(lang)
+    lang_ = run_lang()
     try:
         pol = load_policy(policy)
     except PolicyError as e:
-        raise _fail(EXIT_USAGE, str(e)) from None
+        raise _fail(EXIT_USAGE, e) from None
     points: list[TrendPoint] = []
     if db.exists():
         store = _open(db)
         try:
             points = load_trend(store, pol, limit=limit, audit=audit_name)
         except StoreError as e:
-            raise _fail(EXIT_CANNOT_RUN, str(e)) from None
+            raise _fail(EXIT_CANNOT_RUN, e) from None
         finally:
             store.close()
     if fmt is Output.JSON:
@@ -325,28 +375,31 @@ def trend(
         return
     out = Console(highlight=False)
     if not points:
-        out.print(Text(f"no complete scans in {db} yet"))
+        out.print(Text(words("no_complete_scans", db=db)))
         return
     phases = [p.id for p in pol.phases]
-    table = Table(title=f"Organisations attaining each phase, scan after scan (policy {pol.id})")
-    for col in ("Scan", "Started (UTC)", "Hosts", *phases):
-        table.add_column(col, justify="right" if col not in ("Started (UTC)",) else "left")
+    table = Table(title=Text(words("trend_title", policy=pol.id)))
+    table.add_column(words("col_scan"), justify="right")
+    table.add_column(words("col_started_utc"))
+    table.add_column(words("col_hosts"), justify="right")
+    for ph in phases:
+        table.add_column(_phase(pol, ph), justify="right")
     for p in points:
         table.add_row(str(p.scan_id), p.started.replace("T", " ").removesuffix("Z"),
-                      f"{p.hosts}{' *' if p.targets_changed else ''}",
-                      *(f"{p.shares.get(ph, 0):.0%} ({p.attained.get(ph, 0)}/{p.totals.get(ph, 0)})" for ph in phases))
+                      f"{number(p.hosts, lang_)}{' *' if p.targets_changed else ''}",
+                      *(f"{percent(p.shares.get(ph, 0), lang_)} ({p.attained.get(ph, 0)}/{p.totals.get(ph, 0)})"
+                        for ph in phases))
     out.print(table)
     if any(p.targets_changed for p in points):
-        out.print(Text("* the target list changed since the previous scan: shares are over other hosts", style="yellow"))
-    orgs = Table(title="Phases attained by each organisation (one ✓ or ✗ per phase, in the order above)")
-    orgs.add_column("Organisation")
+        out.print(Text(words("trend_targets_changed"), style="yellow"))
+    orgs = Table(title=Text(words("trend_orgs_title")))
+    orgs.add_column(words("col_org"))
     for p in points:
-        orgs.add_column(f"scan {p.scan_id}", justify="center")
+        orgs.add_column(words("scan_n", scan=p.scan_id), justify="center")
     for org in sorted({o for p in points for o in p.orgs}, key=lambda o: (o.casefold(), o)):
         orgs.add_row(Text(org), *(_org_cell(p, org, phases) for p in points))
     out.print(orgs)
-    out.print(Text("✓ attained · ✗ not attained (or unknown) · – not in the scan · then compliant hosts / hosts",
-                   style="dim"))
+    out.print(Text(words("trend_legend"), style="dim"))
 
 
 def _org_cell(point: TrendPoint, org: str, phases: list[str]) -> Text:

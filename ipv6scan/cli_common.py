@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._version import __version__
+from .catalogue import Message, in_lang, lang_from_env, say_ui
 from .errors import Ipv6scanError
 from .loop import Loop, LoopUnavailable, choose as choose_loop
 from .session import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Notices
 
-__all__ = ["ADVANCED", "EXIT_CANNOT_RUN", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "LOOP_OPTION", "NOTICES", "Format",
-           "Lang", "UsageError", "_fail", "app", "chosen_loop", "err"]
+__all__ = ["ADVANCED", "EXIT_CANNOT_RUN", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "LANG_OPTION", "LOOP_OPTION",
+           "NOTICES", "Format", "Lang", "Message", "UsageError", "_fail", "app", "chosen_loop", "err", "lang",
+           "speak", "warn", "words"]
 
 app = typer.Typer(
     name="ipv6scan",
@@ -28,11 +30,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+
+
+class _Speech:
+    """The language this run of the CLI speaks (one command per process): set by :func:`speak`."""
+
+    lang = lang_from_env()
+
+
+def speak(choice: "Lang | None") -> str:
+    """Every message of this command in ``--lang`` if given, else as the environment says (``lang_from_env``)."""
+    _Speech.lang = choice.value if choice is not None else lang_from_env()
+    return _Speech.lang
+
+
+def lang() -> str:
+    return _Speech.lang
+
+
+def words(what: "str | Message | BaseException", /, **values: object) -> str:
+    """``what`` in the run's language: a UI key (with ``values``), a Message, or an exception."""
+    if isinstance(what, str):
+        return say_ui(what, _Speech.lang, **{k: in_lang(v, _Speech.lang) for k, v in values.items()})
+    return str(in_lang(what, _Speech.lang))
+
+
+def warn(what: "str | Message | BaseException", /, **values: object) -> None:
+    """A warning on stderr in the run's language (plain text, never markup)."""
+    err.print(f"[yellow]{escape(words('prefix_warning'))}[/] {escape(words(what, **values))}", highlight=False)
+
+
 # What a session says goes to stderr, never as markup (paths and host names are data).
 NOTICES = Notices(
-    info=lambda text: err.print(escape(text), highlight=False, soft_wrap=True),
-    warn=lambda text: err.print(f"[yellow]warning:[/] {escape(text)}", highlight=False),
-    error=lambda text: err.print(f"[bold red]error:[/] {escape(text)}", highlight=False),
+    info=lambda msg: err.print(escape(words(msg)), highlight=False, soft_wrap=True),
+    warn=warn,
+    error=lambda msg: err.print(f"[bold red]{escape(words('prefix_error'))}[/] {escape(words(msg))}",
+                                highlight=False),
 )
 
 
@@ -51,9 +84,12 @@ class UsageError(Ipv6scanError):
     """A problem with what the user asked for: printed, exit code 2."""
 
 
-def _fail(code: int, message: str) -> typer.Exit:
-    """Print ``message`` (plain text, never markup: it holds paths, host names and data) and exit ``code``."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+def _fail(code: int, what: "str | Message | BaseException", /, **values: object) -> typer.Exit:
+    """Print ``what`` (a UI key with ``values``, a Message or an exception) in the run's language and exit ``code``.
+
+    Plain text, never markup: it holds paths, host names and data.
+    """
+    err.print(f"[bold red]{escape(words('prefix_error'))}[/] {escape(words(what, **values))}", highlight=False)
     return typer.Exit(code)
 
 
@@ -79,11 +115,17 @@ LOOP_OPTION = typer.Option(
          "auto takes uvloop when it is installed.")
 
 
+LANG_OPTION = typer.Option(
+    "--lang", "-L",
+    help="Language of messages and reports: vi (Vietnamese) or en. Default: $IPV6SCAN_LANG, else the locale "
+         "(LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else vi.")
+
+
 def chosen_loop(loop: Loop) -> Loop:
     """The concrete loop ``--loop`` stands for; exit 2 (usage) when uvloop is asked for and not installed."""
     try:
         return choose_loop(loop)[0]
     except LoopUnavailable as e:
-        raise _fail(EXIT_USAGE, f"--loop {loop.value}: {e}") from None
+        raise _fail(EXIT_USAGE, "option_problem", option=f"--loop {loop.value}", problem=e) from None
 
 

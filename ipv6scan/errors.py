@@ -15,7 +15,17 @@ from __future__ import annotations
 
 
 class Ipv6scanError(Exception):
-    """The root of every exception ipv6scan raises on purpose."""
+    """The root of every exception ipv6scan raises on purpose.
+
+    Its first argument is the message: a plain string, or a ``catalogue.Message``
+    (a UI key and its values), which :meth:`text` renders in either language and
+    ``str()`` renders in English.
+    """
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (a plain-string message is shown as it is)."""
+        first = self.args[0] if self.args else ""
+        return first.text(lang) if hasattr(first, "text") else str(self)
 
 
 class UsageProblem(Ipv6scanError, ValueError):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 
+from .catalogue import Message
 from .kinds import KINDS, infer_kind
 from .model import InputError
 from .targets import Target, TargetReader
@@ -21,8 +22,10 @@ from .targets import Target, TargetReader
 class Problem(msgspec.Struct, kw_only=True):
     line: int | None
     text: str
-    problem: str
+    problem: str  # in English
     severity: str  # "error": the row is unusable or wrong; "warning": usable, but scoring will guess
+    code: str | None = None  # the problem's catalogue key (ui.toml ``target.*``)
+    params: dict[str, str | int] = {}
 
 
 class ListCheck(msgspec.Struct, kw_only=True):
@@ -48,21 +51,26 @@ def check_list(path: str | Path, *, max_problems: int = 1000) -> ListCheck:
     orgs: set[str] = set()
     missing_org = missing_kind = 0
 
-    def add(line: int | None, text: str, problem: str, severity: str) -> None:
+    def add(line: int | None, text: str, problem: Message, severity: str) -> None:
         if severity == "error":
             report.errors += 1
         else:
             report.warnings += 1
         if len(report.problems) < max_problems:
-            report.problems.append(Problem(line=line, text=text, problem=problem, severity=severity))
+            report.problems.append(Problem(line=line, text=text, problem=str(problem), severity=severity,
+                                           code=problem.key, params=problem.values))
 
     for item in reader:
         if isinstance(item, InputError):
-            add(item.line, item.text, item.problem, "error")
+            report.errors += 1
+            if len(report.problems) < max_problems:
+                report.problems.append(Problem(line=item.line, text=item.text, problem=item.problem, severity="error",
+                                               code=item.code, params=item.params))
             continue
         assert isinstance(item, Target)
         if item.kind is not None and item.kind not in KINDS:
-            add(item.line, item.input, f"unknown kind {item.kind!r}; known kinds: {', '.join(KINDS)}", "error")
+            add(item.line, item.input, Message("target.unknown_kind", kind=repr(item.kind), known=", ".join(KINDS)),
+                "error")
         kind = item.kind or infer_kind(item.host)
         kinds[kind] += 1
         if item.org:
@@ -76,7 +84,7 @@ def check_list(path: str | Path, *, max_problems: int = 1000) -> ListCheck:
     report.kinds = dict(sorted(kinds.items()))
     report.orgs = len(orgs)
     if missing_org and report.targets:
-        add(None, str(path), f"{missing_org} of {report.targets} rows name no organisation: scoring uses the host's domain", "warning")
+        add(None, str(path), Message("target.no_org", missing=missing_org, rows=report.targets), "warning")
     if missing_kind and report.targets:
-        add(None, str(path), f"{missing_kind} of {report.targets} rows name no kind: scoring guesses it from the host name", "warning")
+        add(None, str(path), Message("target.no_kind", missing=missing_kind, rows=report.targets), "warning")
     return report

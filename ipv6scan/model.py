@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Family(StrEnum):
@@ -340,8 +340,10 @@ class HostRecord(Struct, tag="host", kw_only=True):
 class InputError(Struct, tag="input_error", kw_only=True):
     line: int | None
     text: str
-    problem: str
+    problem: str  # in English
     source: str | None = None
+    code: str | None = None  # the problem's catalogue key (ui.toml ``target.*``), to say it in either language
+    params: dict[str, str | int] = {}  # the values its sentence takes
 
 
 class ScanSummary(Struct, tag="summary", kw_only=True):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +27,7 @@ from .model import (
     Verdict,
 )
 
+from .catalogue import number, problem_text, reason_line, say_ui
 from .scanfile import (BadScanLine, JsonlSink, JsonSink, Sink, create_new, encode_line, open_binary, read_scan,
                        scan_stem, tee)
 
@@ -124,10 +126,17 @@ def mx_cell(rec: HostRecord) -> str:
 
 
 class TerminalSink:
-    """The rich summary: one row per host (worst first at the end), then totals."""
+    """The rich summary: one line per host (worst first), then totals, in ``lang``.
 
-    def __init__(self, console: Console, *, max_rows: int = 1000) -> None:
+    The line says the host, its verdict and its main reason in words (``+N`` when it has
+    more), so it reads at 80 columns; ``details=True`` adds the per-family columns
+    (web, TLS, parity, name and mail servers) for a wide terminal (``show --details``).
+    """
+
+    def __init__(self, console: Console, *, lang: str = "en", max_rows: int = 1000, details: bool = False) -> None:
         self.console = console
+        self.lang = lang
+        self.details = details
         self.max_rows = max_rows
         self.rows: list[tuple[int, tuple[str, ...], Verdict]] = []
         self.errors: list[InputError] = []
@@ -147,18 +156,17 @@ class TerminalSink:
     def _add(self, rec: HostRecord) -> None:
         verdict = rec.result.verdict
         rank = WORST_FIRST.index(verdict)
-        host = rec.facts.display if rec.facts.display == rec.facts.host else f"{rec.facts.display}\n({rec.facts.host})"
-        row = (
-            host,
-            verdict.value,
-            web_cell(rec, Family.V4),
-            web_cell(rec, Family.V6),
-            tls_cell(rec),
-            parity_cell(rec),
-            ns_cell(rec),
-            mx_cell(rec),
-            ", ".join(rec.result.reasons[:4]) + (" …" if len(rec.result.reasons) > 4 else ""),
-        )
+        facts = rec.facts
+        # the name as the list gave it; its A-label (xn--…) is a detail
+        host = facts.display if facts.display == facts.host or not self.details else f"{facts.display}\n({facts.host})"
+        reasons = rec.result.reasons
+        main = reason_line(reasons[0], self.lang) if reasons else "—"
+        if len(reasons) > 1:
+            main += f" (+{len(reasons) - 1})"
+        row: tuple[str, ...] = (host, say_ui(f"verdict.{verdict.value}", self.lang), main)
+        if self.details:
+            row += (web_cell(rec, Family.V4), web_cell(rec, Family.V6), tls_cell(rec), parity_cell(rec),
+                    ns_cell(rec), mx_cell(rec))
         self.rows.append((rank, row, verdict))
         if len(self.rows) > self.max_rows * 2:  # keep memory flat: keep the worst rows only
             self._trim()
@@ -170,9 +178,19 @@ class TerminalSink:
 
     def _render(self, summary: ScanSummary) -> None:
         self._trim()
-        table = Table(title="IPv6 readiness", show_lines=True, expand=False)
-        for col in ("Host", "Verdict", "IPv4 web", "IPv6 web", "TLS", "Parity", "NS v6", "MX v6", "Reasons"):
-            table.add_column(col, overflow="fold")
+        lang = self.lang
+        table = Table(title=say_ui("scan_table_title", lang), box=box.SIMPLE_HEAD, expand=False,
+                      show_lines=self.details)
+        # the name and the verdict are read whole (a long name folds); the reason takes what is left
+        host_w = min(max((cell_len(line) for r in self.rows for line in r[1][0].splitlines()), default=10), 32)
+        verdict_w = max((cell_len(r[1][1]) for r in self.rows), default=8)
+        reason_w = None if self.details else max(12, self.console.width - host_w - verdict_w - 10)
+        table.add_column(say_ui("col_host", lang), overflow="fold", width=host_w)
+        table.add_column(say_ui("col_verdict", lang), no_wrap=True, width=verdict_w)
+        table.add_column(say_ui("col_main_reason", lang), overflow="ellipsis", no_wrap=not self.details, width=reason_w)
+        if self.details:
+            for key in ("col_web_v4", "col_web_v6", "col_tls", "col_parity", "col_ns_v6", "col_mx_v6"):
+                table.add_column(say_ui(key, lang), overflow="fold")
         for _, row, verdict in sorted(self.rows, key=lambda r: (r[0], r[1][0])):
             cells = [Text(c) for c in row]  # site-controlled text is never markup
             cells[1].stylize(VERDICT_STYLE.get(verdict, ""))
@@ -180,34 +198,47 @@ class TerminalSink:
         if self.rows:
             self.console.print(table)
         if self.omitted:
-            self.console.print(f"({self.omitted} more hosts not shown; the saved scan has them all)")
+            self.console.print(Text(say_ui("rows_omitted", lang, n=number(self.omitted, lang))))
         for err in self.errors[:50]:
-            where = f"{err.source or 'input'}:{err.line}" if err.line else (err.source or "input")
-            self.console.print(Text(f"input error {where}: {err.problem}: {err.text!r}", style="yellow"))
+            self.console.print(Text(input_error_line(err, lang), style="yellow"))
         if len(self.errors) > 50:
-            self.console.print(f"… and {len(self.errors) - 50} more input errors")
-        self.console.print(summary_text(summary, self.header))
+            self.console.print(Text(say_ui("more_input_errors", lang, n=number(len(self.errors) - 50, lang))))
+        self.console.print(summary_text(summary, self.header, lang))
 
     def close(self) -> None:
         pass
 
 
-def summary_text(summary: ScanSummary, header: ScanHeader | None) -> Text:
+def input_error_line(err: InputError, lang: str) -> str:
+    """``input error LIST:LINE: problem: 'text'`` in ``lang``."""
+    where = f"{err.source or say_ui('input', lang)}:{err.line}" if err.line else (err.source or say_ui("input", lang))
+    problem = problem_text(err.problem, err.code, err.params, lang)
+    return say_ui("input_error", lang, where=where, problem=problem, text=repr(err.text))
+
+
+def seconds(value: float, lang: str) -> str:
+    """``2.2`` (en) / ``2,2`` (vi): one decimal."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def summary_text(summary: ScanSummary, header: ScanHeader | None, lang: str = "en") -> Text:
     text = Text()
-    text.append(f"{summary.hosts} hosts in {summary.elapsed_s:.1f} s: ")
+    text.append(say_ui("scan_summary", lang, hosts=number(summary.hosts, lang), seconds=seconds(summary.elapsed_s, lang)))
     counts = Counter(summary.verdicts)
     first = True
     for verdict in Verdict:
         if counts.get(verdict.value):
             text.append("" if first else ", ")
-            text.append(f"{counts[verdict.value]} {verdict.value}", style=VERDICT_STYLE[verdict])
+            text.append(f"{number(counts[verdict.value], lang)} {say_ui(f'verdict.{verdict.value}', lang)}",
+                        style=VERDICT_STYLE[verdict])
             first = False
     if summary.input_errors:
-        text.append(f"; {summary.input_errors} input errors", style="yellow")
+        text.append(say_ui("summary_input_errors", lang, n=number(summary.input_errors, lang)), style="yellow")
     if summary.interrupted:
-        text.append(" (interrupted)", style="bold red")
+        text.append(say_ui("summary_interrupted", lang), style="bold red")
     if header is not None and not header.scanner_ipv6:
-        text.append(f"\nThis scanner has no IPv6 ({escape(header.scanner_ipv6_detail or '')}): IPv6 results are untestable.")
+        text.append("\n" + say_ui("scanner_no_ipv6", lang, detail=header.scanner_ipv6_detail or ""))
     return text
 
 
@@ -216,6 +247,8 @@ __all__ = [
     "JsonSink",
     "JsonlSink",
     "TerminalSink",
+    "input_error_line",
+    "summary_text",
     "encode_line",
     "open_binary",
     "read_scan",

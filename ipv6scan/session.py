@@ -35,7 +35,8 @@ import msgspec
 
 from ._version import __version__
 from .config import ScanOptions
-from .errors import CannotRun, UsageProblem
+from .catalogue import Message, os_problem
+from .errors import CannotRun, Ipv6scanError, UsageProblem
 from .loop import Loop, run as run_on
 from .model import InputError, ScanHeader, ScanLine, ScanSummary
 from .scanfile import JsonlSink, Sink, create_new, scan_stem, tee
@@ -53,9 +54,9 @@ ScanJob = Callable[[Sink, Callable[[ScanLine], None]], Awaitable[object]]
 class Notices:
     """Where a session's words for people go (the CLI prints them on stderr)."""
 
-    info: Callable[[str], None] = lambda _: None
-    warn: Callable[[str], None] = lambda _: None
-    error: Callable[[str], None] = lambda _: None
+    info: Callable[[Message], None] = lambda _: None
+    warn: Callable[[Message], None] = lambda _: None
+    error: Callable[[Message | Ipv6scanError], None] = lambda _: None
 
 
 # ------------------------------------------------------------------ history
@@ -82,8 +83,7 @@ class History:
         if self.saved is not None:
             adopted, appended = reconcile_jsonl(self.store, self.row.id, self.saved)
             if adopted or appended:
-                notices.info(f"resume: {adopted} hosts taken from {self.saved} into the database, "
-                             f"{appended} from the database appended to it")
+                notices.info(Message("resume_reconciled", adopted=adopted, path=self.saved, appended=appended))
         self.done = self.store.done_hosts(self.row.id)
         self.errors = self.store.error_keys(self.row.id)
         self.store.resume_scan(self.row.id, self.header)
@@ -140,27 +140,22 @@ def open_history(db: Path, sources: list[Source], options: ScanOptions, *, resum
         row = store.find_resumable(digest)
         if not resume:
             if row is not None and row.status == "running" and still_running(row):
-                notices.info(f"note: scan {row.id} of these hosts is running now (process {row.pid}); "
-                             "this starts another one")
+                notices.info(Message("scan_running_elsewhere", scan=row.id, pid=row.pid))
             elif row is not None:
-                notices.info(f"note: scan {row.id} of these hosts ({row.started}, {row.status}, {row.hosts} hosts "
-                             "saved) was not finished; add --resume to go on with it instead of starting again")
+                notices.info(Message("scan_unfinished_hint", scan=row.id, started=row.started,
+                                     status=Message(f"status.{row.status}"), hosts=row.hosts))
             return History(store, digest=digest, source=source, header=header, row=None, save=save)
         if row is None:
-            raise UsageProblem(f"--resume: {db} has no unfinished scan of these hosts (the last scan of this list "
-                               "is complete, or the list changed: resuming needs the same hosts); "
-                               "run without --resume to start a new scan")
+            raise UsageProblem(Message("resume_nothing", db=db))
         if row.status == "running" and still_running(row):
-            raise UsageProblem(f"--resume: scan {row.id} of these hosts is still running (process {row.pid}); "
-                               "stop it first")
+            raise UsageProblem(Message("resume_still_running", scan=row.id, pid=row.pid))
         _warn_changed_options(row, header, notices)
         history = History(store, digest=digest, source=source, header=header, row=row, save=save)
         history.resume(notices)
-        notices.info(f"resuming scan {row.id} ({row.started}): {len(history.done)} hosts already saved are not "
-                     "scanned again")
+        notices.info(Message("resuming", scan=row.id, started=row.started, done=len(history.done)))
         return history
     except StoreError as e:
-        raise CannotRun(str(e)) from None
+        raise CannotRun(*e.args) from None
 
 
 def still_running(row: ScanRow) -> bool:
@@ -186,15 +181,14 @@ def _warn_changed_options(row: ScanRow, header: ScanHeader, notices: Notices) ->
     changed = sorted(k for k in set(row.options) | set(header.options)
                      if k not in _VOLATILE_OPTIONS and row.options.get(k) != header.options.get(k))
     if changed:
-        notices.warn(f"resuming scan {row.id} with other options than it started with "
-                     f"({', '.join(changed)}): its hosts are not all scanned the same way")
+        notices.warn(Message("resume_other_options", scan=row.id, options=", ".join(changed)))
 
 
-def resume_command(argv: list[str] | None = None) -> str:
+def resume_command(argv: list[str] | None = None) -> str | Message:
     """The command line that resumes this scan: this one, with --resume."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] != "scan":
-        return "the same command with --resume"
+        return Message("resume_same_command")
     if Path(sys.argv[0]).name == "ipv6scan":
         prog = ["ipv6scan"]
     else:  # python -m ipv6scan ...
@@ -281,7 +275,7 @@ class Session:
                 sinks.append(JsonlSink(f))
         except OSError as e:
             self.close()
-            raise CannotRun(f"cannot write output: {e}") from None
+            raise CannotRun(Message("cannot_write_output", problem=os_problem(e))) from None
         user: Sink | None = None
         if self.output is not None:
             user, closers = self.output
@@ -292,7 +286,7 @@ class Session:
             store_sink = history.start(self.saved)
         except StoreError as e:
             self.close()
-            raise CannotRun(str(e)) from None
+            raise CannotRun(*e.args) from None
         if resumed:
             assert history.scan_id is not None
             if user is not None and self.output_is_file:
@@ -326,19 +320,20 @@ class Session:
             self._interrupted()
         except Exception as e:  # noqa: BLE001 - the scan could not run at all; say why, no traceback
             code = EXIT_CANNOT_RUN
-            self.notices.error(f"the scan could not run: {type(e).__name__}: {e}")
+            self.notices.error(Message("scan_could_not_run",
+                                       problem=e if isinstance(e, Ipv6scanError) else f"{type(e).__name__}: {e}"))
         finally:
             self.close()
         return self._end(code, close_store)
 
     def _interrupted(self) -> None:
         history = self.history
-        kept = [str(self.saved)] if self.saved else []
+        kept: list[str | Message] = [str(self.saved)] if self.saved else []
         if history is not None:
-            kept.append(f"{history.store.path} (scan {history.scan_id})")
-        self.notices.info("interrupted: results so far are kept" + (f" in {' and '.join(kept)}" if kept else ""))
+            kept.append(Message("db_scan", db=history.store.path, scan=history.scan_id))
+        self.notices.info(Message("interrupted_kept", where=kept) if kept else Message("interrupted"))
         if history is not None:
-            self.notices.info(f"to go on where it stopped, run:\n  {resume_command()}")
+            self.notices.info(Message("resume_with", command=resume_command()))
 
     def _end(self, code: int, close_store: bool) -> int:
         history = self.history
@@ -348,12 +343,13 @@ class Session:
                     history.abandon()
                 elif code == EXIT_OK and history.resumed:
                     row = history.store.scan(history.scan_id)  # type: ignore[arg-type]
-                    self.notices.info(f"resumed scan {row.id} is {row.status}: {row.hosts} hosts in all")
+                    self.notices.info(Message("resumed_status", scan=row.id, status=Message(f"status.{row.status}"),
+                                              hosts=row.hosts))
             except StoreError as e:
-                self.notices.error(str(e))
+                self.notices.error(e)
                 code = EXIT_CANNOT_RUN
             if close_store:
                 history.store.close()
         if self.saved and code != EXIT_CANNOT_RUN:
-            self.notices.info(f"saved: {self.saved}")
+            self.notices.info(Message("saved", path=self.saved))
         return code

@@ -97,6 +97,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
             UNIQUE (scan_id, key)
         )""",
     ),
+    (  # 2: an input error's catalogue code and values (scan schema 1.2), to say it in either language
+        "ALTER TABLE input_errors ADD COLUMN code TEXT",
+        "ALTER TABLE input_errors ADD COLUMN params TEXT",  # JSON object
+    ),
 ]
 
 STATUSES = ("running", "interrupted", "complete")
@@ -292,8 +296,10 @@ class Store:
     def input_error(self, scan_id: int, error: InputError) -> None:
         """Save one input error; the same error (source, line, text, problem) is saved once per scan."""
         self.db.execute(
-            "INSERT OR IGNORE INTO input_errors (scan_id, key, source, line, text, problem) VALUES (?, ?, ?, ?, ?, ?)",
-            (scan_id, error_key(error), error.source, error.line, error.text, error.problem),
+            "INSERT OR IGNORE INTO input_errors (scan_id, key, source, line, text, problem, code, params) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (scan_id, error_key(error), error.source, error.line, error.text, error.problem, error.code,
+             msgspec.json.encode(error.params).decode() if error.params else None),
         )
 
     @_guarded
@@ -394,9 +400,10 @@ class Store:
 
     @_guarded
     def input_errors(self, scan_id: int) -> list[InputError]:
-        rows = self.db.execute("SELECT source, line, text, problem FROM input_errors WHERE scan_id = ? ORDER BY id",
-                               (scan_id,))
-        return [InputError(source=s, line=n, text=t, problem=p) for s, n, t, p in rows]
+        rows = self.db.execute("SELECT source, line, text, problem, code, params FROM input_errors WHERE scan_id = ? "
+                               "ORDER BY id", (scan_id,))
+        return [InputError(source=s, line=n, text=t, problem=p, code=c, params=msgspec.json.decode(v) if v else {})
+                for s, n, t, p, c, v in rows]
 
     @_guarded
     def host_history(self, host: str) -> list[HostChange]:

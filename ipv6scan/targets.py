@@ -27,11 +27,12 @@ from typing import NamedTuple, TextIO
 import idna
 import msgspec
 
+from .catalogue import Message
+from .errors import Ipv6scanError
 from .model import InputError
 
 HOST_COLUMNS = ("host", "hostname", "domain", "url")  # in order of preference
 ORG_COLUMNS = ("org", "organisation", "organization")
-IP_PROBLEM = "is an IP address; ipv6scan scans host names (it needs the name for Host/SNI)"
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _END_OF_AUTHORITY = re.compile(r"[/?#]")
@@ -58,6 +59,17 @@ class Target(msgspec.Struct, kw_only=True):
 # ---------------------------------------------------------------- host names
 
 
+IP_PROBLEM = "is an IP address; ipv6scan scans host names (it needs the name for Host/SNI)"  # target.ip_address, en
+
+
+class TargetProblem(Ipv6scanError, ValueError):
+    """Why an entry is not a host name to scan: a ``catalogue.Message`` (``target.*``), English as ``str()``."""
+
+
+def _bad(key: str, **values: str | int) -> TargetProblem:
+    return TargetProblem(Message(key, **values))
+
+
 def normalise_host(text: str) -> str:
     """Reduce a host name or http(s) URL to its ASCII host name.
 
@@ -70,34 +82,34 @@ def normalise_host(text: str) -> str:
     """
     host = _host_part(unicodedata.normalize("NFC", text.strip()))
     if any(c.isspace() for c in host):
-        raise ValueError("contains whitespace")
+        raise _bad("target.whitespace")
     # Over-long ASCII names are named here: idna's own message for them varies by version.
     if host.isascii():
         for label in host.split("."):
             _check_length(label, label)
         if len(host.removesuffix(".")) > 253:
-            raise ValueError(f"the name is {len(host.removesuffix('.'))} octets long; the limit is 253")
+            raise _bad("target.name_too_long", octets=len(host.removesuffix(".")))
     try:
         host = idna.uts46_remap(host, std3_rules=False)
     except idna.IDNAError as e:
-        raise ValueError(f"not a valid host name: {e}") from None
+        raise _bad("target.not_a_name", detail=str(e)) from None
     host = host.removesuffix(".")
     if _is_ip(host):
-        raise ValueError(IP_PROBLEM)
+        raise _bad("target.ip_address")
     if not host:
-        raise ValueError("empty host name")
+        raise _bad("target.empty")
     if "_" in host:
-        raise ValueError("underscore is not allowed in a host name")
+        raise _bad("target.underscore")
     labels = host.split(".")
     if "" in labels:
-        raise ValueError("empty label (two dots in a row, or a leading dot)")
+        raise _bad("target.empty_label")
     if len(labels) == 1:
-        raise ValueError("not a fully-qualified name (no dot): give the full name, e.g. mic.gov.vn")
+        raise _bad("target.single_label")
     if labels[-1].isascii() and labels[-1].isdigit():
-        raise ValueError(f"the last label '{labels[-1]}' is a number: not a host name (an IP address?)")
+        raise _bad("target.numeric_tld", label=labels[-1])
     name = ".".join(_a_label(label) for label in labels)
     if len(name) > 253:
-        raise ValueError(f"the name is {len(name)} octets long; the limit is 253")
+        raise _bad("target.name_too_long", octets=len(name))
     return name
 
 
@@ -110,20 +122,20 @@ def _host_part(text: str) -> str:
     """The host of a URL or of ``host[:port][/path]`` text."""
     if m := _SCHEME.match(text):
         if m[1].lower() not in ("http", "https"):
-            raise ValueError(f"scheme '{m[1]}' is not supported; give a host name or an http(s) URL")
+            raise _bad("target.scheme", scheme=m[1])
         authority = _END_OF_AUTHORITY.split(text[m.end() :], 1)[0].rpartition("@")[2]  # drop credentials
     else:
         authority = _END_OF_AUTHORITY.split(text, 1)[0]
         if "@" in authority:
-            raise ValueError("contains '@': looks like an e-mail address; give the host name")
+            raise _bad("target.email")
     if authority.startswith("["):
         inner = authority[1:].partition("]")[0]
-        raise ValueError(IP_PROBLEM if _is_ip(inner) else f"'{authority}' is not a valid bracketed IPv6 address")
+        raise _bad("target.ip_address") if _is_ip(inner) else _bad("target.bad_brackets", text=authority)
     if authority.count(":") > 1:
-        raise ValueError(IP_PROBLEM if _is_ip(authority) else "more than one ':' in the host")
+        raise _bad("target.ip_address") if _is_ip(authority) else _bad("target.colons")
     host, _, port = authority.partition(":")
     if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
-        raise ValueError(f"'{port}' is not a port number")
+        raise _bad("target.port", port=port)
     return host
 
 
@@ -143,23 +155,23 @@ def _a_label(label: str) -> str:
         try:
             return idna.alabel(label).decode("ascii")
         except idna.IDNAError as e:
-            raise ValueError(f"label '{label}' is not a valid IDNA 2008 label: {e}") from None
+            raise _bad("target.idna", label=label, detail=str(e)) from None
     if bad := [c for c in label if c not in _LDH]:
-        raise ValueError(f"character {bad[0]!r} is not allowed in a host name")
+        raise _bad("target.character", char=repr(bad[0]))
     if label.startswith("-") or label.endswith("-"):
-        raise ValueError(f"label '{_short(label)}' starts or ends with a hyphen")
+        raise _bad("target.hyphen", label=_short(label))
     _check_length(label, label)
     if label.startswith("xn--"):
         try:
             idna.ulabel(label)
         except idna.IDNAError as e:
-            raise ValueError(f"label '{label}' is not a valid A-label: {e}") from None
+            raise _bad("target.a_label", label=label, detail=str(e)) from None
     return label
 
 
 def _check_length(label: str, ascii_label: str) -> None:
     if len(ascii_label) > 63:
-        raise ValueError(f"label '{_short(label)}' is {len(ascii_label)} octets long in ASCII; the limit is 63")
+        raise _bad("target.label_too_long", label=_short(label), octets=len(ascii_label))
 
 
 def _short(label: str) -> str:
@@ -206,7 +218,7 @@ class TargetReader:
                 host = normalise_host(entry.text)
             except ValueError as e:
                 self.errors += 1
-                yield self._error(entry.line, entry.text, str(e))
+                yield self._error(entry.line, entry.text, e.args[0] if isinstance(e, TargetProblem) else str(e))
                 continue
             if host in seen:
                 self.duplicates += 1
@@ -216,7 +228,12 @@ class TargetReader:
             yield Target(host=host, display=display_name(host), input=entry.text, line=entry.line,
                          source=self.name, org=entry.org, kind=entry.kind, tags=list(entry.tags))
 
-    def _error(self, line: int | None, text: str, problem: str) -> InputError:
+    def _error(self, line: int | None, text: str, problem: str | Message) -> InputError:
+        """An input error; a Message problem is kept as its key and values too, to be said in either language."""
+        if isinstance(problem, Message):
+            params = {k: _clip(v) if isinstance(v, str) else v for k, v in problem.values.items()}
+            return InputError(line=line, text=_clip(_printable(text)), problem=_clip(str(problem)), source=self.name,
+                              code=problem.key, params=params)
         return InputError(line=line, text=_clip(_printable(text)), problem=_clip(problem), source=self.name)
 
     def _entries(self) -> Iterator[_Entry | InputError]:
@@ -224,7 +241,7 @@ class TargetReader:
             lines = _meaningful(_lines(self.source))
             first = next(lines, None)
         except OSError as e:
-            yield self._error(None, self.name, f"cannot read the list: {e.strerror or e}")
+            yield self._error(None, self.name, Message("target.unreadable", problem=e.strerror or str(e)))
             return
         if first is None:
             return
@@ -251,14 +268,14 @@ class TargetReader:
             except StopIteration:
                 return
             except csv.Error as e:
-                yield self._error(feed.first, feed.text.strip(), f"CSV: {e}")
+                yield self._error(feed.first, feed.text.strip(), Message("target.csv", detail=str(e)))
                 continue
             if columns is None:
                 columns = _columns(row)
                 if "host" not in columns:
                     found = ", ".join(repr(c.strip()) for c in row)
-                    yield self._error(feed.first, feed.text.strip(),
-                                      f"no host column: the header has {found}; expected one of {', '.join(HOST_COLUMNS)}")
+                    yield self._error(feed.first, feed.text.strip(), Message("target.no_host_column", found=found,
+                                                                                   expected=", ".join(HOST_COLUMNS)))
                     return
                 continue
             cells = {key: row[i].strip() for key, i in columns.items() if i < len(row)}
@@ -266,7 +283,7 @@ class TargetReader:
             if problem := _undecodable(delimiter.join(row)):
                 yield self._error(feed.first, host or feed.text.strip(), problem)
             elif not host:
-                yield self._error(feed.first, feed.text.strip(), "no host in this row")
+                yield self._error(feed.first, feed.text.strip(), Message("target.no_host"))
             else:
                 tags = tuple(t.strip() for t in _TAG_SEPARATOR.split(cells.get("tags", "")) if t.strip())
                 yield _Entry(feed.first, host, cells.get("org") or None, cells.get("kind") or None, tags)
@@ -371,13 +388,13 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _undecodable(text: str) -> str | None:
+def _undecodable(text: str) -> Message | None:
     """Why text read from the list cannot be used as is (bytes that are not UTF-8), or None."""
     if "\x00" in text:
-        return "contains NUL bytes: is the list UTF-16? Save it as UTF-8"
+        return Message("target.nul")
     if m := _SURROGATE.search(text):
         c = ord(m[0])
-        return f"not valid UTF-8 (byte 0x{c - 0xDC00:02x})" if 0xDC80 <= c <= 0xDCFF else "contains an unpaired surrogate"
+        return Message("target.utf8", byte=f"0x{c - 0xDC00:02x}") if 0xDC80 <= c <= 0xDCFF else Message("target.surrogate")
     return None
 
 

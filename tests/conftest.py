@@ -21,6 +21,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 _SCRATCH = Path(tempfile.mkdtemp(prefix="ipv6scan-tests-"))
 
+# The command line speaks English in the tests (fixtures of every scope, child processes) unless a test asks
+# for Vietnamese (--lang vi, or IPV6SCAN_LANG=vi); tests/test_cli_lang.py checks the default and the locale rules.
+os.environ["IPV6SCAN_LANG"] = "en"
+
 EVERY_LOOP = frozenset({"test_dns", "test_dns_socket", "test_hostile", "test_http_transport", "test_smtp",
                         "test_tls", "test_web", "test_loop"})
 """Test modules whose async tests run on each event loop (by default)."""

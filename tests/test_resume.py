@@ -254,7 +254,7 @@ def test_history_and_host_changelog(lab, tmp_path):
     assert doc["host"] == normalise_host(IDN_HOST) and doc["scans"] == 2
     assert [(c["before"], c["verdict"]) for c in doc["changes"]] == [(None, "untestable"), ("untestable", "ready")]
     table = run_cli("host", "https://dual.gov.example/x", "--db", str(db))
-    assert table.returncode == 0 and "untestable → ready" in table.stdout, table.stdout
+    assert table.returncode == 0 and "Untestable → Ready" in table.stdout, table.stdout
     assert run_cli("host", "not a host!", "--db", str(db)).returncode == 2
     unseen = run_cli("host", "other.gov.example", "--db", str(db))
     assert unseen.returncode == 0 and "not seen" in unseen.stdout

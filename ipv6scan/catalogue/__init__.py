@@ -32,7 +32,9 @@ from __future__ import annotations
 
 from ..errors import Ipv6scanError
 
+import errno
 import math
+import os
 import string
 import tomllib
 from collections.abc import Mapping
@@ -68,12 +70,103 @@ def ui() -> dict[str, dict[str, str]]:
     return tomllib.loads(text)
 
 
-def say_ui(key: str, lang: str, **values: Any) -> str:
+def say_ui(key: str, lang: str, /, **values: Any) -> str:
     """The UI string ``key`` in ``lang`` with its ``{placeholders}`` filled in (plain ``str.format``)."""
     entry = ui().get(key)
     if entry is None:
         raise CatalogueError(f"the catalogue has no UI string {key!r}")
     return entry[lang].format(**values) if values else entry[lang]
+
+
+class Message:
+    """Words for people not yet in a language: a UI key of ``ui.toml`` and its values.
+
+    Library code raises and reports these (``raise CannotRun(Message("no_such_file", path=p))``);
+    whoever shows them picks the language (:meth:`text`); ``str()`` is English (logs, tracebacks).
+    A value may itself be a Message, or an exception whose ``text(lang)`` says it in the language.
+    """
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        self.key, self.values = key, values
+
+    def text(self, lang: str) -> str:
+        return say_ui(self.key, lang, **{k: in_lang(v, lang) for k, v in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __repr__(self) -> str:
+        return f"Message({self.key!r}, **{self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and (self.key, self.values) == (other.key, other.values)
+
+
+def in_lang(value: Any, lang: str) -> Any:
+    """A Message, or an exception that can say itself in ``lang``, as text; anything else as it is."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, BaseException):
+        return value.text(lang) if hasattr(value, "text") else str(value)
+    if isinstance(value, Lines):
+        return "\n".join(str(in_lang(v, lang)) for v in value)
+    if isinstance(value, (list, tuple)):
+        return join([str(in_lang(v, lang)) for v in value], lang)
+    return value
+
+
+class Lines(list):
+    """A value that is several messages, one a line (a list value is joined as the language joins: "a, b and c")."""
+
+
+# The OS errors a user can do something about, said in words (``errno.<NAME>`` in ui.toml).
+_ERRNO_WORDS = ("ENOENT", "EACCES", "EPERM", "ENOSPC", "EDQUOT", "EROFS", "EISDIR", "ENOTDIR", "EEXIST", "ENAMETOOLONG",
+                "EMFILE", "EIO")
+
+
+def os_problem(e: OSError) -> Message:
+    """An OSError in words: the file it is about and what went wrong (the OS's own words when not catalogued)."""
+    name = errno.errorcode.get(e.errno or -1, "")
+    problem: Any = Message(f"errno.{name}") if name in _ERRNO_WORDS else (e.strerror or str(e))
+    if e.filename is not None:
+        return Message("os_error_path", path=e.filename, problem=problem)
+    return Message("os_error", problem=problem)
+
+
+def problem_text(problem: str, code: str | None, params: Mapping[str, Any], lang: str) -> str:
+    """An input problem in ``lang`` from its code and values; as saved (English) when the code is not known here."""
+    if code and code in ui():
+        try:
+            return say_ui(code, lang, **params)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return problem
+
+
+# What a session's language is when nothing says: the programme's users read Vietnamese.
+DEFAULT_LANG = "vi"
+
+
+def lang_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The language of messages when no ``--lang`` is given.
+
+    ``IPV6SCAN_LANG`` (``vi`` or ``en``) first, then the locale the way gettext reads it
+    (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: the first that is set decides);
+    a locale that is neither Vietnamese nor English (``C``, ``POSIX``, ``fr_FR``) means
+    the default, Vietnamese.
+    """
+    env = os.environ if environ is None else environ
+    for var in ("IPV6SCAN_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if not value:
+            continue
+        code = value.split(":")[0].split(".")[0].split("_")[0].split("-")[0].lower()
+        if var == "LANGUAGE" and code in ("", "c", "posix"):
+            continue  # gettext ignores LANGUAGE under the C locale; an empty entry says nothing
+        return code if code in LANGS else DEFAULT_LANG
+    return DEFAULT_LANG
 
 
 def reasons() -> Mapping[str, Mapping[str, str]]:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ..catalogue import Lines, Message, os_problem
 from ..errors import Ipv6scanError
 from ..checks import check_ids
 from ..kinds import KINDS
@@ -125,7 +126,7 @@ def load_policy(path_or_name: str | Path | None = None) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{origin}: not valid TOML: {exc}") from None
+        raise PolicyError(Message("policy_not_toml", origin=origin, problem=exc)) from None
     return parse_policy(data, origin, text=text)
 
 
@@ -138,7 +139,9 @@ def parse_policy(data: dict[str, Any], origin: str = "<policy>", *, text: str | 
         raise PolicyError(_conversion_error(origin, data, str(exc))) from None
     problems = _problems(policy)
     if problems:
-        raise PolicyError("\n".join(f"{origin}{_line(text, table, value)}: {p}" for p, table, value in problems))
+        raise PolicyError(Message("policy_problems", problems=Lines(
+            Message("policy_problem", where=f"{origin}{_line(text, table, value)}", problem=p)
+            for p, table, value in problems)))
     return policy
 
 
@@ -157,19 +160,24 @@ def _read(path_or_name: str | Path) -> tuple[str, str]:
         return text, Path(path_or_name).read_text(encoding="utf-8")
     except FileNotFoundError:
         shipped = ", ".join(shipped_policies())
-        raise PolicyError(f"{text}: no such policy file (shipped policies: {shipped})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{text}: cannot read the policy: {exc}") from None
+        raise PolicyError(Message("policy_missing", path=text, shipped=shipped)) from None
+    except OSError as exc:
+        raise PolicyError(Message("policy_unreadable", path=text, problem=os_problem(exc))) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(Message("policy_unreadable", path=text, problem=exc)) from None
 
 
 # ---------------------------------------------------------------- validation
 
 
-def _conversion_error(origin: str, data: dict[str, Any], message: str) -> str:
-    """msgspec's "problem - at `$.phases[1].org_share`" as "file: phases[1].org_share (phase "x"): problem"."""
+def _conversion_error(origin: str, data: dict[str, Any], message: str) -> Message:
+    """msgspec's "problem - at `$.phases[1].org_share`" as "file: phases[1].org_share (phase "x"): problem"
+    (the problem in msgspec's words)."""
     problem, _, where = message.partition(" - at ")
     path = where.strip("`").removeprefix("$").lstrip(".")
-    return f"{origin}: {path or 'top level'}{_named(data, path)}: {problem}"
+    return Message("policy_problem", where=origin,
+                   problem=Message("policy_at", key=Message("top_level") if not path else path + _named(data, path),
+                                   problem=problem))
 
 
 _SINGULAR = {"criteria": "criterion", "phases": "phase"}
@@ -186,7 +194,7 @@ def _named(data: Any, path: str) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
-Located = tuple[str, str | None, str | None]  # (the problem; the id of its table; the value it is about)
+Located = tuple[Message, str | None, str | None]  # (the problem; the id of its table; the value it is about)
 
 
 def _problems(policy: Policy) -> list[Located]:
@@ -197,13 +205,15 @@ def _problems(policy: Policy) -> list[Located]:
         *((p, None, None) for p in _duplicates("phases", [p.id for p in policy.phases])),
     ]
     if not policy.phases:
-        problems.append(("phases: a policy needs at least one phase", None, None))
+        problems.append((Message("policy_at", key="phases", problem=Message("policy.no_phase")), None, None))
     for i, criterion in enumerate(policy.criteria):
         for key, text, value in _criterion_problems(criterion):
-            problems.append((f'criteria[{i}]{key} (criterion "{criterion.id}"): {text}', criterion.id, value))
+            problems.append((Message("policy_at", key=f'criteria[{i}]{key} (criterion "{criterion.id}")', problem=text),
+                             criterion.id, value))
     for i, phase in enumerate(policy.phases):
         for key, text, value in _phase_problems(phase, criteria):
-            problems.append((f'phases[{i}]{key} (phase "{phase.id}"): {text}', phase.id, value))
+            problems.append((Message("policy_at", key=f'phases[{i}]{key} (phase "{phase.id}")', problem=text),
+                             phase.id, value))
     return problems
 
 
@@ -223,47 +233,50 @@ def _line(text: str | None, table: str | None, value: str | None) -> str:
     return f":{found + 1}"
 
 
-Problem = tuple[str, str, str | None]  # (key below the table, e.g. ".kinds"; what is wrong; the value at fault)
+Problem = tuple[str, Message, str | None]  # (key below the table, e.g. ".kinds"; what is wrong; the value at fault)
 
 
-def _duplicates(table: str, ids: list[str]) -> list[str]:
-    return [f'{table}: id "{i}" is used twice' for n, i in enumerate(ids) if i in ids[:n]]
+def _duplicates(table: str, ids: list[str]) -> list[Message]:
+    return [Message("policy_at", key=table, problem=Message("policy.duplicate_id", id=i))
+            for n, i in enumerate(ids) if i in ids[:n]]
 
 
 def _kind_problems(key: str, kinds: list[str]) -> list[Problem]:
     if not kinds:
-        return [(f"{key}.kinds", f"must name at least one kind ({', '.join(KINDS)})", None)]
-    return [(f"{key}.kinds", f'unknown kind "{k}" (known: {", ".join(KINDS)})', k) for k in kinds if k not in KINDS]
+        return [(f"{key}.kinds", Message("policy.no_kind", known=", ".join(KINDS)), None)]
+    return [(f"{key}.kinds", Message("policy.unknown_kind", kind=k, known=", ".join(KINDS)), k)
+            for k in kinds if k not in KINDS]
 
 
 def _criterion_problems(criterion: Criterion) -> list[Problem]:
     problems = _kind_problems("", criterion.kinds)
     if not (criterion.verdicts or criterion.checks_pass or criterion.checks_not_fail):
-        problems.append(("", "needs a condition: verdicts, checks_pass or checks_not_fail", None))
+        problems.append(("", Message("policy.no_condition"), None))
     known = check_ids()
     for key in ("checks_pass", "checks_not_fail"):
         for cid in getattr(criterion, key):
             if cid not in known:
-                problems.append((f".{key}", f'unknown check "{cid}" (known: {", ".join(known)})', cid))
+                problems.append((f".{key}", Message("policy.unknown_check", check=cid, known=", ".join(known)), cid))
     return problems
 
 
 def _phase_problems(phase: Phase, criteria: dict[str, Criterion]) -> list[Problem]:
     problems = []
     if phase.end is not None and phase.end < phase.start:
-        problems.append((".end", f"{phase.end} is before start {phase.start}", None))
+        problems.append((".end", Message("policy.end_before_start", end=str(phase.end), start=str(phase.start)), None))
     if not phase.requirements:
-        problems.append((".requirements", "a phase needs at least one requirement", None))
+        problems.append((".requirements", Message("policy.no_requirement"), None))
     for i, req in enumerate(phase.requirements):
         key = f".requirements[{i}]"
         problems += _kind_problems(key, req.kinds)
         if not req.criteria:
-            problems.append((f"{key}.criteria", "must name at least one criterion", None))
+            problems.append((f"{key}.criteria", Message("policy.no_criterion"), None))
         for cid in req.criteria:
             criterion = criteria.get(cid)
             if criterion is None:
-                problems.append((f"{key}.criteria", f'unknown criterion "{cid}" (defined: {", ".join(criteria)})', cid))
+                problems.append((f"{key}.criteria", Message("policy.unknown_criterion", criterion=cid,
+                                                            defined=", ".join(criteria)), cid))
             elif all(k in KINDS for k in criterion.kinds):  # else its own kinds are reported already
                 outside = [k for k in req.kinds if k in KINDS and k not in criterion.kinds]
-                problems += [(key, f'criterion "{cid}" does not apply to kind "{k}" (see its kinds)', k) for k in outside]
+                problems += [(key, Message("policy.kind_outside", criterion=cid, kind=k), k) for k in outside]
     return problems
