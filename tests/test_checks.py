@@ -83,6 +83,8 @@ def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final
         final_outcome=(final_outcome or Outcome.OK) if answered else outcome,
         final_url=final_url or url, final_status=200 if answered else None,
         body_length=body_length if answered else None, tls=tls,
+        headers={"strict-transport-security": "max-age=31536000; includeSubDomains"}
+        if scheme == "https" and answered else {},
     )
 
 
