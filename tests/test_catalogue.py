@@ -50,6 +50,7 @@ def test_every_text_renders_in_both_languages(key):
 def test_every_special_range_every_outcome_and_every_dns_failure_has_words():
     texts = catalogue.texts()
     assert all(f"special.{name}" in texts for name, _ in _CATEGORIES) and "special.reserved" in texts
+    assert "special.ipv4_embedded" in texts
     assert all(f"did.{outcome}" in texts for outcome in DID)
     kinds = {code.removesuffix("_a").removesuffix("_aaaa") for code in dns_reasons()}
     assert all(f"dns.{kind}" in texts for kind in kinds)

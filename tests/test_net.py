@@ -32,6 +32,40 @@ def test_special_categories(address, category):
     assert special_category(address) == category
 
 
+@pytest.mark.parametrize(
+    "address, category",
+    [
+        # 6to4 (2002::/16) and NAT64 (64:ff9b::/96) are as special as the IPv4 they carry
+        ("2002:7f00:1::", "ipv4_embedded"),  # 127.0.0.1
+        ("2002:a9fe:a9fe::1", "ipv4_embedded"),  # 169.254.169.254, cloud metadata
+        ("2002:0a00:0001::", "ipv4_embedded"),  # 10.0.0.1
+        ("2002:c0a8:0101::", "ipv4_embedded"),  # 192.168.1.1
+        ("64:ff9b::7f00:1", "ipv4_embedded"),
+        ("64:ff9b::a9fe:a9fe", "ipv4_embedded"),
+        ("64:ff9b::10.1.2.3", "ipv4_embedded"),
+        ("2002:0808:0808::1", None),  # 8.8.8.8 through 6to4: global
+        ("64:ff9b::808:808", None),  # 8.8.8.8 through NAT64: global
+        ("64:ff9b:1::1", "ipv4_translated"),  # local-use NAT64 prefix
+        ("::127.0.0.1", "ipv4_compatible"),
+        ("::10.0.0.1", "ipv4_compatible"),
+        ("::ffff:0:7f00:1", "ipv4_translated"),  # SIIT
+        ("fec0::1", "site_local"),
+        ("5f00::1", "reserved"),  # SRv6 SIDs
+        ("192.88.99.1", "reserved"),  # 6to4 relay anycast
+        ("100::1", "reserved"),
+        ("::", "unspecified"),
+    ],
+)
+def test_addresses_that_reach_an_internal_ipv4_are_special(address, category):
+    assert special_category(address) == category
+    assert is_allowed(address, []) is (category is None)
+
+
+def test_an_embedded_address_is_allowed_by_its_own_prefix_only():
+    assert not is_allowed("2002:7f00:1::", parse_prefixes(["127.0.0.0/8"]))  # the IPv4 allowed, not the 6to4 path
+    assert is_allowed("2002:7f00:1::", parse_prefixes(["2002:7f00::/24"]))
+
+
 def test_allowed_prefixes():
     allowed = parse_prefixes(["2001:db8::/32"])
     assert is_allowed("2001:db8::10", allowed)

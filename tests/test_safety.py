@@ -32,7 +32,7 @@ import pytest
 
 from ipv6scan.config import DEFAULT_USER_AGENT, Ipv6Mode, ScanOptions
 from ipv6scan.model import HostRecord, Outcome, ScanHeader, ScanLine, ScanSummary
-from ipv6scan.net import LabNetwork, Network
+from ipv6scan.net import LabNetwork, Network, Unroutable
 from ipv6scan.polite import Polite
 from ipv6scan.pipeline import scan_all
 from ipv6scan.scan import Scanner
@@ -204,6 +204,45 @@ async def test_redirect_to_another_loopback_address_is_refused_unless_allowed(al
         assert (http.final_outcome, http.final_status, web.connections[internal]) == (Outcome.OK, 200, 1)
     else:
         assert http.final_outcome == Outcome.REDIRECT_REFUSED and web.connections[internal] == 0
+
+
+class _LoopbackOnly(Network):
+    """The real network for loopback; any other address is recorded and never connected to."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    def route(self, address: str, port: int) -> tuple[str, int]:
+        if address not in ("127.0.0.1", "127.0.0.2", "::1"):
+            self.refused.append(address)
+            raise Unroutable(address, port)
+        return address, port
+
+
+@pytest.mark.parametrize("target", ["[2002:7f00:2::]", "[64:ff9b::7f00:2]", "[::127.0.0.2]", "[2002:a9fe:a9fe::]",
+                                    "[fec0::2]"])
+async def test_a_redirect_to_an_address_carrying_an_internal_ipv4_is_refused(target) -> None:
+    """6to4 / NAT64 / IPv4-compatible forms of 127.0.0.2 or 169.254.169.254 are internal too: never connected."""
+    web = HostileServer(interval=0.0)
+    site = await web.listen("127.0.0.1", "redirect_to", location=f"http://{target}:8080/admin")
+    dns_server = DnsServer({"inside.example": ZONE})
+    await dns_server.start()
+    options = ScanOptions(
+        resolvers=[f"127.0.0.1:{dns_server.port}"], dns_timeout=0.3, allow_special=["127.0.0.1/32"],
+        ipv6=Ipv6Mode.YES, check_zone=False, http_port=site, https_port=closed_port(), connect_timeout=0.5,
+        read_timeout=0.5,
+    )
+    network = _LoopbackOnly()
+    try:
+        target_ = Target(host="ua.inside.example", display="ua.inside.example", input="x", line=1, source="test")
+        async with Scanner(options, network) as scanner:
+            rec = await scanner.scan(target_)
+    finally:
+        await web.close()
+        await dns_server.close()
+    http = next(p for p in rec.facts.web if p.scheme == "http" and p.address == "127.0.0.1")
+    assert http.status == 302 and http.final_outcome == Outcome.REDIRECT_REFUSED
+    assert network.refused == []  # refused by the scanner's judgement, not by the guard
 
 
 # ------------------------------------------------------------------ politeness
