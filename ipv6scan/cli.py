@@ -21,12 +21,12 @@ from typing import IO, Annotated, Optional
 
 import msgspec
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .safe_console import SafeConsole
 from .addresses import parse_prefixes
 from .checks import judge
 from .config import DEFAULTS, Ipv6Mode, ScanOptions
@@ -167,9 +167,9 @@ def output_sink(fmt: Format, output: str | None, *, details: bool = False) -> tu
     """The sink for the chosen format on stdout or in a file, and the files to close."""
     if fmt is Format.TABLE:
         if output in (None, "-"):
-            return TerminalSink(Console(), lang=run_lang(), details=details), []
+            return TerminalSink(SafeConsole(), lang=run_lang(), details=details), []
         f = open(output, "w", encoding="utf-8")
-        return TerminalSink(Console(file=f, width=160), lang=run_lang(), details=details), [f]
+        return TerminalSink(SafeConsole(file=f, width=160), lang=run_lang(), details=details), [f]
     out = open_binary(output)
     closers = [] if output in (None, "-") else [out]
     return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), closers
@@ -302,7 +302,7 @@ def history(
         for row in rows:
             print(msgspec.json.encode(row).decode())
         return
-    out = Console(highlight=False)
+    out = SafeConsole(highlight=False)
     if not rows:
         out.print(Text(words("no_scans_yet", db=db)))
         return
@@ -361,7 +361,7 @@ def host_changes(
         doc = {"host": host, "display": display_name(host), "scans": len(seen), "changes": changes}
         print(msgspec.json.encode(doc).decode())
         return
-    out = Console(highlight=False)
+    out = SafeConsole(highlight=False)
     label = display_name(host) if display_name(host) == host else f"{display_name(host)} ({host})"
     if not seen:
         out.print(Text(words("host_not_seen", host=label, db=db)))
@@ -474,7 +474,7 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
     except OSError as e:
         raise _fail(EXIT_CANNOT_RUN, "cannot_write_reports", problem=os_problem(e)) from None
     if terminal:
-        render_terminal(scores, Console(), lang=lang, titles=titles)
+        render_terminal(scores, SafeConsole(), lang=lang, titles=titles)
     for path in paths:
         err.print(Text(words("wrote", path=path)), highlight=False)
 
@@ -512,7 +512,7 @@ def targets_check(
     if fmt is not Format.TABLE:
         print(msgspec.json.encode(reports).decode())
     else:
-        out = Console(highlight=False)
+        out = SafeConsole(highlight=False)
         for r in reports:
             status = Text(words("list_ok"), style="green") if r.ok else Text(words("list_errors", n=r.errors), style="red")
             out.print(Text.assemble((r.source, "bold"), ": ", status, words(

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .safe_console import SafeConsole
 from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
                     scan_options_of)
 from .catalogue import reason_line
@@ -88,7 +89,7 @@ def audit(
     if fmt is Output.JSON:
         print(msgspec.json.encode(result).decode())
     else:
-        out = Console(highlight=False)
+        out = SafeConsole(highlight=False)
         render_terminal(report, out, lang=run_lang(), titles=_titles(pol))
         if result.diff is not None:
             _print_diff(result.diff, out, pol)
@@ -192,7 +193,7 @@ def diff_command(
     if fmt is Output.JSON:
         print(msgspec.json.encode(found).decode())
     else:
-        _print_diff(found, Console(highlight=False), pol)
+        _print_diff(found, SafeConsole(highlight=False), pol)
     raise typer.Exit(EXIT_REGRESSIONS if exit_code and found.regressions else 0)
 
 
@@ -373,7 +374,7 @@ def trend(
     if fmt is Output.JSON:
         print(msgspec.json.encode(points).decode())
         return
-    out = Console(highlight=False)
+    out = SafeConsole(highlight=False)
     if not points:
         out.print(Text(words("no_complete_scans", db=db)))
         return

@@ -9,9 +9,9 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from .safe_console import SafeConsole
 from ._version import __version__
 from .catalogue import Message, in_lang, lang_from_env, say_ui
 from .errors import Ipv6scanError
@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = SafeConsole(stderr=True)
 
 
 class _Speech:
