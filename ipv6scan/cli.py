@@ -38,7 +38,8 @@ from .policy import Policy, PolicyError, load_policy
 from .catalogue import os_problem, problem_text, reason_line, ui
 from .report import FORMATS, render_terminal, write_reports
 from .scoring import score
-from .output import (BadScanLine, JsonlSink, JsonSink, Sink, TerminalSink, open_binary, read_scan)
+from .output import (BadScanLine, JsonlSink, JsonSink, PipeGuard, Sink, TerminalSink, open_binary, read_scan,
+                     stdout_to_devnull)
 from .errors import CannotRun, UsageProblem
 from .pipeline import scan_all
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
@@ -167,12 +168,13 @@ def output_sink(fmt: Format, output: str | None, *, details: bool = False) -> tu
     """The sink for the chosen format on stdout or in a file, and the files to close."""
     if fmt is Format.TABLE:
         if output in (None, "-"):
-            return TerminalSink(SafeConsole(), lang=run_lang(), details=details), []
+            return PipeGuard(TerminalSink(SafeConsole(), lang=run_lang(), details=details)), []
         f = open(output, "w", encoding="utf-8")
         return TerminalSink(SafeConsole(file=f, width=160), lang=run_lang(), details=details), [f]
     out = open_binary(output)
-    closers = [] if output in (None, "-") else [out]
-    return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), closers
+    if output in (None, "-"):
+        return PipeGuard(JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), []
+    return (JsonlSink(out) if fmt is Format.JSONL else JsonSink(out)), [out]
 
 
 def run(
@@ -538,7 +540,11 @@ def schema() -> None:
 def main() -> None:
     from . import cli_audit  # noqa: F401  (registers diff / audit / trend commands on app)
 
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # `ipv6scan history | head`: the reader has what it wanted
+        stdout_to_devnull()
+        sys.exit(EXIT_OK)
 
 
 if __name__ == "__main__":

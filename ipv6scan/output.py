@@ -209,6 +209,48 @@ class TerminalSink:
         pass
 
 
+class PipeGuard:
+    """A sink on stdout that a closed pipe (``ipv6scan scan … | head``) does not stop.
+
+    When the reader goes away the scan goes on: the saved scan file and the history
+    still get every host; stdout is pointed at /dev/null so nothing raises again, and
+    :attr:`gone` says it happened.
+    """
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.gone = False
+
+    def write(self, line: ScanLine) -> None:
+        if not self.gone:
+            self._guarded(self.sink.write, line)
+
+    def close(self) -> None:
+        if not self.gone:
+            self._guarded(self.sink.close)
+
+    def _guarded(self, call, *args) -> None:  # noqa: ANN001
+        try:
+            call(*args)
+        except BrokenPipeError:
+            self.gone = True
+            stdout_to_devnull()
+
+
+def stdout_to_devnull() -> None:
+    """Point file descriptor 1 at /dev/null: what is still buffered for a closed pipe is dropped quietly."""
+    import os
+    import sys
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
+
+
 def input_error_line(err: InputError, lang: str) -> str:
     """``input error LIST:LINE: problem: 'text'`` in ``lang``."""
     where = f"{err.source or say_ui('input', lang)}:{err.line}" if err.line else (err.source or say_ui("input", lang))
@@ -246,8 +288,10 @@ __all__ = [
     "BadScanLine",
     "JsonSink",
     "JsonlSink",
+    "PipeGuard",
     "TerminalSink",
     "input_error_line",
+    "stdout_to_devnull",
     "summary_text",
     "encode_line",
     "open_binary",

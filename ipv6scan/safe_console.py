@@ -14,6 +14,7 @@ C1 controls, bidi embeddings/overrides/isolates/marks and line/paragraph separat
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -41,3 +42,13 @@ class SafeConsole(Console):
                 yield segment
             else:
                 yield Segment(for_terminal(segment.text), segment.style, segment.control)
+
+    def on_broken_pipe(self) -> None:
+        """The reader went away (``… | head``): stdout to /dev/null as rich does, then a BrokenPipeError for the
+        caller to decide (a scan goes on saving; rich's own answer would be to exit 1 on the spot)."""
+        self.quiet = True
+        try:
+            super().on_broken_pipe()
+        except SystemExit:
+            pass
+        raise BrokenPipeError(errno.EPIPE, "the reader of this output went away")
