@@ -527,6 +527,8 @@ def targets_check(
                 out.print(Text("  " + words("list_problem", where=where, severity=words(f"severity.{p.severity}"),
                                             problem=problem_text(p.problem, p.code, p.params, run_lang()),
                                             text=repr(p.text)), style=colour))
+            if (unlisted := r.errors + r.warnings - len(r.problems)) > 0:
+                out.print(Text("  " + words("more_problems", n=unlisted)), style="yellow")
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
 

@@ -43,3 +43,14 @@ def test_problems_are_named_with_their_line(tmp_path):
 def test_missing_file_is_a_usage_error(tmp_path):
     proc = run_cli("targets", "check", str(tmp_path / "nope.csv"))
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_a_list_with_more_problems_than_are_listed_says_how_many_more(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("".join(f"192.0.2.{i % 250}\n" for i in range(1203)), encoding="utf-8")
+    proc = run_cli("targets", "check", str(bad))
+    assert proc.returncode == 1
+    assert proc.stdout.count("is an IP address") == 1000
+    assert "… and 203 more problems not listed" in proc.stdout
+    vi = run_cli("targets", "check", str(bad), "--lang", "vi")
+    assert "… và 203 vấn đề khác không liệt kê" in vi.stdout
