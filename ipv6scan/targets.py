@@ -258,35 +258,43 @@ class TargetReader:
                 yield _Entry(n, entry)
 
     def _csv_entries(self, lines: Iterable[tuple[int, str]], delimiter: str) -> Iterator[_Entry | InputError]:
-        feed = _CsvFeed(lines)
-        reader = csv.reader(feed, delimiter=delimiter)
+        """One record per physical line: a quoted value never runs on to the next line (an unclosed quote
+        would swallow every line after it), and text after a closing quote is an error, not glued on."""
         columns: dict[str, int] | None = None
-        while True:
-            feed.start_record()
+        for n, text in lines:
             try:
-                row = next(reader)
-            except StopIteration:
-                return
+                (row,) = csv.reader([text], delimiter=delimiter, strict=True)
             except csv.Error as e:
-                yield self._error(feed.first, feed.text.strip(), Message("target.csv", detail=str(e)))
+                yield self._error(n, text.strip(), _csv_problem(str(e), delimiter))
+                continue
+            except ValueError:  # an empty record: nothing to say
                 continue
             if columns is None:
                 columns = _columns(row)
                 if "host" not in columns:
                     found = ", ".join(repr(c.strip()) for c in row)
-                    yield self._error(feed.first, feed.text.strip(), Message("target.no_host_column", found=found,
-                                                                                   expected=", ".join(HOST_COLUMNS)))
+                    yield self._error(n, text.strip(), Message("target.no_host_column", found=found,
+                                                               expected=", ".join(HOST_COLUMNS)))
                     return
                 continue
             cells = {key: row[i].strip() for key, i in columns.items() if i < len(row)}
             host = cells.get("host", "")
             if problem := _undecodable(delimiter.join(row)):
-                yield self._error(feed.first, host or feed.text.strip(), problem)
+                yield self._error(n, host or text.strip(), problem)
             elif not host:
-                yield self._error(feed.first, feed.text.strip(), Message("target.no_host"))
+                yield self._error(n, text.strip(), Message("target.no_host"))
             else:
                 tags = tuple(t.strip() for t in _TAG_SEPARATOR.split(cells.get("tags", "")) if t.strip())
-                yield _Entry(feed.first, host, cells.get("org") or None, cells.get("kind") or None, tags)
+                yield _Entry(n, host, cells.get("org") or None, cells.get("kind") or None, tags)
+
+
+def _csv_problem(detail: str, delimiter: str) -> Message:
+    """The csv module's complaint about one line, in words when it is a common one."""
+    if "unexpected end of data" in detail:
+        return Message("target.unclosed_quote")
+    if "expected after" in detail:
+        return Message("target.text_after_quote", delimiter=delimiter)
+    return Message("target.csv", detail=detail)
 
 
 def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = None,
@@ -302,26 +310,6 @@ def read_targets(source: str | os.PathLike[str] | TextIO, *, name: str | None = 
     calls to merge duplicates across lists.
     """
     return iter(TargetReader(source, name=name, seen=seen))
-
-
-class _CsvFeed:
-    """The lines handed to ``csv.reader``, remembering where each record starts."""
-
-    def __init__(self, lines: Iterable[tuple[int, str]]) -> None:
-        self._lines = lines
-        self.first = 0  # line number of the first line of the current record
-        self.text = ""  # the last line read
-        self._new_record = True
-
-    def start_record(self) -> None:
-        self._new_record = True
-
-    def __iter__(self) -> Iterator[str]:
-        for n, text in self._lines:
-            if self._new_record:
-                self.first, self._new_record = n, False
-            self.text = text
-            yield text + "\n"
 
 
 def _source_name(source: object) -> str:

@@ -335,15 +335,26 @@ def test_csv_rows_without_host_and_bad_bytes():
     ]
 
 
-def test_csv_multiline_record_reports_its_first_line_and_errors_do_not_stop_reading():
+def test_a_quote_never_runs_past_its_line_and_errors_do_not_stop_reading():
+    """Issue 17: an unclosed quote used to swallow every line after it (a list "ok, 2 hosts" that had 3)."""
     data = 'host,org\nmic.gov.vn,"two\nlines"\nbad\rrow,x\nmof.gov.vn,y\n'
     items = read(data, name="l.csv")
-    assert [(t.host, t.line, t.org) for t in items if isinstance(t, Target)] == [
-        ("mic.gov.vn", 2, "two\nlines"),
-        ("mof.gov.vn", 5, "y"),
-    ]
-    [error] = errors(items)
-    assert error.line == 4 and error.problem.startswith("CSV: ")
+    assert [(t.host, t.line, t.org) for t in items if isinstance(t, Target)] == [("mof.gov.vn", 5, "y")]
+    assert [(e.line, e.code) for e in errors(items)] == [(2, "target.unclosed_quote"), (3, "target.single_label"),
+                                                         (4, "target.csv")]
+    assert errors(items)[2].problem.startswith("CSV: ")
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_an_unclosed_quote_loses_no_line_after_it(delimiter):
+    rows = ["host{d}org", "e1.gov.vn{d}Org", 'e2.gov.vn{d}"Tinh A', *(f"h{i}.gov.vn{{d}}Org" for i in range(200))]
+    items = read("\n".join(r.format(d=delimiter) for r in rows) + "\n", name="l.csv")
+    assert len(hosts(items)) == 201 and [(e.line, e.code) for e in errors(items)] == [(3, "target.unclosed_quote")]
+
+
+def test_text_glued_after_a_closing_quote_is_an_error_not_part_of_the_name():
+    items = read('host;org\n"d1.gov.vn"x;Org\n', name="l.csv")
+    assert hosts(items) == [] and [(e.line, e.code) for e in errors(items)] == [(2, "target.text_after_quote")]
 
 
 def test_csv_duplicates_merged():
