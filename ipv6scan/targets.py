@@ -35,7 +35,7 @@ HOST_COLUMNS = ("host", "hostname", "domain", "url")  # in order of preference
 ORG_COLUMNS = ("org", "organisation", "organization")
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-_END_OF_AUTHORITY = re.compile(r"[/?#]")
+_END_OF_AUTHORITY = re.compile(r"[/?#\\]")  # a backslash ends it too, as in browsers (WHATWG URL, special schemes)
 _TRAILING_COMMENT = re.compile(r"\s#")
 _TAG_SEPARATOR = re.compile(r"[;|]")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or unpaired surrogates

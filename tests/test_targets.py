@@ -419,3 +419,10 @@ def test_normalise_host_output_is_valid_and_idempotent(text):
     assert_valid_host(host)
     assert normalise_host(host) == host
     assert normalise_host(display_name(host)) == host
+
+
+@pytest.mark.parametrize("text", ["http://u.gov.vn\\@evil.com", "https://u.gov.vn\\x@evil.com/p", "u.gov.vn\\@evil.com",
+                                  "https://u.gov.vn\\"])
+def test_a_backslash_ends_the_host_as_in_a_browser_so_no_other_host_is_scanned(text):
+    """Issue 17: `u.gov.vn\\@evil.com` scanned evil.com; browsers read the backslash as a slash (WHATWG URL)."""
+    assert normalise_host(text) == "u.gov.vn"
