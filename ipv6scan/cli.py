@@ -234,12 +234,18 @@ def show(
     good = 0
     summary: ScanSummary | None = None
     verdicts: dict[str, int] = {}
+    seen: set[str] = set()
+    repeated = 0
     for line in read_scan(scan_file):
         if isinstance(line, BadScanLine):
             warn(line)
             continue
         good += 1
         if isinstance(line, HostRecord):
+            if line.facts.host in seen:  # the same host twice in one file (copied lines, a bad merge): once
+                repeated += 1
+                continue
+            seen.add(line.facts.host)
             if rejudge:
                 line = HostRecord(facts=line.facts, result=judge(line.facts))
             verdicts[line.result.verdict.value] = verdicts.get(line.result.verdict.value, 0) + 1
@@ -247,6 +253,8 @@ def show(
             summary = line
             continue
         sink.write(line)
+    if repeated:
+        warn("repeated_hosts", n=repeated)
     if summary is None:
         warn("no_summary_line")
         summary = ScanSummary(finished="", elapsed_s=0.0, hosts=sum(verdicts.values()), interrupted=True)
@@ -484,13 +492,20 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
 def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]]:
     """The host records of a saved scan, judged again from their facts; damaged lines are named on stderr."""
     header, records = None, []
+    seen: set[str] = set()
+    repeated = 0
     for line in read_scan(scan_file):
         if isinstance(line, BadScanLine):
             warn(line)
         elif isinstance(line, ScanHeader):
             header = header or line
-        elif isinstance(line, HostRecord):
+        elif isinstance(line, HostRecord) and line.facts.host not in seen:  # a repeated host counts once
+            seen.add(line.facts.host)
             records.append(HostRecord(facts=line.facts, result=judge(line.facts)))
+        elif isinstance(line, HostRecord):
+            repeated += 1
+    if repeated:
+        warn("repeated_hosts", n=repeated)
     return header, records
 
 

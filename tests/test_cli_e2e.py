@@ -295,3 +295,19 @@ def test_report_in_english_under_another_policy(catalogue_scan, tmp_path):
     assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
     bad = run_cli("report", str(saved), "--policy", str(tmp_path / "missing.toml"))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_host_repeated_in_a_scan_file_counts_once_in_show_and_report(lab, lab_dir):
+    scan_file = lab_dir / "twice.jsonl"
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--no-save", "--no-db", "--format", "jsonl",
+                   "-o", str(scan_file), stdin="dual.gov.example\nv4only.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = scan_file.read_text(encoding="utf-8").splitlines()
+    host_lines = [l for l in lines if '"type":"host"' in l]
+    scan_file.write_text("\n".join([*lines[:-1], *host_lines, host_lines[0], lines[-1]]) + "\n", encoding="utf-8")
+    shown = run_cli("show", str(scan_file))
+    assert "2 hosts in" in shown.stdout and "3 records repeat a host" in shown.stderr, shown.stdout + shown.stderr
+    report = run_cli("report", str(scan_file), "--out-dir", str(lab_dir / "twice"), "--format", "json", "--lang", "en")
+    assert report.returncode == 0 and "3 records repeat a host" in report.stderr
+    (doc,) = (lab_dir / "twice").glob("*.json")
+    assert len(json.loads(doc.read_text(encoding="utf-8"))["hosts"]) == 2
