@@ -14,7 +14,7 @@ import itertools
 import json
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Annotated, Optional
@@ -35,11 +35,12 @@ from .loop import Loop
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
-from .catalogue import os_problem, problem_text, reason_line, ui
+from .catalogue import os_problem, problem_text, reason_line
 from .report import FORMATS, render_terminal, write_reports
+from .report.i18n import kind_label, verdict_label
 from .scoring import score
-from .output import (BadScanLine, JsonlSink, JsonSink, PipeGuard, Sink, TerminalSink, open_binary, read_scan,
-                     stdout_to_devnull)
+from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard, Sink, TerminalSink, open_binary,
+                     read_scan, stdout_to_devnull, verdict_style)
 from .errors import CannotRun, UsageProblem
 from .pipeline import scan_all
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
@@ -234,18 +235,9 @@ def show(
     good = 0
     summary: ScanSummary | None = None
     verdicts: dict[str, int] = {}
-    seen: set[str] = set()
-    repeated = 0
-    for line in read_scan(scan_file):
-        if isinstance(line, BadScanLine):
-            warn(line)
-            continue
+    for line in _scan_lines(scan_file):
         good += 1
         if isinstance(line, HostRecord):
-            if line.facts.host in seen:  # the same host twice in one file (copied lines, a bad merge): once
-                repeated += 1
-                continue
-            seen.add(line.facts.host)
             if rejudge:
                 line = HostRecord(facts=line.facts, result=judge(line.facts))
             verdicts[line.result.verdict.value] = verdicts.get(line.result.verdict.value, 0) + 1
@@ -253,8 +245,6 @@ def show(
             summary = line
             continue
         sink.write(line)
-    if repeated:
-        warn("repeated_hosts", n=repeated)
     if summary is None:
         warn("no_summary_line")
         summary = ScanSummary(finished="", elapsed_s=0.0, hosts=sum(verdicts.values()), interrupted=True)
@@ -280,8 +270,6 @@ def _open_history(db: Path) -> Store | None:
 
 
 def _verdict_text(verdicts: dict[str, int], sep: str = ", ") -> Text:
-    from .output import VERDICT_STYLE
-
     text = Text()
     for verdict in Verdict:
         if n := verdicts.get(verdict.value):
@@ -383,33 +371,21 @@ def host_changes(
     for c in changes:
         change = Text()
         if c.before is not None and c.before != c.verdict:
-            change.append(_verdict_word(c.before), style=_style(c.before))
+            change.append(_verdict_word(c.before), style=verdict_style(c.before))
             change.append(" → ")
-        change.append(_verdict_word(c.verdict), style=_style(c.verdict))
+        change.append(_verdict_word(c.verdict), style=verdict_style(c.verdict))
         reasons = "; ".join(reason_line(code, run_lang()) for code in c.reasons)
         table.add_row(c.started.replace("T", " ").removesuffix("Z"), str(c.scan_id), change, Text(reasons))
     out.print(table)
     last = seen[-1]
-    out.print(Text.assemble(words("host_now"), " ", (_verdict_word(last.verdict), _style(last.verdict)),
+    out.print(Text.assemble(words("host_now"), " ", (_verdict_word(last.verdict), verdict_style(last.verdict)),
                             " ", words("host_now_scan", scan=last.scan_id,
                                        started=last.started.replace("T", " ").removesuffix("Z"))))
 
 
 def _verdict_word(verdict: str) -> str:
     """A verdict in words; one this version does not know is shown as saved."""
-    try:
-        return words(f"verdict.{Verdict(verdict).value}")
-    except ValueError:
-        return verdict
-
-
-def _style(verdict: str) -> str:
-    from .output import VERDICT_STYLE
-
-    try:
-        return VERDICT_STYLE.get(Verdict(verdict), "")
-    except ValueError:
-        return ""
+    return verdict_label(verdict, run_lang())
 
 
 # ------------------------------------------------------------------ demo
@@ -492,21 +468,30 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
 def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]]:
     """The host records of a saved scan, judged again from their facts; damaged lines are named on stderr."""
     header, records = None, []
+    for line in _scan_lines(scan_file):
+        if isinstance(line, ScanHeader):
+            header = header or line
+        elif isinstance(line, HostRecord):
+            records.append(HostRecord(facts=line.facts, result=judge(line.facts)))
+    return header, records
+
+
+def _scan_lines(scan_file: Path) -> Iterator[ScanLine]:
+    """The readable lines of a saved scan, each host once (its first record); damaged lines and repeated hosts
+    (copied lines, a bad merge) are named on stderr."""
     seen: set[str] = set()
     repeated = 0
     for line in read_scan(scan_file):
         if isinstance(line, BadScanLine):
             warn(line)
-        elif isinstance(line, ScanHeader):
-            header = header or line
-        elif isinstance(line, HostRecord) and line.facts.host not in seen:  # a repeated host counts once
-            seen.add(line.facts.host)
-            records.append(HostRecord(facts=line.facts, result=judge(line.facts)))
-        elif isinstance(line, HostRecord):
+        elif isinstance(line, HostRecord) and line.facts.host in seen:
             repeated += 1
+        else:
+            if isinstance(line, HostRecord):
+                seen.add(line.facts.host)
+            yield line
     if repeated:
         warn("repeated_hosts", n=repeated)
-    return header, records
 
 
 targets_app = typer.Typer(help="Work with target lists.", no_args_is_help=True)
@@ -535,7 +520,7 @@ def targets_check(
             out.print(Text.assemble((r.source, "bold"), ": ", status, words(
                 "list_counts", hosts=r.targets, orgs=r.orgs, duplicates=r.duplicates, warnings=r.warnings)))
             out.print(Text("  " + words("list_kinds", kinds=", ".join(
-                f"{words(f'kind.{k}') if f'kind.{k}' in ui() else k} {n}" for k, n in r.kinds.items()))))
+                f"{kind_label(k, run_lang())} {n}" for k, n in r.kinds.items()))))
             for p in r.problems:
                 where = f"{r.source}:{p.line}" if p.line else r.source
                 colour = "red" if p.severity == "error" else "yellow"

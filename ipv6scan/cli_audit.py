@@ -34,10 +34,10 @@ from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
 from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader
 from .net import LabNetwork, Network
-from .output import VERDICT_STYLE, BadScanLine, read_scan, scan_stem
+from .output import BadScanLine, read_scan, scan_stem, verdict_style
 from .policy import Policy, PolicyError, load_policy
 from .report import render_terminal
-from .report.i18n import number, percent
+from .report.i18n import kind_label, number, percent, verdict_label
 from .scores import State
 from .store import DEFAULT_DB, Store, StoreError
 from .trend import TrendPoint, complete_scans, load_trend, rechecks_of, rejudged, scan_records
@@ -312,29 +312,21 @@ def _ref(ref: ScanRef) -> Text:
     return Text(words("scan_ref", label=label, when=when, hosts=ref.hosts))
 
 
-def _verdict_word(verdict: str) -> str:
-    return words(f"verdict.{verdict}") if any(v.value == verdict for v in VERDICT_STYLE) else verdict
-
-
 def _host_line(h: HostDiff) -> Text:
     """``    host (kind): old → new · re-scan: verdict: reasons`` (the reasons of the later side; of the earlier when removed)."""
-    kind = words(f"kind.{h.kind}") if h.kind else "?"
+    kind = kind_label(h.kind, run_lang()) if h.kind else "?"
     text = Text(f"    {h.display} ({kind}): ")
     for i, side in enumerate((h.before, h.after)):
         if i:
             text.append(" → ")
-        text.append(_verdict_word(side.verdict) if side else "—", style=_verdict_style(side.verdict) if side else "")
+        text.append(verdict_label(side.verdict, run_lang()) if side else "—", style=verdict_style(side.verdict) if side else "")
     if h.recheck is not None:
-        text.append(" · " + words("recheck_word") + " ").append(_verdict_word(h.recheck.verdict),
-                                                               style=_verdict_style(h.recheck.verdict))
+        text.append(" · " + words("recheck_word") + " ").append(verdict_label(h.recheck.verdict, run_lang()),
+                                                               style=verdict_style(h.recheck.verdict))
     shown = h.after or h.before
     if shown and shown.reasons:
         text.append(": " + "; ".join(reason_line(code, run_lang()) for code in shown.reasons))
     return text
-
-
-def _verdict_style(verdict: str) -> str:
-    return next((style for v, style in VERDICT_STYLE.items() if v.value == verdict), "")
 
 
 def _attainment(state: State | None) -> Text:

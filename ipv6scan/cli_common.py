@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from .safe_console import SafeConsole
 from ._version import __version__
-from .catalogue import Message, in_lang, lang_from_env, say_ui
+from .catalogue import Message, in_lang, lang_from_env
 from .errors import Ipv6scanError
 from .loop import Loop, LoopUnavailable, choose as choose_loop
 from .session import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Notices
@@ -50,9 +50,7 @@ def lang() -> str:
 
 def words(what: "str | Message | BaseException", /, **values: object) -> str:
     """``what`` in the run's language: a UI key (with ``values``), a Message, or an exception."""
-    if isinstance(what, str):
-        return say_ui(what, _Speech.lang, **{k: in_lang(v, _Speech.lang) for k, v in values.items()})
-    return str(in_lang(what, _Speech.lang))
+    return str(in_lang(Message(what, **values) if isinstance(what, str) else what, _Speech.lang))
 
 
 def warn(what: "str | Message | BaseException", /, **values: object) -> None:
@@ -60,12 +58,16 @@ def warn(what: "str | Message | BaseException", /, **values: object) -> None:
     err.print(f"[yellow]{escape(words('prefix_warning'))}[/] {escape(words(what, **values))}", highlight=False)
 
 
+def error(what: "str | Message | BaseException", /, **values: object) -> None:
+    """An error on stderr in the run's language (plain text, never markup)."""
+    err.print(f"[bold red]{escape(words('prefix_error'))}[/] {escape(words(what, **values))}", highlight=False)
+
+
 # What a session says goes to stderr, never as markup (paths and host names are data).
 NOTICES = Notices(
     info=lambda msg: err.print(escape(words(msg)), highlight=False, soft_wrap=True),
     warn=warn,
-    error=lambda msg: err.print(f"[bold red]{escape(words('prefix_error'))}[/] {escape(words(msg))}",
-                                highlight=False),
+    error=error,
 )
 
 
@@ -89,7 +91,7 @@ def _fail(code: int, what: "str | Message | BaseException", /, **values: object)
 
     Plain text, never markup: it holds paths, host names and data.
     """
-    err.print(f"[bold red]{escape(words('prefix_error'))}[/] {escape(words(what, **values))}", highlight=False)
+    error(what, **values)
     return typer.Exit(code)
 
 

@@ -41,6 +41,11 @@ VERDICT_STYLE = {
     Verdict.ERROR: "bold magenta",
 }
 
+def verdict_style(verdict: str) -> str:
+    """The style of a verdict as saved (a string); none for one this version does not know."""
+    return next((style for v, style in VERDICT_STYLE.items() if v.value == verdict), "")
+
+
 # Table order: what needs fixing first.
 WORST_FIRST = [
     Verdict.BROKEN_IPV6,
@@ -290,7 +295,9 @@ __all__ = [
     "JsonlSink",
     "PipeGuard",
     "TerminalSink",
+    "VERDICT_STYLE",
     "input_error_line",
+    "verdict_style",
     "stdout_to_devnull",
     "summary_text",
     "encode_line",
