@@ -50,7 +50,7 @@ from .session import EXIT_INTERRUPTED, History, Notices, Session, new_header
 from .scores import PhaseTotal, ScoreReport
 from .scoring import score
 from .store import DEFAULT_DB, Store, StoreError, targets_digest
-from .targets import Target, read_targets
+from .targets import Target, list_file_problem, read_targets
 from .trend import AUDIT_OPTION, CONFIRMS_OPTION, complete_scans, load_trend, scan_records
 
 EXIT_OK, EXIT_UNDER_THRESHOLD, EXIT_REGRESSIONS = 0, 4, 5
@@ -214,8 +214,9 @@ def _resolved(config: AuditConfig, path: Path, origin: str) -> AuditConfig:
 def _check(config: AuditConfig) -> None:
     """What types cannot say: files exist, report formats are known, the scan options are valid."""
     for i, target in enumerate(config.targets):
-        if not Path(target).is_file():
-            raise ConfigError(Message("config_no_such_file", origin=config.origin, key=f"targets[{i}]", path=target))
+        if problem := list_file_problem(target):
+            raise ConfigError(Message("config_bad_file", origin=config.origin, key=f"targets[{i}]", path=target,
+                                      problem=problem))
     bad = [f for f in config.outputs.formats if f not in FORMATS]
     if bad:
         raise ConfigError(Message("config_unknown_format", origin=config.origin, format=bad[0], known=", ".join(FORMATS)))

@@ -48,7 +48,7 @@ from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Se
 from .store import DEFAULT_DB, Store, StoreError
 from .cli_common import (ADVANCED, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
-from .targets import display_name, normalise_host, read_targets
+from .targets import display_name, list_file_problem, normalise_host, read_targets
 
 
 @app.command()
@@ -133,7 +133,7 @@ def scan(
         raise _fail(EXIT_CANNOT_RUN, e) from None
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
-    total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path))
+    total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path) and src.is_file())
     if history is not None and history.resumed:  # resuming: what the scan saved is not scanned again
         items = history.remaining(items)
         total = max(1, total - len(history.done) - len(history.errors))
@@ -143,7 +143,7 @@ def scan(
         output=output,
         save_dir=None if no_save else save_dir,
         progress=progress,
-        total=total if all(isinstance(s, Path) for _, s in sources) else None,
+        total=total if all(isinstance(s, Path) and s.is_file() for _, s in sources) else None,
         history=history,
         loop=event_loop,
     )
@@ -154,8 +154,8 @@ def _open_source(text: str) -> tuple[str, Path | object]:
     if text == "-":
         return "<stdin>", sys.stdin
     p = Path(text)
-    if not p.is_file():
-        raise UsageError(Message("no_such_target_file", path=text))
+    if problem := list_file_problem(p):
+        raise UsageError(Message("target.file", path=text, problem=problem))
     return text, p
 
 
@@ -508,8 +508,8 @@ def targets_check(
     speak(lang)
     reports = []
     for f in files:
-        if not f.is_file():
-            raise _fail(EXIT_USAGE, "no_such_file", path=f)
+        if problem := list_file_problem(f):
+            raise _fail(EXIT_USAGE, "target.file", path=f, problem=problem)
         reports.append(check_list(f))
     if fmt is not Format.TABLE:
         print(msgspec.json.encode(reports).decode())

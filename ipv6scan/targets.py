@@ -14,11 +14,13 @@ scanned.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import ipaddress
 import itertools
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -240,17 +242,23 @@ class TargetReader:
         try:
             lines = _meaningful(_lines(self.source))
             first = next(lines, None)
+        except TargetProblem as e:
+            yield self._error(None, self.name, e.args[0])
+            return
         except OSError as e:
             yield self._error(None, self.name, Message("target.unreadable", problem=e.strerror or str(e)))
             return
         if first is None:
             return
         lines = itertools.chain([first], lines)
-        delimiter = _csv_delimiter(first[1], self.name)
+        delimiter = None if isinstance(first[1], _Overlong) else _csv_delimiter(first[1], self.name)
         yield from self._csv_entries(lines, delimiter) if delimiter else self._text_entries(lines)
 
     def _text_entries(self, lines: Iterable[tuple[int, str]]) -> Iterator[_Entry | InputError]:
         for n, text in lines:
+            if isinstance(text, _Overlong):
+                yield self._error(n, text.strip(), _too_long())
+                continue
             entry = _TRAILING_COMMENT.split(text, 1)[0].strip()
             if problem := _undecodable(entry):
                 yield self._error(n, entry, problem)
@@ -262,6 +270,9 @@ class TargetReader:
         would swallow every line after it), and text after a closing quote is an error, not glued on."""
         columns: dict[str, int] | None = None
         for n, text in lines:
+            if isinstance(text, _Overlong):
+                yield self._error(n, text.strip(), _too_long())
+                continue
             try:
                 (row,) = csv.reader([text], delimiter=delimiter, strict=True)
             except csv.Error as e:
@@ -286,6 +297,10 @@ class TargetReader:
             else:
                 tags = tuple(t.strip() for t in _TAG_SEPARATOR.split(cells.get("tags", "")) if t.strip())
                 yield _Entry(n, host, cells.get("org") or None, cells.get("kind") or None, tags)
+
+
+def _too_long() -> Message:
+    return Message("target.line_too_long", limit=MAX_LINE)
 
 
 def _csv_problem(detail: str, delimiter: str) -> Message:
@@ -320,24 +335,123 @@ def _source_name(source: object) -> str:
     return str(getattr(source, "name", None) or "<stdin>")
 
 
+MAX_LINE = 16 * 1024
+"""Characters a list line may hold; a longer line is an error of its own (its start echoed), read in bounded memory."""
+_READ = 64 * 1024
+_LINE_END = re.compile(r"\r\n|\r|\n")  # universal newlines: LF, CRLF and CR-only files alike
+_ENTRY_SEPARATOR = re.compile("[\u2028\u2029\x85]")  # Unicode line/paragraph separators, NEL: entries apart
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig"))
+
+
+class _Overlong(str):
+    """The start of a line longer than ``MAX_LINE``: the rest was read and dropped."""
+
+
+def list_file_problem(path: str | os.PathLike[str]) -> Message | None:
+    """Why ``path`` cannot be read as a target list before trying (missing, a directory, a device), or None.
+
+    A FIFO or a process substitution (``<(…)``) is a list like any other; a
+    device such as ``/dev/zero`` is not, and would never end.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return Message("target.no_such_file")
+    except OSError as e:
+        return Message("target.unreadable", problem=e.strerror or str(e))
+    if stat.S_ISDIR(mode):
+        return Message("target.directory")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return Message("target.device")
+    return None
+
+
 def _lines(source: str | os.PathLike[str] | TextIO) -> Iterator[tuple[int, str]]:
     """(line number, text without line ending) for each line; BOM removed.
 
-    Files and stdin are read as bytes and decoded as UTF-8 line by line, with
-    undecodable bytes kept as surrogate escapes, so one bad line is reported by
-    the caller instead of ending the read.
+    Files and stdin are read as bytes in bounded chunks and decoded as UTF-8
+    (UTF-16/32 when the file starts with their byte order mark, or UTF-16
+    when its first characters are ASCII with NUL bytes between), undecodable
+    bytes kept as surrogate escapes so that one bad line is reported by the
+    caller instead of ending the read. Lines end at LF, CRLF or CR; U+2028,
+    U+2029 and NEL separate entries of one line (same line number). A line
+    longer than ``MAX_LINE`` comes as an :class:`_Overlong` holding its start.
     """
     if source == "-" or source is sys.stdin:
         source = getattr(sys.stdin, "buffer", sys.stdin)
     if isinstance(source, (str, os.PathLike)):
+        if problem := list_file_problem(source):
+            raise TargetProblem(problem)
         with open(source, "rb") as f:
             yield from _lines(f)
         return
-    for n, raw in enumerate(source, 1):
-        text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
-        if n == 1:
-            text = text.removeprefix("\ufeff")
-        yield n, text.removesuffix("\n").removesuffix("\r")
+    for n, line in _split(_decoded(source)):
+        if n == 1 and line.startswith("\ufeff"):  # a text stream keeps its byte order mark
+            line = type(line)(line[1:])
+        if isinstance(line, _Overlong):
+            yield n, line
+            continue
+        for entry in _ENTRY_SEPARATOR.split(line):
+            yield n, entry
+
+
+def _decoded(stream: object) -> Iterator[str]:
+    """The text of a stream (or of any iterable of str or bytes pieces) in pieces, decoded as it comes."""
+    read = getattr(stream, "read1", None) or getattr(stream, "read", None)
+    pieces: Iterator[str | bytes] = iter(lambda: read(_READ), None) if read else iter(stream)  # type: ignore[arg-type]
+    first = b""
+    for piece in pieces:
+        if not piece:
+            break  # end of stream (b"" or "")
+        if isinstance(piece, str):
+            yield piece
+            continue
+        first += piece
+        if len(first) >= 4:
+            break
+    if not first:
+        return
+    decoder = codecs.getincrementaldecoder(_encoding(first))("surrogateescape")
+    for piece in itertools.chain([first], pieces):
+        if not piece:
+            break
+        if text := decoder.decode(piece):
+            yield text
+    if text := decoder.decode(b"", final=True):
+        yield text
+
+
+def _encoding(start: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if start.startswith(bom):
+            return encoding
+    if len(start) >= 4 and start[1] == start[3] == 0 and start[0] and start[2]:
+        return "utf-16-le"  # ASCII text saved as UTF-16 without a byte order mark (Windows "Unicode")
+    if len(start) >= 4 and start[0] == start[2] == 0 and start[1] and start[3]:
+        return "utf-16-be"
+    return "utf-8"
+
+
+def _split(chunks: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Number the lines of text given in chunks; memory bounded by ``MAX_LINE`` plus one chunk."""
+    n, pending, overlong = 0, "", None
+    for chunk in chunks:
+        pending += chunk
+        start = 0
+        for m in _LINE_END.finditer(pending):
+            if m.end() == len(pending) and m[0] == "\r":
+                break  # the chunk may have cut a CRLF in two: wait for the next one
+            n += 1
+            yield n, overlong if overlong is not None else pending[start : m.start()]
+            overlong, start = None, m.end()
+        pending = pending[start:]
+        if len(pending) > MAX_LINE:
+            if overlong is None:
+                overlong = _Overlong(pending[:60] + "…")
+            pending = pending[-1:] if pending.endswith("\r") else ""
+    if overlong is not None or pending:
+        yield n + 1, overlong if overlong is not None else pending.removesuffix("\r")
 
 
 def _meaningful(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:

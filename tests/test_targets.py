@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import itertools
 import re
 import sys
@@ -228,8 +229,14 @@ def test_reads_files_by_path(tmp_path):
 
 def test_unreadable_file_is_one_error(tmp_path):
     [error] = list(read_targets(tmp_path))  # a directory
-    assert error.line is None
-    assert error.problem.startswith("cannot read the list")
+    assert (error.line, error.code, error.problem) == (None, "target.directory", "is a directory, not a list file")
+    [error] = list(read_targets(tmp_path / "missing.txt"))
+    assert (error.line, error.code) == (None, "target.no_such_file")
+    (tmp_path / "locked.txt").write_text("a.gov.vn\n")
+    (tmp_path / "locked.txt").chmod(0)
+    if os.geteuid() != 0:  # root reads it anyway
+        [error] = list(read_targets(tmp_path / "locked.txt"))
+        assert error.problem.startswith("cannot read the list")
 
 
 def test_empty_and_comment_only_lists():
@@ -339,10 +346,10 @@ def test_a_quote_never_runs_past_its_line_and_errors_do_not_stop_reading():
     """Issue 17: an unclosed quote used to swallow every line after it (a list "ok, 2 hosts" that had 3)."""
     data = 'host,org\nmic.gov.vn,"two\nlines"\nbad\rrow,x\nmof.gov.vn,y\n'
     items = read(data, name="l.csv")
-    assert [(t.host, t.line, t.org) for t in items if isinstance(t, Target)] == [("mof.gov.vn", 5, "y")]
-    assert [(e.line, e.code) for e in errors(items)] == [(2, "target.unclosed_quote"), (3, "target.single_label"),
-                                                         (4, "target.csv")]
-    assert errors(items)[2].problem.startswith("CSV: ")
+    assert [(t.host, t.line, t.org) for t in items if isinstance(t, Target)] == [("mof.gov.vn", 6, "y")]
+    assert [(e.line, e.text, e.code) for e in errors(items)] == [
+        (2, 'mic.gov.vn,"two', "target.unclosed_quote"), (3, 'lines"', "target.single_label"),
+        (4, "bad", "target.single_label"), (5, "row", "target.single_label")]  # a lone CR ends a line too
 
 
 @pytest.mark.parametrize("delimiter", [";", ","])
@@ -426,3 +433,75 @@ def test_normalise_host_output_is_valid_and_idempotent(text):
 def test_a_backslash_ends_the_host_as_in_a_browser_so_no_other_host_is_scanned(text):
     """Issue 17: `u.gov.vn\\@evil.com` scanned evil.com; browsers read the backslash as a slash (WHATWG URL)."""
     assert normalise_host(text) == "u.gov.vn"
+
+
+# ------------------------------------------------------------------ files as they come (issue 17, item 2)
+
+
+def test_line_ends_are_lf_crlf_or_cr_even_when_a_read_cuts_a_crlf_in_two(monkeypatch):
+    from ipv6scan import targets
+
+    data = b"a1.gov.vn\r\na2.gov.vn\ra3.gov.vn\na4.gov.vn\r\n\r\na6.gov.vn"
+    for size in (1, 2, 3, 5, 10, 64 * 1024):  # every cut, a CRLF split over two reads included
+        monkeypatch.setattr(targets, "_READ", size)
+        items = read(data)
+        assert [(t.host, t.line) for t in items] == [("a1.gov.vn", 1), ("a2.gov.vn", 2), ("a3.gov.vn", 3),
+                                                     ("a4.gov.vn", 4), ("a6.gov.vn", 6)], size
+
+
+def test_unicode_line_separators_split_entries_of_one_line():
+    items = read("x1.gov.vn\u2028x2.gov.vn\u2029bad_x.gov.vn\nx3.gov.vn\x85x4.gov.vn\n".encode())
+    assert [(t.host, t.line) for t in items if isinstance(t, Target)] == [
+        ("x1.gov.vn", 1), ("x2.gov.vn", 1), ("x3.gov.vn", 2), ("x4.gov.vn", 2)]
+    assert [(e.line, e.code) for e in errors(items)] == [(1, "target.underscore")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_utf16_and_utf32_lists_are_read_as_their_lines(encoding):
+    text = "host;org\r\nhue.gov.vn;Thành phố Huế\r\nbad..hue.gov.vn;X\r\nđànẵng.gov.vn;Đà Nẵng\r\n"
+    items = read(text.encode(encoding), name="l.csv")
+    assert [(t.host, t.line, t.org) for t in items if isinstance(t, Target)] == [
+        ("hue.gov.vn", 2, "Thành phố Huế"), (normalise_host("đànẵng.gov.vn"), 4, "Đà Nẵng")]
+    assert [(e.line, e.code) for e in errors(items)] == [(3, "target.empty_label")]
+
+
+def test_a_ten_megabyte_line_is_one_error_read_in_bounded_memory():
+    import tracemalloc
+
+    data = b"x" * 10_000_000 + b"\nafter.gov.vn\n" + b"y" * 20_000
+    tracemalloc.start()
+    try:
+        items = read(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, peak  # the data itself is not traced (made before start): this is the reader's
+    assert [(t.host, t.line) for t in items if isinstance(t, Target)] == [("after.gov.vn", 2)]
+    assert [(e.line, e.code, e.params) for e in errors(items)] == [
+        (1, "target.line_too_long", {"limit": 16384}), (3, "target.line_too_long", {"limit": 16384})]
+    assert errors(items)[0].text == "x" * 60 + "…"
+
+
+def test_a_fifo_is_read_like_a_file_and_a_device_is_refused(tmp_path):
+    import threading
+
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"p1.gov.vn\np2.gov.vn\n"))
+    writer.start()
+    assert hosts(list(read_targets(fifo))) == ["p1.gov.vn", "p2.gov.vn"]
+    writer.join()
+    [error] = list(read_targets("/dev/zero"))
+    assert (error.line, error.code) == (None, "target.device")
+
+
+def test_the_cli_says_what_a_target_path_is(tmp_path):
+    from .conftest import run_cli
+
+    for path, words in [("/dev/zero", "is a device"), (str(tmp_path), "is a directory"),
+                        (str(tmp_path / "nope.txt"), "no such file")]:
+        for command in (("scan", path, "--no-save", "--no-db"), ("targets", "check", path)):
+            proc = run_cli(*command, "--lang", "en")
+            assert proc.returncode == 2 and f"target file {path}: {words}" in proc.stderr, (command, proc.stderr)
+    proc = run_cli("targets", "check", "/dev/zero", "--lang", "vi")
+    assert "là một thiết bị" in proc.stderr
