@@ -9,6 +9,7 @@ speed claim.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import tracemalloc
@@ -24,7 +25,9 @@ from ipv6scan.probe.smtp import probe_smtp
 from ipv6scan.probe.web import WebProber
 from ipv6scan.scan import BUDGET_EXHAUSTED, Scanner
 from ipv6scan.targets import Target
-from ipv6scan.testnet.hostile import OVERSIZED_RECORDS, SSH_BANNER, HostileDnsServer, HostileServer, gzip_bomb
+from ipv6scan.probe._http import MAX_BODY_PIECES, MAX_INTERIM
+from ipv6scan.testnet.hostile import (
+    _SMALL_PAGE as SMALL_PAGE, OVERSIZED_RECORDS, SSH_BANNER, HostileDnsServer, HostileServer, gzip_bomb)
 
 ALLOW = ["192.0.2.0/24", "2001:db8::/32"]
 HOST = "hostile.example.test"
@@ -163,6 +166,53 @@ async def test_gzip_is_never_inflated_even_when_not_asked_for(lab) -> None:
     assert lab.server.heads[lab.routes[(address, 80)][1]][0].lower().count(b"accept-encoding: identity") == 1
     assert body[:2] == b"\x1f\x8b"  # the gzip magic: read as sent
     assert result.title is None and result.body_length == CAP
+
+
+# ------------------------------------------------------------------ web: work per response (issue 17, item 3)
+
+
+async def test_a_flood_of_interim_responses_is_a_protocol_error_at_once(lab) -> None:
+    address = await lab.add("informational_flood")
+    started = time.process_time()
+    (result, body), elapsed = await timed(lab.prober().probe(HOST, address, "http", 80))
+
+    assert (result.outcome, body) == (Outcome.PROTOCOL_ERROR, None)
+    assert f"more than {MAX_INTERIM} interim (1xx) responses" in (result.detail or "")
+    assert elapsed < TIMEOUT and time.process_time() - started < TIMEOUT  # not the whole deadline of parsing
+
+
+async def test_one_byte_chunks_are_parsed_up_to_a_bound_and_the_body_kept(lab) -> None:
+    address = await lab.add("tiny_chunks")
+    started = time.process_time()
+    (result, body), elapsed = await timed(lab.prober().probe(HOST, address, "http", 80))
+
+    assert (result.outcome, result.status, result.body_truncated) == (Outcome.OK, 200, True)
+    assert body == b"a" * MAX_BODY_PIECES  # one byte a chunk, as many chunks as are parsed
+    assert elapsed < TIMEOUT and time.process_time() - started < TIMEOUT
+
+
+async def test_hostile_floods_do_not_starve_the_other_hosts(lab) -> None:
+    """Issue 17: three flooding hosts burnt 13 s of CPU in 34 s and innocent hosts timed out connecting."""
+    hostile = [await lab.add(b) for b in ("informational_flood", "tiny_chunks") for _ in range(3)]
+    innocent = [await lab.add("slow_answer") for _ in range(20)]  # a small page, 50 ms late
+    prober = lab.prober(retries=0)
+    started = time.process_time()
+    results = await asyncio.gather(*(prober.probe(HOST, a, "http", 80) for a in [*hostile, *innocent] * 3))
+
+    assert [r.outcome for r, _ in results[len(hostile):len(hostile) + len(innocent)]] == [Outcome.OK] * 20
+    assert all(r.outcome == Outcome.OK and r.status == 200 for r, _ in results if r.address in innocent)
+    assert time.process_time() - started < 3 * TIMEOUT  # 78 requests, each a few ms of parsing at most
+
+
+async def test_a_page_left_open_without_a_length_is_kept_as_truncated(lab) -> None:
+    """Issue 17: a page sent without Content-Length on a connection left open was a timeout, the page dropped."""
+    address = await lab.add("open_after_page")
+    (result, body), elapsed = await timed(lab.prober().probe(HOST, address, "http", 80))
+
+    assert (result.outcome, result.final_outcome, result.status) == (Outcome.OK, Outcome.OK, 200)
+    assert body == SMALL_PAGE and result.body_truncated and result.title == "fine"
+    assert "the body did not end" in (result.detail or "") and result.attempts == 1  # not retried as a timeout
+    assert elapsed < REQUEST + SLACK
 
 
 # ------------------------------------------------------------------ web: redirects

@@ -22,6 +22,13 @@ move, and does only what a probe needs:
   no head longer than ``max_head`` + one read (``READ_SIZE``) is accepted.
   The body is streamed as sent (no decoding): the caller reads what it wants
   (``body_cap``) and closes the response, which closes the connection.
+* Work per response is bounded, not only bytes: at most ``MAX_INTERIM``
+  interim (1xx) responses before the final one (more is
+  ``httpx.RemoteProtocolError``), and at most ``MAX_BODY_PIECES`` pieces of
+  body (chunks, or reads) after it (more raises :class:`BodyCut`: the body
+  read so far is kept, marked truncated). Parsing costs about 10 µs a piece,
+  so a server flooding ``103 Early Hints`` or one-byte chunks costs a probe
+  milliseconds of the event loop, not the whole request deadline.
 * Timeouts come from the request's ``timeout`` extension, as in httpx:
   ``connect`` covers TCP connect and TLS handshake, ``read`` each wait for
   data, ``write`` the request. They are raised as ``httpx.ConnectTimeout``,
@@ -64,6 +71,10 @@ from ..net import Network
 MAX_HEAD = 100 * 1024
 """Bytes of response head (status line + headers) accepted at most, as httpcore had it."""
 READ_SIZE = 64 * 1024
+MAX_INTERIM = 16
+"""Interim (1xx) responses accepted before the final response (real servers send one or two)."""
+MAX_BODY_PIECES = 1024
+"""Body pieces (h11 ``Data`` events: one per chunk, or per read) parsed at most per response."""
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TLS_COMPLETE = "connection.start_tls.complete"
 
@@ -129,6 +140,10 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         )
 
 
+class BodyCut(httpx.StreamError):
+    """The body came in more than ``MAX_BODY_PIECES`` pieces: reading stopped there (what was read stands)."""
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     """One connection's exchange: writes the request, reads the head, then yields body bytes as sent."""
 
@@ -156,18 +171,23 @@ class _ResponseStream(httpx.AsyncByteStream):
             raise httpx.WriteError(_describe(e)) from e
 
     async def head(self) -> h11.Response:
-        """The response's status line and headers (1xx interim responses skipped)."""
-        while True:
+        """The response's status line and headers (at most ``MAX_INTERIM`` 1xx interim responses skipped)."""
+        for _ in range(MAX_INTERIM + 1):
             event = await self._next_event()
             if type(event) is h11.Response:
                 return event
             if type(event) is not h11.InformationalResponse:  # pragma: no cover - h11 sends nothing else first
                 raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} before the response")
+        raise httpx.RemoteProtocolError(f"more than {MAX_INTERIM} interim (1xx) responses before the response")
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        pieces = 0
         while True:
             event = await self._next_event()
             if type(event) is h11.Data:
+                pieces += 1
+                if pieces > MAX_BODY_PIECES:
+                    raise BodyCut(f"the body came in more than {MAX_BODY_PIECES} pieces")
                 yield bytes(event.data)
             elif type(event) is h11.EndOfMessage:
                 return

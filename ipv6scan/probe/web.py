@@ -54,7 +54,7 @@ from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
-from ._http import DEFAULT_PORTS, PinnedTransport
+from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport
 from .parity import decode_html
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
@@ -329,6 +329,7 @@ class WebProber:
             extensions={"sni_hostname": target.host, "timeout": self._timeout, "trace": trace},
         )
         answer = _Answer(outcome=Outcome.OK)
+        body = bytearray()  # filled as the body comes, so that what came before a timeout is kept
         cut_by_chain = False
         try:
             async with self._polite.slot(target.address):
@@ -338,7 +339,8 @@ class WebProber:
                     response = await transport.handle_async_request(request)
                     try:
                         _read_head(response, target, answer)
-                        answer.body, answer.truncated = await _read_body(response, self._options.body_cap)
+                        answer.truncated = await _read_body(response, self._options.body_cap, body)
+                        answer.body = bytes(body)
                     finally:
                         await response.aclose()
         except TimeoutError:
@@ -354,7 +356,11 @@ class WebProber:
                 answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
         if answer.tls is None and handshake:  # the handshake completed, then the server went quiet
             answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None)  # type: ignore[attr-defined]
-        if answer.status is not None and answer.outcome != Outcome.OK:
+        if answer.status is not None and answer.outcome == Outcome.TIMEOUT and body:
+            # A page that never ends (no Content-Length, the connection left open): the page came, kept as truncated.
+            answer.outcome, answer.body, answer.truncated = Outcome.OK, bytes(body), True
+            answer.detail = f"the body did not end ({answer.detail}); the {len(body)} bytes that came are kept"
+        elif answer.status is not None and answer.outcome != Outcome.OK:
             answer.detail = f"{answer.detail} (after status {answer.status}, reading the body)"
         return answer
 
@@ -374,15 +380,18 @@ def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> No
         answer.tls = tls.tls_facts(ssl_object, Outcome.OK, None)
 
 
-async def _read_body(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """At most ``cap`` bytes of the body as sent (no decoding); True when there was more."""
-    body = bytearray()
-    async for chunk in response.aiter_raw():
-        room = cap - len(body)
-        body += chunk[:room]
-        if len(chunk) > room:
-            return bytes(body), True
-    return bytes(body), False
+async def _read_body(response: httpx.Response, cap: int, body: bytearray) -> bool:
+    """Read at most ``cap`` bytes of the body as sent (no decoding) into ``body``; True when there was more
+    (more bytes, or more pieces than the transport parses: ``BodyCut``)."""
+    try:
+        async for chunk in response.aiter_raw():
+            room = cap - len(body)
+            body += chunk[:room]
+            if len(chunk) > room:
+                return True
+    except BodyCut:
+        return True
+    return False
 
 
 # Exceptions that only wrap another: the transport raises httpx's ``from`` the

@@ -27,6 +27,9 @@ smooths the misbehaviour away), one behaviour per listener. Behaviours that
 * ``http09``: a page with no status line and no headers, then hangs up (HTTP/0.9).
 * ``non_http_banner``: says ``SSH-2.0-OpenSSH_9.6`` and waits.
 * ``reset_after_accept``: accepts and resets the connection (RST).
+* ``informational_flood``: ``100 Continue`` and ``103 Early Hints`` responses, forever, never the final one.
+* ``tiny_chunks``: 200, chunked, then one-byte chunks forever.
+* ``open_after_page``: a page without ``Content-Length``, then the connection left open, silent.
 
 :class:`HostileDnsServer` is the test network's DNS server with per-name
 misbehaviour (see ``DNS_BEHAVIOURS``); other names are answered normally.
@@ -72,6 +75,9 @@ BEHAVIOURS = frozenset(
         "http09",
         "non_http_banner",
         "reset_after_accept",
+        "informational_flood",
+        "tiny_chunks",
+        "open_after_page",
     }
 )
 HUGE_BODY = 50_000_000  # bytes declared (and streamed) by huge_body
@@ -271,6 +277,27 @@ class HostileServer:
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         writer.transport.abort()
+
+    async def _informational_flood(self, reader, writer, port, location) -> None:
+        await self._head(reader, port)
+        interim = (b"HTTP/1.1 100 Continue\r\n\r\n"
+                   b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n") * 500
+        while True:
+            writer.write(interim)
+            await writer.drain()
+
+    async def _tiny_chunks(self, reader, writer, port, location) -> None:
+        await self._head(reader, port)
+        writer.write(_response("200 OK", {"Content-Type": "text/html", "Transfer-Encoding": "chunked"}))
+        while True:
+            writer.write(b"1\r\na\r\n" * 4096)
+            await writer.drain()
+
+    async def _open_after_page(self, reader, writer, port, location) -> None:
+        await self._head(reader, port)
+        writer.write(_response("200 OK", {"Content-Type": "text/html"}, _SMALL_PAGE))
+        await writer.drain()
+        await self._never_answer(reader, writer, port, location)
 
 
 # ---------------------------------------------------------------- DNS
