@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from .atomic import write_file
 from .catalogue import Message, os_problem
 from .errors import Ipv6scanError
 from .addresses import parse_prefixes
@@ -352,7 +353,7 @@ class _Audit:
             metrics=config.outputs.metrics,
         )
         summary_file = self.out_dir / f"audit-{stamp}.json"
-        summary_file.write_bytes(msgspec.json.format(msgspec.json.encode(result), indent=1) + b"\n")
+        write_file(summary_file, msgspec.json.format(msgspec.json.encode(result), indent=1) + b"\n")
         result.reports.append(str(summary_file))
         if config.outputs.metrics:
             families = audit_metrics(report, verdicts=row.verdicts, duration_s=result.duration_s,
@@ -425,7 +426,7 @@ def _write_reports(report: ScoreReport, policy: Policy, trend: list[tuple[str, d
                           formats=[f for f in outputs.formats if f != "html"])
     if "html" in outputs.formats:
         html = out_dir / f"{stem}.html"
-        html.write_text(render_html(report, lang=outputs.lang, titles=titles, trend=trend), encoding="utf-8")
+        write_file(html, render_html(report, lang=outputs.lang, titles=titles, trend=trend))
         paths.append(html)
     return paths
 

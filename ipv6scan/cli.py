@@ -260,11 +260,11 @@ def show(
 
 
 def _open_history(db: Path) -> Store | None:
-    """The history database for reading (None: there is none yet; it is not created)."""
+    """The history database, opened read-only (None: there is none yet; it is not created)."""
     if not db.exists():
         return None
     try:
-        return Store(db)
+        return Store(db, readonly=True)
     except StoreError as e:
         raise _fail(EXIT_CANNOT_RUN, e) from None
 

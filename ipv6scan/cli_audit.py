@@ -166,7 +166,7 @@ def diff_command(
         pol = load_policy(policy)
     except PolicyError as e:
         raise _fail(EXIT_USAGE, e) from None
-    store = _open(db) if db.exists() else None
+    store = _open(db, readonly=not recheck) if db.exists() else None
     try:
         if b is None:
             a, b = _latest_pair(a, store, db, audit_name)
@@ -211,9 +211,9 @@ def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord],
     return checked
 
 
-def _open(db: Path) -> Store:
+def _open(db: Path, *, readonly: bool) -> Store:
     try:
-        return Store(db)
+        return Store(db, readonly=readonly)
     except StoreError as e:
         raise _fail(EXIT_CANNOT_RUN, e) from None
 
@@ -356,7 +356,7 @@ def trend(
         raise _fail(EXIT_USAGE, e) from None
     points: list[TrendPoint] = []
     if db.exists():
-        store = _open(db)
+        store = _open(db, readonly=True)
         try:
             points = load_trend(store, pol, limit=limit, audit=audit_name)
         except StoreError as e:

@@ -24,11 +24,11 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from .atomic import write_file
 from .model import Verdict
 from .scores import ScoreReport, State
 
@@ -84,20 +84,7 @@ def render(families: Iterable[Family]) -> str:
 
 def write_textfile(path: str | os.PathLike[str], text: str) -> Path:
     """Replace ``path`` with ``text`` atomically (the collector reads only ``*.prom``: the temporary name is not one)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the collector may run as another user
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_file(path, text)
 
 
 def audit_metrics(

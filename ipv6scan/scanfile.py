@@ -16,7 +16,8 @@ from typing import IO, Protocol
 
 import msgspec
 
-from .errors import Ipv6scanError
+from .catalogue import Message, os_problem
+from .errors import CannotRun, Ipv6scanError
 from .model import SCHEMA_VERSION, HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
 
 _encoder = msgspec.json.Encoder()
@@ -55,6 +56,10 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+class WriteFailed(CannotRun):
+    """A scan's line could not be written to a file (disk full, ...): the scan stops, what was written stays."""
+
+
 class JsonlSink:
     """One JSON document per line, flushed as each host finishes."""
 
@@ -62,11 +67,21 @@ class JsonlSink:
         self.out = out
 
     def write(self, line: ScanLine) -> None:
-        self.out.write(encode_line(line))
-        self.out.flush()
+        try:
+            self.out.write(encode_line(line))
+            self.out.flush()
+        except BrokenPipeError:
+            raise  # stdout's reader went away (`| head`): output.PipeGuard's to handle, not a failed write
+        except OSError as e:  # a full disk, a lost mount: say which file
+            raise WriteFailed(Message("write_failed", path=getattr(self.out, "name", "?"), problem=os_problem(e))) from e
 
     def close(self) -> None:
-        self.out.flush()
+        try:
+            self.out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise WriteFailed(Message("write_failed", path=getattr(self.out, "name", "?"), problem=os_problem(e))) from e
 
 
 class JsonSink:

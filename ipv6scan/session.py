@@ -39,12 +39,15 @@ from .catalogue import Message, os_problem
 from .errors import CannotRun, Ipv6scanError, UsageProblem
 from .loop import Loop, run as run_on
 from .model import InputError, ScanHeader, ScanLine, ScanSummary
-from .scanfile import JsonlSink, Sink, create_new, scan_stem, tee
+from .scanfile import JsonlSink, Sink, WriteFailed, create_new, scan_stem, tee
 from .store import ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconcile_jsonl, remaining, targets_digest
 from .targets import Target
 from .timeutil import utcnow
 
 EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_WRITE_FAILED = 6
+"""Results could not be written (disk full, ...): the scan stopped, what was written is kept, ``--resume`` goes on.
+(4 and 5 are the audit's: a phase under ``fail_under``, confirmed regressions.)"""
 
 Source = tuple[str, Path | Any]  # (name for messages, a path or an open stream)
 ScanJob = Callable[[Sink, Callable[[ScanLine], None]], Awaitable[object]]
@@ -296,9 +299,16 @@ class Session:
         return tee(store_sink, *sinks, *([user] if user else []))
 
     def close(self) -> None:
+        """Close every file; a file that cannot be flushed (disk full) is said, not raised: the others still close."""
+        failed = None
         for f in self.files:
-            f.close()
+            try:
+                f.close()
+            except OSError as e:
+                failed = failed or Message("write_failed", path=getattr(f, "name", "?"), problem=os_problem(e))
         self.files = []
+        if failed is not None:
+            raise WriteFailed(failed)
 
     def run(self, job: ScanJob, *, loop: Loop = Loop.AUTO, on_line: Callable[[ScanLine], None] = lambda _: None,
             progress: AbstractContextManager[Any] | None = None,
@@ -318,13 +328,31 @@ class Session:
         except (KeyboardInterrupt, asyncio.CancelledError):
             code = EXIT_INTERRUPTED
             self._interrupted()
+        except (WriteFailed, StoreError) as e:  # a full disk: the scan stops; what was written stays, and can be resumed
+            code = EXIT_WRITE_FAILED
+            self._write_failed(e)
+        except OSError as e:  # a sink that does not name its file (-o FILE as json or a table): the same end
+            code = EXIT_WRITE_FAILED
+            self._write_failed(WriteFailed(Message("write_failed_output", problem=os_problem(e))))
         except Exception as e:  # noqa: BLE001 - the scan could not run at all; say why, no traceback
             code = EXIT_CANNOT_RUN
             self.notices.error(Message("scan_could_not_run",
                                        problem=e if isinstance(e, Ipv6scanError) else f"{type(e).__name__}: {e}"))
         finally:
-            self.close()
+            try:
+                self.close()
+            except WriteFailed as e:
+                if code == EXIT_OK:
+                    code = EXIT_WRITE_FAILED
+                    self._write_failed(e)
         return self._end(code, close_store)
+
+    def _write_failed(self, e: WriteFailed | StoreError) -> None:
+        self.notices.error(e)
+        history = self.history
+        if history is not None and history.scan_id is not None:
+            self.notices.info(Message("write_failed_kept", db=history.store.path, scan=history.scan_id))
+            self.notices.info(Message("resume_with", command=resume_command()))
 
     def _interrupted(self) -> None:
         history = self.history
@@ -339,8 +367,8 @@ class Session:
         history = self.history
         if history is not None:
             try:
-                if code == EXIT_CANNOT_RUN:
-                    history.abandon()
+                if code in (EXIT_CANNOT_RUN, EXIT_WRITE_FAILED):
+                    history.abandon()  # closed as interrupted, never left "running"
                 elif code == EXIT_OK and history.resumed:
                     row = history.store.scan(history.scan_id)  # type: ignore[arg-type]
                     self.notices.info(Message("resumed_status", scan=row.id, status=Message(f"status.{row.status}"),
@@ -350,6 +378,6 @@ class Session:
                 code = EXIT_CANNOT_RUN
             if close_store:
                 history.store.close()
-        if self.saved and code != EXIT_CANNOT_RUN:
+        if self.saved and code not in (EXIT_CANNOT_RUN, EXIT_WRITE_FAILED):
             self.notices.info(Message("saved", path=self.saved))
         return code

@@ -25,12 +25,14 @@ import json
 import os
 import socket
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, ParamSpec, TextIO, TypeVar
 
 import msgspec
 
+from .catalogue import Message, os_problem
 from .errors import Ipv6scanError
 from .timeutil import utcnow
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
@@ -104,6 +106,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 
 STATUSES = ("running", "interrupted", "complete")
+_CHECK_ROWS = 10  # problems quick_check lists at most
 
 _host_encoder = msgspec.json.Encoder()
 _host_decoder = msgspec.json.Decoder(HostRecord)
@@ -159,30 +162,41 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _explain(path: Path, e: sqlite3.Error) -> str:
+def _explain(path: Path, e: sqlite3.Error) -> Message:
     text = str(e)
     if isinstance(e, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return (f"{path}: the history database is damaged or is not a database ({text}). It was left as it is: "
-                f"move it aside (or restore a backup) and run again, or use another --db, or --no-db.")
+        return Message("store.damaged", path=path, detail=text)
     if "locked" in text or "busy" in text:
-        return f"{path}: the history database is busy ({text}): another ipv6scan is writing to it; try again."
+        return Message("store.busy", path=path, detail=text)
     if "readonly" in text or "unable to open" in text or "disk" in text or "full" in text:
-        return f"{path}: cannot write the history database ({text}): check the path, its permissions and free space."
-    return f"{path}: history database error: {type(e).__name__}: {text}"
+        return Message("store.cannot_write", path=path, detail=text)
+    return Message("store.error", path=path, detail=f"{type(e).__name__}: {text}")
 
 
 class Store:
-    """A history database: create or open it, migrate it, record scans into it."""
+    """A history database: create or open it, migrate it, record scans into it.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``readonly``: for commands that only read (history, host, diff, trend): the file is
+    opened read-only (``mode=ro``; on storage where even SQLite's shared-memory file cannot
+    be made, ``immutable=1``), never created, migrated or checked, so it works on a
+    read-only disk or a copy without write permission. Opened for writing, the database
+    first passes SQLite's ``quick_check``: a damaged one is refused (nothing is written
+    into it) with what was found; reading it stays possible.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self._runs: dict[int, int] = {}  # scan id -> the run this process is writing
         if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a directory, not a history database file")
+            raise StoreError(Message("store.directory", path=self.path))
+        if readonly:
+            self.db = self._connect_readonly()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"{self.path}: cannot create its folder: {e.strerror or e}") from None
+            raise StoreError(Message("store.mkdir", path=self.path, problem=os_problem(e))) from None
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         except sqlite3.Error as e:
@@ -196,19 +210,45 @@ class Store:
             self.db.close()
             raise StoreError(_explain(self.path, e)) from None
 
-    def _open(self) -> None:
-        db = self.db
+    def _connect_readonly(self) -> sqlite3.Connection:
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self.path))
+        last: sqlite3.Error | None = None
+        for flags in ("?mode=ro", "?mode=ro&immutable=1"):  # immutable: no -shm can be made (read-only medium)
+            try:
+                db = sqlite3.connect(uri + flags, uri=True, isolation_level=None, timeout=10.0)
+                self._check_kind(db)
+                return db
+            except StoreError:
+                db.close()
+                raise
+            except sqlite3.Error as e:
+                last = e
+        assert last is not None
+        raise StoreError(_explain(self.path, last)) from None
+
+    def _check_kind(self, db: sqlite3.Connection) -> None:
+        """An ipv6scan history this version can read; reading the schema parses the header and page 1."""
         db.execute("PRAGMA busy_timeout = 10000")
-        # Reading the schema parses the file header and page 1: a file that is not a database fails here.
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if app_id != APPLICATION_ID and (tables or version):
-            raise StoreError(f"{self.path}: is an SQLite database but not an ipv6scan history database "
-                             f"(application_id {app_id:#x}); it was left as it is: use another --db.")
+            raise StoreError(Message("store.not_ours", path=self.path, app_id=f"{app_id:#x}"))
         if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: was written by a newer ipv6scan (history schema {version}; this version "
-                             f"knows up to {len(MIGRATIONS)}): upgrade ipv6scan, or use another --db.")
+            raise StoreError(Message("store.newer", path=self.path, version=version, known=len(MIGRATIONS)))
+        if self.readonly and version < len(MIGRATIONS):
+            raise StoreError(Message("store.older_readonly", path=self.path, version=version, known=len(MIGRATIONS)))
+
+    def _open(self) -> None:
+        db = self.db
+        self._check_kind(db)
+        try:
+            problems = [r[0] for r in db.execute(f"PRAGMA quick_check({_CHECK_ROWS})")]
+        except sqlite3.DatabaseError as e:  # damage that stops the check itself ("disk image is malformed")
+            problems = [str(e)]
+        if problems != ["ok"]:
+            raise StoreError(Message("store.damaged_refused", path=self.path, found=len(problems),
+                                     first="; ".join(problems[:2])))
         self.journal_mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         db.execute("PRAGMA synchronous = FULL")  # WAL fsynced at every commit: a committed host survives a power cut
         db.execute("PRAGMA foreign_keys = ON")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..atomic import write_file
 from ..scores import ScoreReport
 from .html import render_html
 from .i18n import LANGS, Titles, check_lang
@@ -53,11 +54,11 @@ def write_reports(
     for fmt in dict.fromkeys(formats):
         if fmt == "md":
             path = outdir / f"{stem}.md"
-            path.write_text(render_markdown(report, lang=lang, titles=titles), encoding="utf-8")
+            write_file(path, render_markdown(report, lang=lang, titles=titles))
             written.append(path)
         elif fmt == "html":
             path = outdir / f"{stem}.html"
-            path.write_text(render_html(report, lang=lang, titles=titles), encoding="utf-8")
+            write_file(path, render_html(report, lang=lang, titles=titles))
             written.append(path)
         elif fmt == "csv":
             hosts, orgs = outdir / f"{stem}.csv", outdir / f"{stem}-orgs.csv"

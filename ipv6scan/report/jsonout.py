@@ -6,13 +6,14 @@ from pathlib import Path
 
 import msgspec
 
+from ..atomic import write_file
 from ..scores import ScoreReport
 
 _decoder = msgspec.json.Decoder(ScoreReport)
 
 
 def write_json(report: ScoreReport, path: Path) -> None:
-    path.write_bytes(msgspec.json.encode(report) + b"\n")
+    write_file(path, msgspec.json.encode(report) + b"\n")
 
 
 def read_json(path: Path) -> ScoreReport:

@@ -14,6 +14,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..atomic import replacing
 from ..scores import ScoreReport
 from .i18n import (
     Titles,
@@ -42,7 +43,7 @@ def cell(value: object) -> object:
 
 
 def _write(path: Path, header: list[str], rows: Iterable[list[object]]) -> None:
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+    with replacing(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow([cell(h) for h in header])
         writer.writerows([cell(c) for c in row] for row in rows)
