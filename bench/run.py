@@ -71,6 +71,7 @@ class Run:
     exit_code: int = 0
     note: str = ""
     skipped: str = ""  # why the tool did not run
+    stderr_tracebacks: int = 0  # ipv6scan: tracebacks and "Fatal error" reports on its stderr (should be none)
 
     @property
     def hosts_per_s(self) -> float:
@@ -188,6 +189,9 @@ class Bench:
                 run.note = "verdicts: " + ", ".join(f"{k} ×{v}" for k, v in others.items())
         except (OSError, IndexError, ValueError, KeyError):
             run.note = f"no summary (exit {run.exit_code}): {tail(self.work / f'ipv6scan-{size}.err')}"
+        run.stderr_tracebacks, first = stderr_tracebacks(self.work / f"ipv6scan-{size}.err")
+        if run.stderr_tracebacks:
+            run.note = (run.note + "; " if run.note else "") + f"stderr: {run.stderr_tracebacks} tracebacks ({first})"
         out.unlink(missing_ok=True)  # 10k hosts make ~40 MB of JSON Lines
         return run
 
@@ -312,7 +316,7 @@ class Bench:
         if self.args.profile:
             self.profile(min(self.args.sizes), self.args.profile)
         core = [r for r in self.runs if r.tool in ("floor", "ipv6scan") and not r.skipped]
-        return 0 if all(r.ok == r.size and r.exit_code == 0 for r in core) else 1
+        return 0 if all(r.ok == r.size and r.exit_code == 0 and not r.stderr_tracebacks for r in core) else 1
 
 
 # ---------------------------------------------------------------- reporting
@@ -532,6 +536,24 @@ def machine_busy() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def stderr_tracebacks(path: Path) -> tuple[int, str]:
+    """How many tracebacks (or asyncio "Fatal error" reports) a run left on stderr, and the first one's last line."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0, ""
+    starts: list[int] = []
+    for i, line in enumerate(lines):
+        if line.startswith(("Fatal error", "Exception in", "Task exception")):
+            starts.append(i)
+        elif line.startswith("Traceback") and not (starts and i - starts[-1] <= 4):  # not the one of a report above
+            starts.append(i)
+    if not starts:
+        return 0, ""
+    after = next((line for line in lines[starts[0] + 1:] if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)), "")
+    return len(starts), lines[starts[0]] + ": " + after[:200]
 
 
 def tail(path: Path, n: int = 300) -> str:
