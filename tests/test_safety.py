@@ -245,6 +245,45 @@ async def test_a_redirect_to_an_address_carrying_an_internal_ipv4_is_refused(tar
     assert network.refused == []  # refused by the scanner's judgement, not by the guard
 
 
+EMBEDDED_ZONE = """$TTL 300
+@ SOA ns hostmaster 1 3600 600 86400 300
+@ NS ns
+@ MX 10 mail
+ns AAAA 2002:7f00:1::
+ns AAAA ::127.0.0.1
+mail AAAA 64:ff9b::a9fe:a9fe
+mail AAAA fec0::25
+www AAAA 64:ff9b::7f00:1
+www AAAA 2002:a00:1::
+www AAAA 64:ff9b:1::7f00:1
+"""
+
+
+async def test_dns_answers_and_name_and_mail_servers_carrying_internal_ipv4_are_never_probed() -> None:
+    """Issue 17 item 1, the other paths: AAAA answers, NS and MX addresses in 6to4, NAT64 (both prefixes),
+    IPv4-compatible and site-local forms of 127.0.0.1, 10.0.0.1 and 169.254.169.254 are judged by what they carry."""
+    dns_server = DnsServer({"embedded.example": EMBEDDED_ZONE})
+    await dns_server.start()
+    options = ScanOptions(resolvers=[f"127.0.0.1:{dns_server.port}"], dns_timeout=0.3, ipv6=Ipv6Mode.YES,
+                          connect_timeout=0.5, read_timeout=0.5)
+    network = _LoopbackOnly()
+    try:
+        target = Target(host="www.embedded.example", display="www.embedded.example", input="x", line=1, source="t")
+        async with Scanner(options, network) as scanner:
+            rec = await scanner.scan(target)
+    finally:
+        await dns_server.close()
+
+    assert {p.address for p in rec.facts.web} == {"64:ff9b::7f00:1", "2002:a00:1::", "64:ff9b:1::7f00:1"}
+    assert {p.outcome for p in rec.facts.web} == {Outcome.SKIPPED_NON_GLOBAL}
+    zone = rec.facts.zone
+    servers = zone.name_servers + zone.mail_servers
+    assert {p.address for s in servers for p in s.probes} == {"2002:7f00:1::", "::7f00:1", "64:ff9b::a9fe:a9fe",
+                                                               "fec0::25"}
+    assert {p.outcome for s in servers for p in s.probes} == {Outcome.SKIPPED_NON_GLOBAL}
+    assert network.refused == []  # not one connection tried: the scanner judged them, not the guard
+
+
 # ------------------------------------------------------------------ politeness
 
 
