@@ -219,6 +219,13 @@ class _LoopbackOnly(Network):
         return address, port
 
 
+async def scan_guarded(host: str, options: ScanOptions) -> tuple[HostRecord, _LoopbackOnly]:
+    """Scan one host through a network that connects to loopback only (and notes any other address asked)."""
+    network = _LoopbackOnly()
+    async with Scanner(options, network) as scanner:
+        return await scanner.scan(Target(host=host, display=host, input=host, line=1, source="test")), network
+
+
 @pytest.mark.parametrize("target", ["[2002:7f00:2::]", "[64:ff9b::7f00:2]", "[::127.0.0.2]", "[2002:a9fe:a9fe::]",
                                     "[fec0::2]"])
 async def test_a_redirect_to_an_address_carrying_an_internal_ipv4_is_refused(target) -> None:
@@ -232,11 +239,8 @@ async def test_a_redirect_to_an_address_carrying_an_internal_ipv4_is_refused(tar
         ipv6=Ipv6Mode.YES, check_zone=False, http_port=site, https_port=closed_port(), connect_timeout=0.5,
         read_timeout=0.5,
     )
-    network = _LoopbackOnly()
     try:
-        target_ = Target(host="ua.inside.example", display="ua.inside.example", input="x", line=1, source="test")
-        async with Scanner(options, network) as scanner:
-            rec = await scanner.scan(target_)
+        rec, network = await scan_guarded("ua.inside.example", options)
     finally:
         await web.close()
         await dns_server.close()
@@ -266,11 +270,8 @@ async def test_dns_answers_and_name_and_mail_servers_carrying_internal_ipv4_are_
     await dns_server.start()
     options = ScanOptions(resolvers=[f"127.0.0.1:{dns_server.port}"], dns_timeout=0.3, ipv6=Ipv6Mode.YES,
                           connect_timeout=0.5, read_timeout=0.5)
-    network = _LoopbackOnly()
     try:
-        target = Target(host="www.embedded.example", display="www.embedded.example", input="x", line=1, source="t")
-        async with Scanner(options, network) as scanner:
-            rec = await scanner.scan(target)
+        rec, network = await scan_guarded("www.embedded.example", options)
     finally:
         await dns_server.close()
 
