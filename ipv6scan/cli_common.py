@@ -113,7 +113,7 @@ def _main(
 ADVANCED = "Advanced / test options"
 LOOP_OPTION = typer.Option(
     "--loop", envvar="IPV6SCAN_LOOP",
-    help="Event loop: uvloop (pip install 'ipv6scan\\[fast]': about a quarter less CPU per host) or asyncio's own; "
+    help="Event loop: uvloop (installed with ipv6scan on Linux and macOS: about a quarter less CPU per host) or asyncio's own; "
          "auto takes uvloop when it is installed.")
 
 

@@ -1,6 +1,6 @@
 """The event loop the command line runs a scan on: asyncio's own, or uvloop.
 
-uvloop (``pip install 'ipv6scan[fast]'``, Linux and macOS) is a drop-in event
+uvloop (a dependency of ipv6scan on Linux and macOS) is a drop-in event
 loop on libuv: in the benchmark it cuts the scanner's CPU per host by about a
 quarter and its peak memory too. The scan gives the same outcomes on both
 loops (the probe tests run on each).
@@ -46,7 +46,7 @@ def choose(loop: Loop | str = Loop.AUTO) -> tuple[Loop, LoopFactory]:
     except ImportError as e:
         if loop is Loop.UVLOOP:
             raise LoopUnavailable(
-                f"the uvloop event loop is not installed ({e}): pip install 'ipv6scan[fast]' "
+                f"the uvloop event loop is not installed ({e}): pip install uvloop "
                 "(Linux and macOS), or use --loop asyncio"
             ) from None
         return Loop.ASYNCIO, asyncio.new_event_loop
