@@ -77,6 +77,7 @@ def scan(
     db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database (SQLite): every scan is saved in it, host by host (docs/history.md).")] = DEFAULT_DB,
     no_db: Annotated[bool, typer.Option("--no-db", help="Do not save the scan in the history database (it cannot be resumed then).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Go on with the last unfinished scan of the same hosts in --db: hosts it saved are not scanned again.")] = False,
+    share_failures: Annotated[bool, typer.Option("--share-connect-failures/--no-share-connect-failures", rich_help_panel=ADVANCED, help="A connect to an address and port that failed twice (timeout, refused, no route) answers at once for the other names on it, saying so; TLS and HTTP are never shared.")] = DEFAULTS.share_connect_failures,
     http_port: Annotated[int, typer.Option("--http-port", rich_help_panel=ADVANCED, help="Port probed for HTTP.")] = DEFAULTS.http_port,
     https_port: Annotated[int, typer.Option("--https-port", rich_help_panel=ADVANCED, help="Port probed for HTTPS.")] = DEFAULTS.https_port,
     smtp_port: Annotated[int, typer.Option("--smtp-port", rich_help_panel=ADVANCED, help="Port probed on mail servers.")] = DEFAULTS.smtp_port,
@@ -120,6 +121,7 @@ def scan(
         per_address_connections=per_address,
         workers=workers,
         rate_per_address=rate,
+        share_connect_failures=share_failures,
         **({"user_agent": user_agent} if user_agent else {}),
     )
     if resume and no_db:

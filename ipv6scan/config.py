@@ -45,6 +45,7 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     host_budget: float = 120.0  # seconds for one host as a whole; what is unfinished then is recorded as timed out
     per_address_connections: int = 4  # connections at once to one target address, across the whole scan
     rate_per_address: float | None = None  # new connections per second to one target address (None: no limit)
+    share_connect_failures: bool = True  # a connect to (address, port) that failed twice answers for other names
     workers: int = 1  # processes scanning at once (>1: one main process feeding that many worker processes,
     # e.g. one per core); concurrency and the per-address limits above are divided between them, so their sum
     # never exceeds what is set here (workers is capped at per_address_connections and concurrency for that)

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Family(StrEnum):
@@ -223,6 +223,16 @@ class HttpHop(Struct, kw_only=True):
     detail: str | None = None
 
 
+class ConnectObservation(Struct, kw_only=True):
+    """A TCP connect to an address and port that failed, as one probe of the scan saw it."""
+
+    outcome: Outcome  # timeout, refused or unreachable
+    detail: str | None = None
+    host: str  # the name being probed
+    scheme: str
+    at: str  # UTC, ISO 8601
+
+
 class WebProbe(Struct, kw_only=True):
     """HTTP or HTTPS to one address of one family, redirects followed in that family."""
 
@@ -245,6 +255,10 @@ class WebProbe(Struct, kw_only=True):
     headers: dict[str, str] = {}  # a few useful response headers of the final response
     tls: TlsFacts | None = None  # https only: the first hop's handshake
     elapsed_ms: float = 0.0
+    # From 1.3: the connect was not tried, because these connects to the same address and port failed earlier
+    # in the scan (the first and its confirmation; other names, or this one's retry). Empty: this probe connected
+    # (or failed) on its own. Only a TCP connect is ever shared, never TLS or HTTP.
+    connect_shared: list[ConnectObservation] = []
 
 
 class ParityFacts(Struct, kw_only=True):

@@ -19,6 +19,7 @@ import socket
 import ssl as _ssl
 from pathlib import Path
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from .addresses import special_category
@@ -85,6 +86,7 @@ class Network:
         server_hostname: str | None = None,
         limit: int = 2**16,
         routed: bool = False,
+        on_connected: Callable[[], object] | None = None,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A fresh TCP (optionally TLS) connection to exactly this address.
 
@@ -100,7 +102,8 @@ class Network:
         traceback on stderr (about 1800 in a 1000-host run with 0.2 s timeouts:
         tests/test_bench_smoke.py).
         ``routed``: the address is where to go already (what :meth:`route` gave,
-        or a configured resolver): it is not routed again.
+        or a configured resolver): it is not routed again. ``on_connected`` is
+        called once the TCP connection is made, before TLS.
         """
         host, p = (normalise_ip(address), port) if routed else self.route(address, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -108,6 +111,8 @@ class Network:
         deadline = None if timeout is None else loop.time() + timeout
         async with asyncio.timeout_at(deadline):
             reader, writer = await asyncio.open_connection(host, p, family=family, limit=limit)
+        if on_connected is not None:
+            on_connected()  # the TCP connection is made (before any TLS)
         if ssl is None:
             return reader, writer
         try:

@@ -67,7 +67,7 @@ def _mark(ok: int, total: int) -> str:
     return "✓" if ok == total else ("✗" if ok == 0 else f"{ok}/{total}")
 
 
-def web_cell(rec: HostRecord, family: Family) -> str:
+def web_cell(rec: HostRecord, family: Family, lang: str = "en") -> str:
     parts = []
     for scheme in ("http", "https"):
         probes = [p for p in rec.facts.web if p.scheme == scheme and p.family is family]
@@ -81,6 +81,9 @@ def web_cell(rec: HostRecord, family: Family) -> str:
         failed = next((p for p in probes if p.status is None), None)
         if failed is not None:
             text += f" {failed.outcome.value}"
+            if failed.connect_shared:  # not tried: the address's connects had failed for other probes
+                seen = failed.connect_shared[0]
+                text += " " + say_ui("web_connect_shared", lang, host=seen.host, scheme=seen.scheme, at=seen.at)
         parts.append(text)
     return "\n".join(parts) or "–"
 
@@ -170,7 +173,7 @@ class TerminalSink:
             main += f" (+{len(reasons) - 1})"
         row: tuple[str, ...] = (host, say_ui(f"verdict.{verdict.value}", self.lang), main)
         if self.details:
-            row += (web_cell(rec, Family.V4), web_cell(rec, Family.V6), tls_cell(rec), parity_cell(rec),
+            row += (web_cell(rec, Family.V4, self.lang), web_cell(rec, Family.V6, self.lang), tls_cell(rec), parity_cell(rec),
                     ns_cell(rec), mx_cell(rec))
         self.rows.append((rank, row, verdict))
         if len(self.rows) > self.max_rows * 2:  # keep memory flat: keep the worst rows only

@@ -47,6 +47,7 @@ from .net import Network, split_hostport
 from .polite import Polite
 from .probe.dns import DnsClient
 from .probe.parity import compare
+from .probe.reach import Reachability
 from .probe.tls import get_contexts
 from .probe.web import WebProber
 from .probe.zone import ZoneCache
@@ -85,6 +86,7 @@ class Scanner:
             max_cname_chain=options.max_cname_chain,
         )
         self.polite = Polite(options.per_address_connections, options.rate_per_address)
+        self.reach = Reachability(enabled=options.share_connect_failures)
         self.zones = ZoneCache(
             dns=self.dns,
             network=self.network,
@@ -100,6 +102,7 @@ class Scanner:
             allowed=self.allowed,
             contexts=get_contexts(tuple(options.ca_bundles)),
             polite=self.polite,
+            reach=self.reach,
         )
 
     def header(self) -> ScanHeader:

@@ -43,7 +43,7 @@ def test_scenario_verdicts(catalogue_scan, scenario):
 
 def test_stream_has_header_and_summary(catalogue_scan):
     _, lines, hosts, _, _ = catalogue_scan
-    assert isinstance(lines[0], ScanHeader) and lines[0].schema_version == "1.2"
+    assert isinstance(lines[0], ScanHeader) and lines[0].schema_version == "1.3"
     assert isinstance(lines[-1], ScanSummary)
     assert lines[-1].hosts == len(SCENARIOS) == len(hosts)
     assert not lines[-1].interrupted
@@ -161,7 +161,7 @@ def test_json_format_is_one_document(lab, lab_dir):
     proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "json", "--no-save", stdin="dual.gov.example\n")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["schema_version"] == "1.2"
+    assert doc["schema_version"] == "1.3"
     assert [h["result"]["verdict"] for h in doc["hosts"]] == ["ready"]
     assert doc["summary"]["hosts"] == 1 and doc["input_errors"] == []
 

@@ -43,7 +43,10 @@ move, and does only what a probe needs:
   the peer certificate. When the request has a ``trace`` extension it is
   awaited with httpcore's event name ``connection.start_tls.complete`` and
   ``{"return_value": <that writer>}`` once the handshake is done, so that the
-  certificate of a server that goes quiet afterwards is still seen.
+  certificate of a server that goes quiet afterwards is still seen. An
+  ``on_tcp_connected`` extension (a plain callable) is called once the TCP
+  connection is made, before TLS: the scan's reachability facts are about
+  the connect alone.
 
 Memory: Python 3.11's asyncio TLS gives every TLS connection a 256 KiB read
 buffer (``asyncio.sslproto.SSLProtocol.max_size``; uvloop's TLS too,
@@ -112,6 +115,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
                 timeout=timeouts.get("connect"),
                 ssl=self._ssl_context if tls else None,
                 server_hostname=sni,
+                on_connected=request.extensions.get("on_tcp_connected"),
             )
         except TimeoutError as e:
             raise httpx.ConnectTimeout(_describe(e, "connect timed out")) from e

@@ -49,12 +49,13 @@ import httpx
 
 from ..addresses import IPNetwork, family_of, is_allowed
 from ..config import ScanOptions
-from ..model import CERT_FAILURES, TLS_FAILURES, Family, HttpHop, Outcome, TlsFacts, WebProbe
+from ..model import CERT_FAILURES, TLS_FAILURES, ConnectObservation, Family, HttpHop, Outcome, TlsFacts, WebProbe
 from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
 from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport
+from .reach import Reachability, SharedFailure
 from .parity import decode_html
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
@@ -108,6 +109,7 @@ class _Answer:
     tls: TlsFacts | None = None
     attempts: int = 1
     elapsed_ms: float = 0.0
+    shared: list[ConnectObservation] = field(default_factory=list)  # the connect failure came from these
 
 
 @dataclass
@@ -151,8 +153,10 @@ class WebProber:
         allowed: list[IPNetwork],
         contexts: tls.TlsContexts | None = None,
         polite: Polite | None = None,
+        reach: Reachability | None = None,
     ) -> None:
         self._options = options
+        self._reach = reach if reach is not None else Reachability(enabled=False)
         self._resolve = resolve
         self._allowed = allowed
         self._polite = polite if polite is not None else Polite()
@@ -199,6 +203,7 @@ class WebProber:
             status=first.status,
             tls=first.tls,
             hops=[_hop(target, first)],
+            connect_shared=first.shared,
         )
         last, last_target = await self._follow(result, first, target, chain)
         result.final_outcome = next((h.outcome for h in result.hops if h.outcome != Outcome.OK), Outcome.OK)
@@ -286,11 +291,13 @@ class WebProber:
     async def _request(self, target: _Target, chain: _Chain, *, until: float | None) -> _Answer:
         """One request, a timeout retried ``options.retries`` times, all before loop time ``until``."""
         started = time.monotonic()
-        for attempt in range(1, self._options.retries + 2):
+        tried = 0  # attempts that connected (or failed) on their own: not answered from the scan's connect facts
+        for _ in range(self._options.retries + 1):
             answer = await self._verified(target, chain, until)
-            if answer.outcome != Outcome.TIMEOUT or _expired(until):
+            tried += not answer.shared
+            if answer.outcome != Outcome.TIMEOUT or answer.shared or _expired(until):
                 break
-        answer.attempts = attempt
+        answer.attempts = tried
         answer.elapsed_ms = _ms_since(started)
         chain.remember(target.host, answer.set_cookies)
         return answer
@@ -315,20 +322,44 @@ class WebProber:
     async def _fetch(
         self, transport: httpx.AsyncBaseTransport, target: _Target, chain: _Chain, until: float | None
     ) -> _Answer:
-        """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble."""
+        """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble.
+
+        The connect waits for its turn at the scan's :class:`~.reach.Reachability`: an (address, port)
+        whose connects failed twice in this scan answers at once, saying so."""
+        tcp: list[bool] = []  # the TCP connection was made (whatever came after)
+        request = httpx.Request(
+            "GET",
+            target.request_url,
+            headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
+            extensions={"sni_hostname": target.host, "timeout": self._timeout,
+                        "on_tcp_connected": lambda: tcp.append(True)},
+        )
+        answer = _Answer(outcome=Outcome.OK)
+        try:
+            async with self._reach.turn(target.address, target.port, host=target.host, scheme=target.scheme) as turn:
+                await self._exchange(transport, request, target, until, answer, tcp)
+                if tcp:
+                    turn.connected()
+                elif answer.outcome != Outcome.TIMEOUT or answer.detail == "connect timed out":
+                    turn.failed(answer.outcome, answer.detail)  # (not a connect cut short by the redirect budget)
+        except SharedFailure as e:
+            first = e.observations[0]
+            answer.outcome, answer.shared = e.outcome, e.observations
+            answer.detail = (f"{first.detail or e.outcome.value}: not tried again, as {len(e.observations)} connects "
+                             f"to this address and port failed in this scan (first by {first.host} {first.scheme} at "
+                             f"{first.at})")
+        return answer
+
+    async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request, target: _Target,
+                        until: float | None, answer: _Answer, tcp: list[bool]) -> None:
+        """The request and its response into ``answer``; never raises for network trouble."""
         handshake: list[object] = []  # the TLS stream, once the handshake completed
 
         async def trace(event: str, info: dict) -> None:
             if event == "connection.start_tls.complete" and info.get("return_value") is not None:
                 handshake.append(info["return_value"])
 
-        request = httpx.Request(
-            "GET",
-            target.request_url,
-            headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
-            extensions={"sni_hostname": target.host, "timeout": self._timeout, "trace": trace},
-        )
-        answer = _Answer(outcome=Outcome.OK)
+        request.extensions["trace"] = trace
         body = bytearray()  # filled as the body comes, so that what came before a timeout is kept
         cut_by_chain = False
         try:
@@ -362,7 +393,6 @@ class WebProber:
             answer.detail = f"the body did not end ({answer.detail}); the {len(body)} bytes that came are kept"
         elif answer.status is not None and answer.outcome != Outcome.OK:
             answer.detail = f"{answer.detail} (after status {answer.status}, reading the body)"
-        return answer
 
 
 def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> None:

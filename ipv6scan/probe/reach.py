@@ -1,0 +1,130 @@
+"""What TCP connects to each (address, port) showed in this scan, shared between host names.
+
+Provincial data centres put dozens of portals on one address; when its IPv6 path is
+broken, every one of those names would wait for its own connect timeouts (and their
+retries), queued behind the per-address limit: 100 names x 2 schemes x 2 attempts x 5 s.
+A TCP connect that times out, is refused or finds no route is a fact about the
+address and port, not about the name, so :class:`Reachability` lets one scan learn it
+once:
+
+* While an (address, port) is not known to connect, one probe at a time finds out
+  (:meth:`Reachability.turn`); the others wait for the answer **without holding a
+  politeness slot** (they have not started connecting).
+* A connect that succeeds makes the address *alive* for the rest of the scan: from
+  then on every probe connects on its own, at once, as before.
+* A failed connect is an observation (outcome, detail, which host and scheme, when).
+  The first makes the address *suspect*: the next probe (the same probe's retry, or
+  another name's) tries again. The second failure **confirms** it: the address is
+  *dead* for this scan, and every later probe of that (address, port) ends at once
+  with that outcome, recorded with both observations (``WebProbe.connect_shared``),
+  never as if it had connected itself.
+* Only the TCP connect is shared. TLS and HTTP results depend on the name (SNI, Host)
+  and are never taken from another probe.
+
+Memory: one small entry per (address, port) connected to, for the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from ..model import ConnectObservation, Outcome
+from ..timeutil import utcnow
+
+CONNECT_FAILURES = frozenset({Outcome.TIMEOUT, Outcome.REFUSED, Outcome.UNREACHABLE})
+"""Outcomes of a TCP connect that say something about the address and port, whatever the name."""
+CONFIRMATIONS = 2
+"""Failed connects on one (address, port) before they answer for other probes."""
+
+
+class SharedFailure(Exception):
+    """A confirmed connect failure of this (address, port), answered from the scan's observations."""
+
+    def __init__(self, outcome: Outcome, observations: list[ConnectObservation]) -> None:
+        super().__init__(outcome.value)
+        self.outcome, self.observations = outcome, observations
+
+
+@dataclass
+class _Entry:
+    alive: bool = False
+    observations: list[ConnectObservation] = field(default_factory=list)
+    finding_out: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def dead(self) -> bool:
+        return len(self.observations) >= CONFIRMATIONS
+
+
+class Turn:
+    """One probe's connect to an (address, port): say how it went (that lets the next probe go)."""
+
+    def __init__(self, entry: _Entry | None, host: str, scheme: str, *, holds: bool = False) -> None:
+        self._entry, self._host, self._scheme, self._holds = entry, host, scheme, holds
+
+    def connected(self) -> None:
+        if self._entry is not None:
+            self._entry.alive = True
+            self._entry.observations.clear()
+        self.release()
+
+    def failed(self, outcome: Outcome, detail: str | None) -> None:
+        """The connect itself failed (no TCP connection): an observation, if the outcome is one of the address."""
+        entry = self._entry
+        if entry is not None and not entry.alive and outcome in CONNECT_FAILURES:
+            entry.observations.append(ConnectObservation(outcome=outcome, detail=detail, host=self._host,
+                                                         scheme=self._scheme, at=utcnow()))
+        self.release()
+
+    def release(self) -> None:
+        """The connect is over (or was never made): the next waiting probe may find out."""
+        if self._holds and self._entry is not None:
+            self._holds = False
+            self._entry.finding_out.release()
+
+
+class Reachability:
+    """The connect facts of one scan, per (address, port). ``enabled=False``: every probe connects on its own."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._entries: dict[tuple[str, int], _Entry] = {}
+
+    @asynccontextmanager
+    async def turn(self, address: str, port: int, *, host: str, scheme: str) -> AsyncIterator[Turn]:
+        """Wait until this probe may connect to (address, port); raises :class:`SharedFailure` when it is dead.
+
+        While the address is not known to connect, the probe holds the right to find out from here until
+        it says :meth:`Turn.connected` or :meth:`Turn.failed` (or leaves the block), so others wait only
+        for the connect, not for the whole request."""
+        if not self.enabled:
+            yield Turn(None, host, scheme)
+            return
+        entry = self._entries.setdefault((address, port), _Entry())
+        holds = False
+        if not entry.alive:
+            self._raise_if_dead(entry)
+            await entry.finding_out.acquire()  # one probe at a time finds out; the others wait, holding nothing
+            holds = not entry.alive
+            if not holds:
+                entry.finding_out.release()
+            elif entry.dead:
+                entry.finding_out.release()
+                self._raise_if_dead(entry)
+        turn = Turn(entry, host, scheme, holds=holds)
+        try:
+            yield turn
+        finally:
+            turn.release()
+
+    def observations(self, address: str, port: int) -> list[ConnectObservation]:
+        entry = self._entries.get((address, port))
+        return list(entry.observations) if entry else []
+
+    @staticmethod
+    def _raise_if_dead(entry: _Entry) -> None:
+        if entry.dead:
+            raise SharedFailure(entry.observations[-1].outcome, list(entry.observations))

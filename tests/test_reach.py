@@ -1,0 +1,133 @@
+"""Connect failures shared between the names on one address (issue 16, items 1 and 2).
+
+The dead address is a real loopback black hole (testnet._tcp.BlackHole: the kernel drops
+the SYNs), reached through a LabNetwork that records every connect it is asked for. What
+is asserted is behaviour: how many connects were tried, what each probe recorded, that a
+waiting probe held no politeness slot; never how long anything took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ipv6scan.addresses import parse_prefixes
+from ipv6scan.config import ScanOptions
+from ipv6scan.model import Family, HostRecord, Outcome
+from ipv6scan.output import web_cell
+from ipv6scan.polite import Polite
+from ipv6scan.probe.reach import CONFIRMATIONS, Reachability
+from ipv6scan.probe.web import WebProber
+from ipv6scan.testnet._tcp import BlackHole
+from ipv6scan.testnet.hostile import HostileServer
+
+from .test_hostile import ALLOW, HostileLab
+
+DEAD = "2001:db8::dead"
+OPTIONS = {"connect_timeout": 0.3, "read_timeout": 0.5, "retries": 1, "body_cap": 64 * 1024}
+
+
+@pytest.fixture
+async def lab():
+    server = HostileServer(interval=0.05)
+    hole = BlackHole("::1")
+    hostile = HostileLab(server)
+    for port in (80, 443):
+        hostile.routes[(DEAD, port)] = ("::1", hole.port)
+    yield hostile
+    for prober in hostile.probers:
+        await prober.aclose()
+    await server.close()
+    hole.close()
+
+
+def prober(lab: HostileLab, reach: Reachability, polite: Polite | None = None, **options) -> WebProber:
+    p = WebProber(network=lab.network, options=ScanOptions(**(OPTIONS | options)), resolve=lab.resolve,
+                  allowed=parse_prefixes(ALLOW), reach=reach, polite=polite)
+    lab.probers.append(p)
+    return p
+
+
+def connects(lab: HostileLab, address: str, port: int) -> int:
+    return lab.routed.count((address, port))
+
+
+async def test_thirty_names_on_a_dead_address_cost_two_connects_per_port(lab) -> None:
+    reach = Reachability()
+    web = prober(lab, reach)
+    hosts = [f"h{i}.tinh.gov.vn" for i in range(30)]
+
+    results = await asyncio.gather(*(web.probe(h, DEAD, s, 443 if s == "https" else 80)
+                                     for h in hosts for s in ("http", "https")))
+
+    assert {r.outcome for r, _ in results} == {Outcome.TIMEOUT}
+    assert (connects(lab, DEAD, 80), connects(lab, DEAD, 443)) == (CONFIRMATIONS, CONFIRMATIONS)  # not 60 each
+    tried = [r for r, _ in results if r.attempts]
+    assert sorted((r.scheme, r.attempts) for r in tried) == [("http", 1), ("http", 1), ("https", 1), ("https", 1)]
+    assert all(r.connect_shared for r, _ in results)  # the last attempt of every probe was answered by the facts
+    for r, _ in results:
+        first, confirmed = r.connect_shared
+        assert (first.outcome, first.detail) == (Outcome.TIMEOUT, "connect timed out")
+        assert first.scheme == r.scheme and first.host in hosts and first.at and confirmed.at >= first.at
+        assert "not tried again" in (r.detail or "") and f"first by {first.host}" in r.detail
+        assert r.attempts in (0, 1)  # its own connects: the first observer and the confirmer, one each
+
+
+async def test_without_sharing_every_name_pays_its_own_connects(lab) -> None:
+    web = prober(lab, Reachability(enabled=False))
+    await asyncio.gather(*(web.probe(f"h{i}.gov.vn", DEAD, "http", 80) for i in range(5)))
+    assert connects(lab, DEAD, 80) == 10  # 5 names x 2 attempts: what sharing saves
+
+
+async def test_probes_waiting_for_the_verdict_hold_no_politeness_slot(lab) -> None:
+    """Item 2: probes queued on a dead address must not take the slots a live server on the same address needs."""
+    live = await lab.add("slow_answer", family=Family.V6, ports=(8080,))
+    lab.routes[(DEAD, 8080)] = lab.routes.pop((live, 8080))  # the same address: 80/443 dead, 8080 answers
+    polite = Polite(connections=1)
+    web = prober(lab, Reachability(), polite=polite)
+    dead = [asyncio.create_task(web.probe(f"d{i}.gov.vn", DEAD, "http", 80)) for i in range(20)]
+    await asyncio.sleep(0.05)  # the first is connecting (holding the one slot); 19 wait for its verdict
+
+    result, _ = await web.probe("live.gov.vn", DEAD, "http", 8080)
+
+    assert (result.outcome, result.status) == (Outcome.OK, 200)  # got the slot while 19 waited
+    assert {r.outcome for r, _ in await asyncio.gather(*dead)} == {Outcome.TIMEOUT}
+
+
+async def test_a_live_address_is_never_answered_for_and_tls_is_never_shared(lab) -> None:
+    address = await lab.add("tls_garbage", family=Family.V6)  # TCP connects; TLS fails, for any name
+    web = prober(lab, Reachability())
+
+    results = await asyncio.gather(*(web.probe(f"t{i}.gov.vn", address, "https", 443) for i in range(6)))
+
+    assert {r.outcome for r, _ in results} == {Outcome.TLS_HANDSHAKE_FAILED}
+    assert not any(r.connect_shared for r, _ in results) and connects(lab, address, 443) == 6
+
+
+async def test_a_refusing_port_is_shared_once_confirmed(lab) -> None:
+    address = await lab.add("slow_answer", family=Family.V6, ports=(80,))  # 443 not routed: unreachable at once
+    web = prober(lab, Reachability())
+    first = [await web.probe(f"r{i}.gov.vn", address, "https", 443) for i in range(2)]  # one by one: two observe
+    later = await asyncio.gather(*(web.probe(f"r{i}.gov.vn", address, "https", 443) for i in range(2, 12)))
+
+    assert [(r.connect_shared, r.attempts) for r in (p for p, _ in first)] == [([], 1), ([], 1)]
+    assert {r.outcome for r, _ in later} == {Outcome.UNREACHABLE} and all(r.connect_shared for r, _ in later)
+    assert connects(lab, address, 443) == 2
+    assert (await web.probe("r99.gov.vn", address, "http", 80))[0].status == 200  # port 80 is its own fact
+
+
+def test_show_details_say_which_probe_saw_it_first(lab) -> None:
+    from tests.test_store import record
+
+    async def one() -> HostRecord:
+        web = prober(lab, Reachability())
+        results = await asyncio.gather(*(web.probe(f"s{i}.gov.vn", DEAD, "http", 80) for i in range(4)))
+        rec = record("s3.gov.vn")
+        rec.facts.web = [r for r, _ in results if r.connect_shared][:1]
+        return rec
+
+    rec = asyncio.run(one())
+    seen = rec.facts.web[0].connect_shared[0]
+    assert f"not tried: connects to this address had failed for {seen.host} http" in web_cell(rec, Family.V6, "en")
+    assert f"không thử lại: kết nối đến địa chỉ này đã thất bại khi quét {seen.host}" in web_cell(rec, Family.V6, "vi")
