@@ -57,6 +57,7 @@ from .timeutil import utcnow
 
 SCHEMES = ("http", "https")
 BUDGET_EXHAUSTED = "host time budget exhausted"
+STAGGER = 0.2  # of the connect timeout: when a second probe starts confirming an address that has not connected yet
 
 
 def answered(probe: WebProbe) -> bool:
@@ -86,7 +87,7 @@ class Scanner:
             max_cname_chain=options.max_cname_chain,
         )
         self.polite = Polite(options.per_address_connections, options.rate_per_address)
-        self.reach = Reachability(enabled=options.share_connect_failures)
+        self.reach = Reachability(enabled=options.share_connect_failures, stagger=options.connect_timeout * STAGGER)
         self.zones = ZoneCache(
             dns=self.dns,
             network=self.network,

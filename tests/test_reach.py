@@ -9,6 +9,7 @@ waiting probe held no politeness slot; never how long anything took.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -63,15 +64,40 @@ async def test_thirty_names_on_a_dead_address_cost_two_connects_per_port(lab) ->
 
     assert {r.outcome for r, _ in results} == {Outcome.TIMEOUT}
     assert (connects(lab, DEAD, 80), connects(lab, DEAD, 443)) == (CONFIRMATIONS, CONFIRMATIONS)  # not 60 each
-    tried = [r for r, _ in results if r.attempts]
-    assert sorted((r.scheme, r.attempts) for r in tried) == [("http", 1), ("http", 1), ("https", 1), ("https", 1)]
-    assert all(r.connect_shared for r, _ in results)  # the last attempt of every probe was answered by the facts
-    for r, _ in results:
+    for scheme in ("http", "https"):  # its own connects: the first observer's, and the confirmation (its retry,
+        assert sum(r.attempts for r, _ in results if r.scheme == scheme) == CONFIRMATIONS  # or another name's)
+    own = [r for r, _ in results if not r.connect_shared]  # a probe whose last attempt was itself the confirmation
+    assert len(own) <= 2 and all(r.attempts for r in own) and len(results) - len(own) >= 58
+    for r in (r for r, _ in results if r.connect_shared):
         first, confirmed = r.connect_shared
         assert (first.outcome, first.detail) == (Outcome.TIMEOUT, "connect timed out")
         assert first.scheme == r.scheme and first.host in hosts and first.at and confirmed.at >= first.at
         assert "not tried again" in (r.detail or "") and f"first by {first.host}" in r.detail
-        assert r.attempts in (0, 1)  # its own connects: the first observer and the confirmer, one each
+        assert r.attempts in (0, 1, 2)
+
+
+class _Timed(list):
+    """HostileLab.routed that also notes when each connect was asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[tuple[float, tuple[str, int]]] = []
+
+    def append(self, item: tuple[str, int]) -> None:
+        self.times.append((time.monotonic(), item))
+        super().append(item)
+
+
+async def test_the_confirmation_starts_alongside_the_first_connect_not_after_it(lab) -> None:
+    """Item 3: the second connect to a silent address starts ``stagger`` after the first, while it still waits."""
+    lab.routed = _Timed()
+    web = prober(lab, Reachability(stagger=0.1), connect_timeout=1.0, retries=1)
+    started = time.monotonic()
+    results = await asyncio.gather(*(web.probe(f"s{i}.gov.vn", DEAD, "http", 80) for i in range(10)))
+
+    times = [t - started for t, key in lab.routed.times if key == (DEAD, 80)]
+    assert len(times) == CONFIRMATIONS and times[1] - times[0] < 1.0  # the second began before the first timed out
+    assert {r.outcome for r, _ in results} == {Outcome.TIMEOUT} and sum(r.attempts for r, _ in results) == 2
 
 
 async def test_without_sharing_every_name_pays_its_own_connects(lab) -> None:

@@ -7,14 +7,15 @@ A TCP connect that times out, is refused or finds no route is a fact about the
 address and port, not about the name, so :class:`Reachability` lets one scan learn it
 once:
 
-* While an (address, port) is not known to connect, one probe at a time finds out
-  (:meth:`Reachability.turn`); the others wait for the answer **without holding a
-  politeness slot** (they have not started connecting).
+* While an (address, port) is not known to connect, one probe finds out
+  (:meth:`Reachability.turn`), joined by a second ``stagger`` seconds later if the
+  first has not connected by then; the others wait for the answer **without holding
+  a politeness slot** (they have not started connecting).
 * A connect that succeeds makes the address *alive* for the rest of the scan: from
   then on every probe connects on its own, at once, as before.
 * A failed connect is an observation (outcome, detail, which host and scheme, when).
-  The first makes the address *suspect*: the next probe (the same probe's retry, or
-  another name's) tries again. The second failure **confirms** it: the address is
+  The first makes the address *suspect*: the second finder (or the next probe) is its
+  re-confirmation. The second failure **confirms** it: the address is
   *dead* for this scan, and every later probe of that (address, port) ends at once
   with that outcome, recorded with both observations (``WebProbe.connect_shared``),
   never as if it had connected itself.
@@ -52,18 +53,24 @@ class SharedFailure(Exception):
 class _Entry:
     alive: bool = False
     observations: list[ConnectObservation] = field(default_factory=list)
-    finding_out: asyncio.Lock = field(default_factory=asyncio.Lock)
+    starts: list[float] = field(default_factory=list)  # loop times the probes finding out now started
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def dead(self) -> bool:
         return len(self.observations) >= CONFIRMATIONS
 
+    def signal(self) -> None:
+        """Wake the probes waiting for this address (a verdict, or a finder's place free)."""
+        self.changed.set()
+        self.changed = asyncio.Event()
+
 
 class Turn:
     """One probe's connect to an (address, port): say how it went (that lets the next probe go)."""
 
-    def __init__(self, entry: _Entry | None, host: str, scheme: str, *, holds: bool = False) -> None:
-        self._entry, self._host, self._scheme, self._holds = entry, host, scheme, holds
+    def __init__(self, entry: _Entry | None, host: str, scheme: str, *, started: float | None = None) -> None:
+        self._entry, self._host, self._scheme, self._started = entry, host, scheme, started
 
     def connected(self) -> None:
         if self._entry is not None:
@@ -80,41 +87,54 @@ class Turn:
         self.release()
 
     def release(self) -> None:
-        """The connect is over (or was never made): the next waiting probe may find out."""
-        if self._holds and self._entry is not None:
-            self._holds = False
-            self._entry.finding_out.release()
+        """The connect is over (or was never made): a waiting probe may find out, or learn the verdict."""
+        if self._started is not None and self._entry is not None:
+            self._entry.starts.remove(self._started)
+            self._started = None
+            self._entry.signal()
 
 
 class Reachability:
-    """The connect facts of one scan, per (address, port). ``enabled=False``: every probe connects on its own."""
+    """The connect facts of one scan, per (address, port). ``enabled=False``: every probe connects on its own.
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    ``stagger``: while the first probe is finding out whether an address connects, a second may
+    start this many seconds after it (the confirmation, running alongside, rather than after the
+    first's whole timeout). Never more than two at once, and none new while one failure waits
+    for its confirmation.
+    """
+
+    def __init__(self, *, enabled: bool = True, stagger: float = 1.0) -> None:
         self.enabled = enabled
+        self.stagger = stagger
         self._entries: dict[tuple[str, int], _Entry] = {}
 
     @asynccontextmanager
     async def turn(self, address: str, port: int, *, host: str, scheme: str) -> AsyncIterator[Turn]:
         """Wait until this probe may connect to (address, port); raises :class:`SharedFailure` when it is dead.
 
-        While the address is not known to connect, the probe holds the right to find out from here until
-        it says :meth:`Turn.connected` or :meth:`Turn.failed` (or leaves the block), so others wait only
-        for the connect, not for the whole request."""
+        While the address is not known to connect, the probe is one of the (at most two) finding out,
+        from here until it says :meth:`Turn.connected` or :meth:`Turn.failed` (or leaves the block),
+        so others wait only for the connect, not for the whole request."""
         if not self.enabled:
             yield Turn(None, host, scheme)
             return
         entry = self._entries.setdefault((address, port), _Entry())
-        holds = False
-        if not entry.alive:
+        loop = asyncio.get_running_loop()
+        started = None
+        while not entry.alive:
             self._raise_if_dead(entry)
-            await entry.finding_out.acquire()  # one probe at a time finds out; the others wait, holding nothing
-            holds = not entry.alive
-            if not holds:
-                entry.finding_out.release()
-            elif entry.dead:
-                entry.finding_out.release()
-                self._raise_if_dead(entry)
-        turn = Turn(entry, host, scheme, holds=holds)
+            now = loop.time()
+            if not entry.starts or (len(entry.starts) == 1 and not entry.observations
+                                    and now >= entry.starts[0] + self.stagger):
+                started = now
+                entry.starts.append(now)
+                break
+            wait = None if len(entry.starts) > 1 or entry.observations else entry.starts[0] + self.stagger - now
+            try:  # holding nothing: no politeness slot, no connection
+                await asyncio.wait_for(entry.changed.wait(), wait)
+            except TimeoutError:
+                pass
+        turn = Turn(entry, host, scheme, started=started)
         try:
             yield turn
         finally:
