@@ -67,6 +67,36 @@ def host_name(i: int, groups: int) -> str:
     return f"h{i}.g{i % groups}.{DOMAIN}"
 
 
+# ---------------------------------------------------------------- the mixed population (issue 16)
+# Per 100 hosts of a mixed list: 20 whose AAAA is one of MIXED_ADDRESSES shared black holes (nftables drops their
+# TCP: real connect timeouts), 5 whose IPv6 answers LATE_S late (a relay, bench/delay_proxy.py), 2 whose IPv6 port
+# refuses (TCP reset); the other 73, and every A record, as the healthy list.
+MIXED_ADDRESSES = 10
+LATE_S = 1.5
+MIXED_KINDS = (("dead", 20), ("late", 5), ("refuse", 2))  # kind, hosts per 100
+_MIXED_V6 = {"dead": "d", "late": "f", "refuse": "e"}  # 2001:db8::<x>:<j>
+DELAY_PORTS = {80: 18080, 443: 18443}  # where nftables sends the late addresses' ports: the relay
+
+
+def mixed_kind(i: int) -> str:
+    """What host i of a mixed list is: healthy, dead, late or refuse."""
+    slot, start = i % 100, 0
+    for kind, per_100 in MIXED_KINDS:
+        if start <= slot < start + per_100:
+            return kind
+        start += per_100
+    return "healthy"
+
+
+def mixed_name(i: int, groups: int) -> str:
+    kind = mixed_kind(i)
+    return host_name(i, groups) if kind == "healthy" else f"{kind[0]}{i}.g{i % groups}.{DOMAIN}"
+
+
+def mixed_v6(kind: str, j: int) -> str:
+    return f"2001:db8::{_MIXED_V6[kind]}:{j:x}"
+
+
 def group_v4(k: int) -> str:
     return f"192.0.2.{100 + k}"
 
@@ -106,13 +136,14 @@ def unavailable_reason() -> str | None:
 class BenchLab:
     """One benchmark lab: two namespaces, BIND, nginx, a lab CA; all named after this process."""
 
-    def __init__(self, groups: int = DEFAULT_GROUPS, name: str | None = None) -> None:
+    def __init__(self, groups: int = DEFAULT_GROUPS, name: str | None = None, mixed: int = 0) -> None:
         if not 1 <= groups <= 150:
             raise ValueError("groups must be between 1 and 150 (addresses 192.0.2.100-249)")
         self.name = name or f"{PREFIX}-{os.getpid()}"
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,40}", self.name):
             raise ValueError(f"bad lab name {self.name!r}")
         self.groups = groups
+        self.mixed = mixed  # hosts of the largest mixed list (0: no mixed population)
         self.server_ns = f"{self.name}-srv"
         self.client_ns = f"{self.name}-cli"
         self.dir = Path(f"/tmp/{self.name}")
@@ -197,6 +228,11 @@ class BenchLab:
         ]
         for k in range(self.groups):
             zone += [f"*.g{k} IN A {group_v4(k)}", f"*.g{k} IN AAAA {group_v6(k)}"]
+        for i in range(self.mixed):  # a name of its own beats the wildcard: its A and AAAA both
+            if (kind := mixed_kind(i)) != "healthy":
+                label = mixed_name(i, self.groups).removesuffix(f".{DOMAIN}")
+                zone += [f"{label} IN A {group_v4(i % self.groups)}",
+                         f"{label} IN AAAA {mixed_v6(kind, i % MIXED_ADDRESSES)}"]
         (self.named_dir / f"{DOMAIN}.zone").write_text("\n".join(zone) + "\n")
         (self.named_dir / "named.conf").write_text(f"""\
 options {{
@@ -270,6 +306,9 @@ http {{
         batch = [f"address add {DNS_V4}/24 dev srv0", f"address add {DNS_V6}/64 dev srv0 nodad"]
         batch += [f"address add {group_v4(k)}/24 dev srv0" for k in range(self.groups)]
         batch += [f"address add {group_v6(k)}/64 dev srv0 nodad" for k in range(self.groups)]
+        if self.mixed:
+            batch += [f"address add {mixed_v6(kind, j)}/64 dev srv0 nodad"
+                      for kind in _MIXED_V6 for j in range(MIXED_ADDRESSES)]
         batch.append("link set srv0 up")
         _run(["ip", "-n", self.server_ns, "-batch", "-"], "server addresses", input="\n".join(batch) + "\n")
         client = [f"address add {CLIENT_V4}/24 dev cli0", f"address add {CLIENT_V6}/64 dev cli0 nodad",
@@ -292,6 +331,33 @@ http {{
         err = ["-e", str(d / "logs" / "nginx-error.log")]
         _run([*ns, "nginx", "-t", "-q", "-c", str(d / "nginx.conf"), *err], "nginx -t")
         _run([*ns, "nginx", "-c", str(d / "nginx.conf"), *err], "nginx")
+        if self.mixed:
+            self._start_mixed(ns)
+
+    def _start_mixed(self, ns: list[str]) -> None:
+        """nftables: drop the dead addresses, reset the refusing ones, send the late ones to the relay."""
+        def prefix(kind: str) -> str:
+            return f"2001:db8::{_MIXED_V6[kind]}:0/112"
+        rules = f"""table inet benchmixed {{
+    chain input {{
+        type filter hook input priority filter; policy accept;
+        ip6 daddr {prefix("dead")} meta l4proto tcp drop
+        ip6 daddr {prefix("refuse")} meta l4proto tcp reject with tcp reset
+    }}
+}}
+table ip6 benchdelay {{
+    chain prerouting {{
+        type nat hook prerouting priority dstnat; policy accept;
+""" + "".join(f"        ip6 daddr {prefix('late')} tcp dport {port} dnat to [{DNS_V6}]:{relay}\n"
+              for port, relay in DELAY_PORTS.items()) + "    }\n}\n"
+        (self.dir / "mixed.nft").write_text(rules)
+        _run([*ns, "nft", "-f", str(self.dir / "mixed.nft")], "nftables (mixed population)")
+        pairs = [f"[{DNS_V6}]:{relay}=[{DNS_V6}]:{port}" for port, relay in DELAY_PORTS.items()]
+        log = open(self.dir / "logs" / "delay-proxy.log", "wb")
+        proc = subprocess.Popen([*ns, sys.executable, str(Path(__file__).with_name("delay_proxy.py")),
+                                 "--delay", str(LATE_S), *pairs], stdout=subprocess.PIPE, stderr=log)
+        if proc.stdout is None or proc.stdout.readline().strip() != b"ready":
+            raise LabError(f"the delay relay did not start: {(self.dir / 'logs' / 'delay-proxy.log').read_text()}")
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
         probe = (

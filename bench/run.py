@@ -40,7 +40,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python3 bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lab import (ALLOW_SPECIAL, DNS_V4, BenchLab, LabError, LabUnavailable, host_name, stale_labs,
+from bench.lab import (ALLOW_SPECIAL, DNS_V4, LATE_S, MIXED_ADDRESSES, BenchLab, LabError, LabUnavailable, host_name,
+                       mixed_name, stale_labs,
                        unavailable_reason)
 
 HERE = Path(__file__).resolve().parent
@@ -173,6 +174,51 @@ class Bench:
             cmd += ["--allow-special", prefix]
         return cmd
 
+    def mixed(self, size: int) -> str:
+        """The mixed population (issue 16): ipv6scan with its default options against the ideal schedule."""
+        from ipv6scan.config import DEFAULTS
+
+        targets = self.work / f"hosts-mixed-{size}.txt"
+        targets.write_text("".join(mixed_name(i, self.lab.groups) + "\n" for i in range(size)), encoding="ascii")
+        out = self.work / f"ipv6scan-mixed-{size}.jsonl"
+        cmd = self.ipv6scan_cmd(targets, out)
+        at = cmd.index("--concurrency")
+        del cmd[at:at + 2]  # ipv6scan's own default concurrency, as a user would run it
+        run = Run("ipv6scan mixed", size)
+        self.measure(run, self.lab.client_cmd(cmd), stdout=self.work / f"ipv6scan-mixed-{size}.stdout")
+        elapsed: dict[str, list[float]] = {}
+        verdicts: dict[str, dict[str, int]] = {}
+        shared = 0
+        with open(out, "rb") as f:
+            for raw in f:
+                line = json.loads(raw)
+                if "facts" not in line:
+                    continue
+                host = line["facts"]["host"]
+                kind = {"d": "dead", "l": "late", "r": "refuse"}.get(host[0], "healthy")
+                elapsed.setdefault(kind, []).append(line["facts"]["elapsed_ms"] / 1000)
+                v = verdicts.setdefault(kind, {})
+                v[line["result"]["verdict"]] = v.get(line["result"]["verdict"], 0) + 1
+                shared += sum(1 for p in line["facts"]["web"] if p.get("connect_shared"))
+        out.unlink(missing_ok=True)
+        ideal, parts = ideal_schedule(elapsed, concurrency=DEFAULTS.concurrency,
+                                      dead_s=(DEFAULTS.retries + 1) * DEFAULTS.connect_timeout)
+        tb, first = stderr_tracebacks(self.work / f"ipv6scan-mixed-{size}.err")
+        lines = [f"mixed population, {size} hosts (per 100: 20 on {MIXED_ADDRESSES} shared black-holed IPv6 "
+                 f"addresses, 5 whose IPv6 answers {LATE_S:g} s late, 2 refusing; ipv6scan defaults)",
+                 f"  ipv6scan: {run.wall_s:.1f} s wall, {run.cpu_s * 1000 / size:.2f} ms CPU/host, "
+                 f"peak RSS {run.peak_rss_mb:.0f} MB, {sum(map(len, elapsed.values()))}/{size} records, "
+                 f"{shared} probes answered by shared connect facts"
+                 + (f", stderr: {tb} tracebacks ({first})" if tb else ""),
+                 f"  ideal schedule from the same run: {ideal:.1f} s ({parts})",
+                 f"  ipv6scan ÷ ideal: {run.wall_s / ideal:.2f} (target ≤ 1.5: {'met' if run.wall_s <= 1.5 * ideal else 'NOT met'})"]
+        for kind in ("healthy", "dead", "late", "refuse"):
+            times = sorted(elapsed.get(kind, []))
+            if times:
+                lines.append(f"    {kind:8} {len(times):6} hosts, elapsed median {times[len(times) // 2]:.2f} s, "
+                             f"max {times[-1]:.2f} s; verdicts {dict(sorted(verdicts[kind].items()))}")
+        return "\n".join(lines)
+
     def ipv6scan(self, size: int) -> Run:
         run = Run("ipv6scan", size)
         out = self.work / f"ipv6scan-{size}.jsonl"
@@ -275,7 +321,7 @@ class Bench:
               f"nginx 1 worker, wildcard certificate per group; client concurrency {self.args.concurrency} "
               f"(floor, ipv6scan), xargs -P {self.args.pipeline_parallel} (dig+curl), sslyze defaults")
         print(f"floor loop: {self.args.floor_loop}; ipv6scan scan flags: {' '.join(self.ipv6scan_flags) or '-'}")
-        warm = self.floor(min(200, max(self.args.sizes)))
+        warm = self.floor(min(200, max(self.args.sizes or [200])))
         if warm.ok != warm.hosts or warm.hosts == 0:
             print(f"warm-up failed: the floor answered {warm.ok}/{warm.hosts}: {warm.note}")
             return 1
@@ -313,6 +359,9 @@ class Bench:
                 "repeat": self.args.repeat},
                 "runs": [r.as_dict() for r in self.runs]}, indent=1))
             print(f"\nresults: {self.args.json}")
+        if self.args.mixed:
+            print(f"  {self.args.mixed} hosts: ipv6scan, mixed population ...", flush=True)
+            print(self.mixed(self.args.mixed), flush=True)
         if self.args.profile:
             self.profile(min(self.args.sizes), self.args.profile)
         core = [r for r in self.runs if r.tool in ("floor", "ipv6scan") and not r.skipped]
@@ -538,6 +587,23 @@ def machine_busy() -> float:
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
+def ideal_schedule(elapsed: dict[str, list[float]], *, concurrency: int, dead_s: float) -> tuple[float, str]:
+    """The shortest wall time any schedule could reach with this concurrency, from one run's per-host times.
+
+    A healthy or late host costs what it took (the late ones' wait is their server's). A host on a dead
+    or refusing IPv6 address costs only its IPv4 work (the healthy median): its IPv6 outcome can be
+    known once per address. Ideal = the larger of (all that work spread over ``concurrency`` slots) and
+    (one connect timeout and its retry, ``dead_s``, to learn the dead addresses, plus one host).
+    """
+    healthy = sorted(elapsed.get("healthy", [])) or [0.0]
+    median = healthy[len(healthy) // 2]
+    work = sum(elapsed.get("healthy", [])) + sum(elapsed.get("late", []))
+    work += median * (len(elapsed.get("dead", [])) + len(elapsed.get("refuse", [])))
+    spread, learn = work / concurrency, dead_s + median
+    return max(spread, learn), f"work {work:.0f} host-s over {concurrency} slots = {spread:.1f} s; " \
+                               f"learning the dead addresses {learn:.1f} s"
+
+
 def stderr_tracebacks(path: Path) -> tuple[int, str]:
     """How many tracebacks (or asyncio "Fatal error" reports) a run left on stderr, and the first one's last line."""
     try:
@@ -596,7 +662,10 @@ def ipv6scan_extra_flags() -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="1000,10000", help="host counts, comma separated (default 1000,10000)")
+    p.add_argument("--sizes", default=None, help="host counts, comma separated (default 1000,10000; none with --mixed)")
+    p.add_argument("--mixed", type=int, default=0, metavar="N",
+                   help="also scan a mixed population of N hosts (dead, late, refusing IPv6 addresses shared by "
+                        "many names) with ipv6scan's defaults, against the ideal schedule")
     p.add_argument("--huge", action="store_true", help=f"add {HUGE} hosts (floor and ipv6scan only): is memory flat?")
     p.add_argument("--smoke", action="store_true", help="50 hosts, floor and ipv6scan only (CI)")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"which tools (default {','.join(TOOLS)})")
@@ -620,12 +689,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.smoke:
         args.sizes, args.tools = "50", "floor,ipv6scan"
+    if args.sizes is None:
+        args.sizes = "" if args.mixed else "1000,10000"
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if args.huge:
         args.sizes.append(HUGE)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     bad = [t for t in args.tools if t not in TOOLS]
-    if bad or not args.sizes or min(args.sizes) < 1:
+    if bad or (not args.sizes and not args.mixed) or (args.sizes and min(args.sizes) < 1):
         p.error(f"unknown tools {bad}" if bad else "--sizes needs positive numbers")
     return args
 
@@ -647,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    lab = BenchLab(groups=args.groups)
+    lab = BenchLab(groups=args.groups, mixed=args.mixed)
     try:
         lab.up()
         bench = Bench(args=args, lab=lab, work=lab.dir, ipv6scan_flags=flags)

@@ -97,3 +97,26 @@ def test_tls_timeouts_under_load_leave_no_tracebacks_on_uvloop():
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert re.search(r"^ipv6scan\s+\d+/1000\s", proc.stdout, re.M), proc.stdout + proc.stderr[-3000:]
     assert "tracebacks" not in proc.stdout, proc.stdout
+
+
+def test_the_ideal_schedule_of_a_mixed_run():
+    from bench.run import ideal_schedule
+
+    elapsed = {"healthy": [0.2] * 70 + [0.4] * 3, "dead": [6.0] * 20, "late": [1.7] * 5, "refuse": [0.2] * 2}
+    ideal, why = ideal_schedule(elapsed, concurrency=4, dead_s=10.0)
+    work = 70 * 0.2 + 3 * 0.4 + 5 * 1.7 + 22 * 0.2  # the dead and refusing hosts cost their IPv4 work only
+    assert ideal == pytest.approx(max(work / 4, 10.2)) and "over 4 slots" in why
+    assert ideal_schedule({"healthy": [0.1]}, concurrency=1, dead_s=10.0)[0] == pytest.approx(10.1)
+
+
+def test_mixed_population_run_prints_wall_against_ideal():
+    reason = bench_lab.unavailable_reason()
+    if reason:
+        pytest.skip(f"benchmark lab unavailable: {reason}")
+    proc = subprocess.run([sys.executable, "-m", "bench", "--mixed", "300"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout
+    assert "mixed population, 300 hosts" in out and "300/300 records" in out, out + proc.stderr[-3000:]
+    assert re.search(r"ipv6scan ÷ ideal: \d+\.\d\d", out), out
+    assert re.search(r"dead +60 hosts.*'broken_ipv6': 60", out) and re.search(r"healthy +219 hosts.*'ready': 219", out)
+    assert re.search(r"[1-9]\d* probes answered by shared connect facts", out), out

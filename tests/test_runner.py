@@ -121,3 +121,48 @@ async def test_an_async_iterable_of_items_is_fed_lazily_too():
     assert sorted(x for x in out if isinstance(x, int)) == [i * 2 for i in range(1_000) if i % 100]
     assert [x for x in out if isinstance(x, str)] == [f"pass-through {i}" for i in range(0, 1_000, 100)]
     assert max_ahead <= 5 * 4 + 2
+
+
+async def test_a_parked_host_lends_its_place_and_active_hosts_stay_bounded():
+    """Hosts waiting parked (for a verdict on a shared address) let others be scanned; never more than
+    ``concurrency`` working at once, never more than the pool in memory."""
+    from ipv6scan.runner import PARKING, parked
+
+    verdict = asyncio.Event()
+    active = peak = 0
+    order: list[str] = []
+
+    async def work(item: str) -> str:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            if item.startswith("wait"):
+                active -= 1
+                async with parked():
+                    await verdict.wait()
+                active += 1  # its place taken back
+            else:
+                await asyncio.sleep(0.001)
+                if sum(o.startswith("quick") for o in order) == 20:
+                    verdict.set()  # the waiting ones go on once 20 others were scanned meanwhile
+            order.append(item)
+            return item
+        finally:
+            active -= 1
+
+    items = ["wait0", "wait1", *(f"quick{i}" for i in range(30))]
+    async with asyncio.timeout(30):  # without parking the two waiting hosts hold both places: nothing moves
+        out = await collect(stream(items, work, concurrency=2, is_work=lambda _: True, on_error=lambda t, e: repr(e)))
+
+    assert sorted(out) == sorted(items)
+    assert order.index("wait0") > 20 and order.index("wait1") > 20  # both places were lent while they waited
+    assert peak <= 2  # working at once: the concurrency, parked ones not counted
+    assert PARKING >= 1
+
+
+async def test_parking_outside_a_runner_does_nothing():
+    from ipv6scan.runner import parked
+
+    async with parked():
+        pass

@@ -33,6 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..model import ConnectObservation, Outcome
+from ..runner import parked
 from ..timeutil import utcnow
 
 CONNECT_FAILURES = frozenset({Outcome.TIMEOUT, Outcome.REFUSED, Outcome.UNREACHABLE})
@@ -130,8 +131,9 @@ class Reachability:
                 entry.starts.append(now)
                 break
             wait = None if len(entry.starts) > 1 or entry.observations else entry.starts[0] + self.stagger - now
-            try:  # holding nothing: no politeness slot, no connection
-                await asyncio.wait_for(entry.changed.wait(), wait)
+            try:  # holding nothing: no politeness slot, no connection, and the host's place lent to another host
+                async with parked():
+                    await asyncio.wait_for(entry.changed.wait(), wait)
             except TimeoutError:
                 pass
         turn = Turn(entry, host, scheme, started=started)
