@@ -4,7 +4,8 @@ Exit codes (the same for every output format):
   0  the scan completed (whatever the verdicts; input lines with errors are reported)
   1  `targets check`: a list has errors
   2  usage error (bad option, unreadable target file, bad resolver address, ...)
-  3  the scan could not run (e.g. no resolver, output not writable)
+  3  the scan could not run (e.g. no resolver, the history database damaged or not writable)
+  6  results could not be written (disk full): the scan stopped, --resume goes on
   130 interrupted (Ctrl-C, or SIGTERM); what was scanned so far is saved
 """
 
@@ -46,7 +47,7 @@ from .pipeline import scan_all
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
                       open_history, still_running)
 from .store import DEFAULT_DB, Store, StoreError
-from .cli_common import (ADVANCED, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
+from .cli_common import (ADVANCED, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
 from .targets import display_name, list_file_problem, normalise_host, read_targets
 
@@ -86,7 +87,18 @@ def scan(
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
-    """Scan host names for IPv6 readiness."""
+    """Scan host names for IPv6 readiness.
+
+    Examples:
+
+      ipv6scan scan targets/hanoi.csv
+
+      ipv6scan scan list.txt -f jsonl -o scan.jsonl --lang en
+
+      cat list.txt | ipv6scan scan - --resume
+
+    Exit codes: 0 done (whatever the verdicts), 2 usage error, 3 could not run, 6 results not written (disk full; --resume goes on), 130 interrupted (what was scanned is kept).
+    """
     speak(lang)
     event_loop = chosen_loop(loop)
     try:
@@ -545,7 +557,9 @@ def main() -> None:
     from . import cli_audit  # noqa: F401  (registers diff / audit / trend commands on app)
 
     try:
-        app()
+        command = typer.main.get_command(app)
+        tidy_help(command)
+        command(prog_name="ipv6scan")
     except BrokenPipeError:  # `ipv6scan history | head`: the reader has what it wanted
         stdout_to_devnull()
         sys.exit(EXIT_OK)

@@ -6,7 +6,7 @@ The command modules (``cli``, ``cli_audit``) import this; it imports none of the
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -26,8 +26,12 @@ app = typer.Typer(
     name="ipv6scan",
     help="IPv6 readiness scanner: DNS, web (every address, each family), TLS, name servers and mail over IPv6.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: 0 done, 1 targets check found errors, 2 usage error, 3 could not run, 4 audit: a phase "
+           "under fail_under, 5 audit/diff: confirmed regressions, 6 results could not be written (disk full), "
+           "130 interrupted. Examples: ipv6scan demo; ipv6scan scan LIST; ipv6scan show; ipv6scan report SCAN.",
 )
 err = SafeConsole(stderr=True)
 
@@ -95,6 +99,29 @@ def _fail(code: int, what: "str | Message | BaseException", /, **values: object)
     return typer.Exit(code)
 
 
+def tidy_help(command: Any) -> None:
+    """Help that reads like a manual: no type label on flags (typer prints ``<bool>``), and a list option
+    shows the word of one value, repeatable (``--resolver ADDR ...``), not ``<list[str]>``."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or getattr(param, "is_bool_flag", False):
+            param.metavar = ""
+        elif param.metavar is None and (getattr(param, "multiple", False) or param.nargs == -1):
+            param.metavar = (param.name or "value").upper().removesuffix("S") + " ..."
+            if getattr(param, "param_type_name", "") == "argument":  # its name says it; no <list[str]> beside it
+                param.display_type_rich = lambda ctx: None
+    make_help = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"ipv6scan {__version__}")
@@ -103,7 +130,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """IPv6 readiness and IPv6 For Gov compliance scanner."""
 

@@ -1,0 +1,53 @@
+"""Help that reads like a manual (issue 15): -h and -V, no type labels on flags, examples and exit codes."""
+
+from __future__ import annotations
+
+import typer
+
+from ipv6scan._version import __version__
+
+from .conftest import run_cli
+
+
+def commands() -> list[tuple[str, ...]]:
+    from ipv6scan import cli, cli_audit  # noqa: F401  (cli_audit registers its commands)
+
+    found: list[tuple[str, ...]] = []
+
+    def walk(command, path: tuple[str, ...]) -> None:
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(cli.app), ())
+    return found
+
+
+def test_every_command_has_h_and_no_type_labels_on_flags_or_lists() -> None:
+    paths = commands()
+    assert ("scan",) in paths and ("targets", "check") in paths and ("audit",) in paths
+    for path in paths:
+        short, long = run_cli(*path, "-h"), run_cli(*path, "--help")
+        assert short.returncode == long.returncode == 0, (path, short.stderr)
+        assert short.stdout == long.stdout and "Usage: ipv6scan" in short.stdout, path
+        assert "<bool>" not in short.stdout and "<list[" not in short.stdout, (path, short.stdout)
+
+
+def test_version_short_and_long() -> None:
+    for flag in ("-V", "--version"):
+        proc = run_cli(flag)
+        assert (proc.returncode, proc.stdout.strip()) == (0, f"ipv6scan {__version__}")
+
+
+def test_scan_help_gives_examples_and_exit_codes() -> None:
+    text = " ".join(run_cli("scan", "-h").stdout.split())
+    assert "Examples:" in text and "ipv6scan scan targets/hanoi.csv" in text
+    assert "Exit codes: 0 done" in text and "6 results not written (disk full" in text and "130 interrupted" in text
+    assert "--resolver -r RESOLVER ..." in text  # a repeatable option names one value, not <list[str]>
+    top = " ".join(run_cli("-h").stdout.split())
+    assert "Exit codes: 0 done, 1 targets check found errors" in top and "--install-completion" in top
+
+
+def test_shell_completion_script_is_printed() -> None:
+    proc = run_cli("--show-completion", "bash")
+    assert proc.returncode == 0 and "complete" in proc.stdout and "ipv6scan" in proc.stdout, proc.stderr
