@@ -350,9 +350,14 @@ def host_changes(
     every: Annotated[bool, typer.Option("--all", help="Every scan that saw the host, not only the changes.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="An audit's config file: its history database is used (no need for --db).")] = None,
 ) -> None:
     """A host's changelog: every change of its verdict over the scans in the history database."""
     speak(lang)
+    if config is not None:
+        from .cli_audit import audit_defaults
+
+        db, _, _ = audit_defaults(config, db, None, None)
     try:
         host = normalise_host(name)
     except ValueError as e:

@@ -50,6 +50,21 @@ class Output(StrEnum):
 
 DB_OPTION = typer.Option("--db", envvar="IPV6SCAN_DB", help="History database.")
 POLICY_OPTION = typer.Option("--policy", "-p", help="Policy file (TOML) or shipped name. Default: ipv6-for-gov.")
+CONFIG_OPTION = typer.Option("--config", "-c", help="An audit's config file: its history database, its audit name and its policy are used (no need for --db, --audit, --policy).")
+
+
+def audit_defaults(config: Path | None, db: Path, audit_name: str | None,
+                   policy: str | None) -> tuple[Path, str | None, str | None]:
+    """(db, audit name, policy) from ``--config`` when given (what --audit and --policy say still wins); as given else."""
+    if config is None:
+        return db, audit_name, policy
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        raise _fail(EXIT_USAGE, e) from None
+    return Path(cfg.database.path), audit_name or cfg.name, policy or cfg.policy
+
+
 AUDIT_OPTION = typer.Option("--audit", help="Only the scans made by the audit of this name (its config's `name`).")
 
 
@@ -155,12 +170,14 @@ def diff_command(
     lab_map: Annotated[Optional[Path], typer.Option("--lab-map", hidden=True, help="Route --recheck through a lab routing table (tests).")] = None,
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+    config: Annotated[Optional[Path], CONFIG_OPTION] = None,
 ) -> None:
     """Regressions and improvements between two scans, per host and per organisation, with the reasons.
 
     Regressions are final only once re-scanned: by the audit that made the scan, or here with --recheck.
     """
     speak(lang)
+    db, audit_name, policy = audit_defaults(config, db, audit_name, policy)
     event_loop = chosen_loop(loop) if recheck else Loop.AUTO
     try:
         pol = load_policy(policy)
@@ -346,9 +363,11 @@ def trend(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many of the latest complete scans.")] = 12,
     fmt: Annotated[Output, typer.Option("--format", "-f", help="table or json.")] = Output.TABLE,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+    config: Annotated[Optional[Path], CONFIG_OPTION] = None,
 ) -> None:
     """Compliance over time: each phase's share of organisations, and each organisation's phases, scan after scan."""
     speak(lang)
+    db, audit_name, policy = audit_defaults(config, db, audit_name, policy)
     lang_ = run_lang()
     try:
         pol = load_policy(policy)

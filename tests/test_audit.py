@@ -284,6 +284,24 @@ def test_host_history_shows_the_flap(audits):
     assert [c["verdict"] for c in json.loads(proc.stdout)["changes"]] == ["ready", "partial", "ready", "ready"]
 
 
+def test_diff_trend_and_host_take_the_audits_config_instead_of_db(audits, tmp_path):
+    """Issue 15: who runs the weekly audit knows its config file, not where its database is."""
+    work, runs = audits
+    config = str(work / "audit.toml")
+    elsewhere = tmp_path  # run from another folder: the config's relative paths still hold
+    first, second = runs[0][1].scan_id, runs[1][1].scan_id
+    by_config = run_cli("diff", str(first), str(second), "--config", config, "--format", "json", cwd=elsewhere)
+    by_db = run_cli("diff", str(first), str(second), "--db", str(work / "out" / "history.sqlite"), "--format", "json")
+    assert by_config.returncode == by_db.returncode == 0, by_config.stderr
+    assert by_config.stdout == by_db.stdout
+    trend = json.loads(run_cli("trend", "-c", config, "--format", "json", cwd=elsewhere).stdout)
+    assert [p["shares"]["phase1"] for p in trend] == [0.3333, 0.0, 0.0]  # the audit's scans (its name from the file)
+    host = run_cli("host", IDN_HOST, "--config", config, "--all", "--format", "json", cwd=elsewhere)
+    assert [c["verdict"] for c in json.loads(host.stdout)["changes"]] == ["ready", "partial", "ready", "ready"]
+    bad = run_cli("trend", "--config", str(tmp_path / "missing.toml"))
+    assert bad.returncode == 2 and "missing.toml" in bad.stderr
+
+
 # ------------------------------------------------------------------ errors and the config file
 
 
