@@ -387,12 +387,12 @@ def test_worst_offenders_are_those_furthest_from_their_next_phase():
     render_terminal(make_report(), console, lang="vi", worst=1)
     out = console.export_text()
     assert "Sở **bold**" in out.split("Đơn vị cần ưu tiên khắc phục")[1]
-    assert "Chưa có Hệ thống một cửa" not in out  # Bắc Ninh's fix: beyond the one shown
+    assert "Chưa có Hệ thống một cửa điện tử" not in out  # Bắc Ninh's fix: beyond the one shown
     assert "… và 1 đơn vị khác" in out
     console = Console(record=True, width=120)
     render_terminal(make_report(), console, lang="vi")
     out = console.export_text().split("Đơn vị cần ưu tiên khắc phục")[1]
-    assert out.index("Sở **bold**") < out.index("Bắc Ninh") < out.index("Chưa có Hệ thống một cửa trong danh sách quét")
+    assert out.index("Sở **bold**") < out.index("Bắc Ninh") < out.index("Chưa có Hệ thống một cửa điện tử trong danh sách quét")
 
 
 def test_todo_falls_back_to_the_scorers_text():
@@ -413,3 +413,11 @@ def test_write_reports_writes_every_format(tmp_path):
         write_reports(make_report(), out, stem="../x")
     with pytest.raises(ValueError):
         write_reports(make_report(), out, stem="x", formats=["pdf"])
+
+
+def test_the_programmes_own_names_of_the_systems():
+    """Issue 15: the terms the programme's documents use, in every Vietnamese report and CLI line."""
+    from ipv6scan.report.i18n import kind_label
+
+    assert kind_label("motcua", "vi") == "Hệ thống một cửa điện tử"
+    assert kind_label("document_management", "vi") == "Hệ thống quản lý văn bản và điều hành"
