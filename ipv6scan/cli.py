@@ -15,16 +15,14 @@ import itertools
 import json
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Annotated, Optional
 
 import msgspec
 import typer
-from rich.markup import escape
 from rich.text import Text
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .safe_console import SafeConsole
@@ -33,14 +31,15 @@ from .checks import judge
 from .config import DEFAULTS, Ipv6Mode, ScanOptions
 from .listcheck import check_list
 from .loop import Loop
-from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
+from .model import HostRecord, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
 from .catalogue import os_problem, problem_text, reason_line
 from .report import FORMATS, render_terminal, write_reports
 from .report.i18n import kind_label, verdict_label
 from .scoring import score
-from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard, Sink, TerminalSink, open_binary,
+from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard, ScanProgress, Sink, TerminalSink,
+                     open_binary,
                      read_scan, stdout_to_devnull, verdict_style)
 from .errors import CannotRun, UsageProblem
 from .pipeline import scan_all
@@ -147,21 +146,30 @@ def scan(
         raise _fail(EXIT_CANNOT_RUN, e) from None
     seen: set[str] = set()  # duplicates merge across every list given
     items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
-    total = sum(_count_lines(src) for _, src in sources if isinstance(src, Path) and src.is_file())
     if history is not None and history.resumed:  # resuming: what the scan saved is not scanned again
         items = history.remaining(items)
-        total = max(1, total - len(history.done) - len(history.errors))
+
     code, _ = run(
         lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
         fmt=fmt,
         output=output,
         save_dir=None if no_save else save_dir,
         progress=progress,
-        total=total if all(isinstance(s, Path) and s.is_file() for _, s in sources) else None,
+        total=lambda: entries_to_report(sources, history),
         history=history,
         loop=event_loop,
     )
     raise typer.Exit(code)
+
+
+def entries_to_report(sources: list[tuple[str, Path | object]], history: History | None) -> int | None:
+    """What a scan of these lists will report — hosts (duplicates merged) and input errors, less what a
+    resumed scan saved already — from a first read of the lists; None when one is not a regular file."""
+    if not all(isinstance(s, Path) and s.is_file() for _, s in sources):
+        return None
+    seen: set[str] = set()
+    entries = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
+    return sum(1 for _ in (history.remaining(entries) if history is not None and history.resumed else entries))
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:
@@ -171,12 +179,6 @@ def _open_source(text: str) -> tuple[str, Path | object]:
     if problem := list_file_problem(p):
         raise UsageError(Message("target.file", path=text, problem=problem))
     return text, p
-
-
-def _count_lines(path: Path) -> int:
-    """A cheap upper bound on the number of targets, for the progress bar."""
-    with open(path, "rb") as f:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) or 1
 
 
 def output_sink(fmt: Format, output: str | None, *, details: bool = False) -> tuple[Sink, list[IO]]:
@@ -199,7 +201,7 @@ def run(
     output: str | None,
     save_dir: Path | None,
     progress: bool | None,
-    total: int | None,
+    total: Callable[[], int | None] | None,
     history: History | None = None,
     loop: Loop = Loop.AUTO,
 ) -> tuple[int, Path | None]:
@@ -212,15 +214,9 @@ def run(
     session = Session(history=history, save_dir=save_dir, output=user, output_is_file=output not in (None, "-"),
                       notices=NOTICES)
     show_progress = err.is_terminal if progress is None else progress
-    bar = Progress(TextColumn(escape(words("progress_scanning"))), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.description}"), console=err, transient=True, disable=not show_progress)
-    task = bar.add_task("", total=total)
-
-    def on_line(line: ScanLine) -> None:
-        if isinstance(line, HostRecord):
-            bar.update(task, advance=1, description=line.facts.display)
-        elif isinstance(line, InputError):
-            bar.update(task, advance=1)
+    bar = ScanProgress(err, total=total() if callable(total) and show_progress else None, lang=run_lang(),
+                       enabled=show_progress)
+    on_line = bar.on_line
 
     try:
         code = session.run(job, loop=loop, on_line=on_line, progress=bar)

@@ -311,3 +311,59 @@ __all__ = [
     "create_new",
     "scan_stem",
 ]
+
+
+# ------------------------------------------------------------------ progress
+
+
+class ScanProgress:
+    """The progress bar of a scan on stderr: done/total entries, rate, time left, and the slowest host so far.
+
+    ``total`` counts the entries the scan will report (hosts after duplicates merged, plus input
+    errors), so the bar ends at total/total. The label is the slowest host finished so far, not the
+    last one: that is the one worth knowing about on a long scan.
+    """
+
+    def __init__(self, console: Console, *, total: int | None, lang: str, enabled: bool = True) -> None:
+        from rich.markup import escape
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        self.lang = lang
+        self.progress = Progress(
+            TextColumn(escape(say_ui("progress_scanning", lang))), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("·"), TimeRemainingColumn(),
+            TextColumn("{task.description}"), console=console, transient=True, disable=not enabled)
+        self.task = self.progress.add_task("", total=total, rate="")
+        self.slowest: tuple[float, str] | None = None
+
+    def on_line(self, line: ScanLine) -> None:
+        if isinstance(line, HostRecord):
+            seconds = line.facts.elapsed_ms / 1000
+            if self.slowest is None or seconds > self.slowest[0]:
+                self.slowest = (seconds, line.facts.display)
+            self.progress.update(self.task, advance=1, description=self._slowest())
+        elif isinstance(line, InputError):
+            self.progress.update(self.task, advance=1)
+        task = self.progress.tasks[0]
+        if task.speed:
+            self.progress.update(self.task, rate=say_ui("progress_rate", self.lang, rate=_decimal(task.speed, self.lang)))
+
+    def _slowest(self) -> str:
+        if self.slowest is None:
+            return ""
+        seconds, host = self.slowest
+        return say_ui("progress_slowest", self.lang, host=host, seconds=_decimal(seconds, self.lang))
+
+    def __enter__(self) -> ScanProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+
+def _decimal(x: float, lang: str) -> str:
+    """One decimal, in the language's way: ``12,5`` (vi), ``12.5`` (en)."""
+    text = f"{x:.1f}"
+    return text.replace(".", ",") if lang == "vi" else text
