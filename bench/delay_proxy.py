@@ -21,7 +21,8 @@ def _hostport(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy bytes from ``reader`` to ``writer`` until the end, then close ``writer`` (also a test relay's)."""
     try:
         while data := await reader.read(65536):
             writer.write(data)
@@ -41,7 +42,7 @@ async def main(delay: float, pairs: list[tuple[tuple[str, int], tuple[str, int]]
         except OSError:
             writer.close()
             return
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     servers = []
     for listen, target in pairs:

@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bench.delay_proxy import pipe
 from ipv6scan.audit import AuditResult, ConfigError, load_config
 from ipv6scan.diff import Change, Diff
 from ipv6scan.net import format_hostport
@@ -65,7 +66,7 @@ class FlakyRelay:
             return
         self.handlers.add(asyncio.current_task())
         up_reader, up_writer = await asyncio.open_connection(*self.target)
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self.handlers.discard(asyncio.current_task())
 
     async def _close(self) -> None:
@@ -74,17 +75,6 @@ class FlakyRelay:
             task.cancel()
         await asyncio.gather(*self.handlers, return_exceptions=True)
         await self.server.wait_closed()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.close()
 
 
 def write_targets(path: Path, hosts: list[str]) -> None:
