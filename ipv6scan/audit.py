@@ -45,7 +45,6 @@ from .scanfile import scan_stem
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
 from .report.html import render_html
-from .pipeline import scan_all
 from .errors import CannotRun
 from .session import EXIT_INTERRUPTED, History, Notices, Session, new_header
 from .scores import PhaseTotal, ScoreReport
@@ -381,6 +380,8 @@ class HistoryScans:
         session = Session(history=history, save_dir=self.out_dir, stem=stem, marks=marks,
                           notices=Notices(error=problems.append))
         try:
+            from .pipeline import scan_all  # the scanner loads when an audit scans, not with the CLI's --help
+
             code = session.run(lambda sink, on_line: _after(delay, scan_all(items, self.options, sink,
                                                                             network=self.network)),
                                runner=self.runner, close_store=False)

@@ -42,7 +42,6 @@ from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard,
                      open_binary,
                      read_scan, stdout_to_devnull, verdict_style)
 from .errors import CannotRun, UsageProblem
-from .pipeline import scan_all
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
                       open_history, still_running)
 from .store import DEFAULT_DB, Store, StoreError
@@ -150,7 +149,7 @@ def scan(
         items = history.remaining(items)
 
     code, _ = run(
-        lambda sink, on_line: scan_all(items, options, sink, network=network, on_line=on_line),
+        lambda sink, on_line: _scan_all()(items, options, sink, network=network, on_line=on_line),
         fmt=fmt,
         output=output,
         save_dir=None if no_save else save_dir,
@@ -160,6 +159,13 @@ def scan(
         loop=event_loop,
     )
     raise typer.Exit(code)
+
+
+def _scan_all():  # noqa: ANN202
+    """The scanner, imported when a scan runs: `--help` and the reading commands do not load it (~0.2 s)."""
+    from .pipeline import scan_all
+
+    return scan_all
 
 
 def entries_to_report(sources: list[tuple[str, Path | object]], history: History | None) -> int | None:

@@ -51,3 +51,19 @@ def test_scan_help_gives_examples_and_exit_codes() -> None:
 def test_shell_completion_script_is_printed() -> None:
     proc = run_cli("--show-completion", "bash")
     assert proc.returncode == 0 and "complete" in proc.stdout and "ipv6scan" in proc.stdout, proc.stderr
+
+
+def test_help_does_not_load_the_scanner() -> None:
+    """Issue 15: `--help` loaded the whole scanner (httpx, dnspython, cryptography, the probes): 1.3 s."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    code = ("import sys, runpy; sys.argv = ['ipv6scan', '--help']\n"
+            "try:\n    runpy.run_module('ipv6scan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m in ('ipv6scan.scan', 'ipv6scan.pipeline', 'ipv6scan.probe.web',"
+            " 'ipv6scan.probe.dns', 'httpx')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:]
