@@ -43,7 +43,7 @@ CLIENT_V4, CLIENT_V6 = "192.0.2.2", "2001:db8::2"
 ALLOW_SPECIAL = ["192.0.2.0/24", "2001:db8::/32"]
 DEFAULT_GROUPS = 100  # address pairs; 192.0.2.100 .. 192.0.2.199
 
-BINARIES = {"ip": "iproute2", "named": "bind9", "nginx": "nginx"}
+BINARIES = {"ip": "iproute2", "named": "bind9", "nginx": "nginx", "nft": "nftables"}  # nft: the --mixed population
 
 # A page of a realistic small size (about 2 KiB), the same on both families.
 PAGE = (
