@@ -157,3 +157,26 @@ def test_show_details_say_which_probe_saw_it_first(lab) -> None:
     seen = rec.facts.web[0].connect_shared[0]
     assert f"not tried: connects to this address had failed for {seen.host} http" in web_cell(rec, Family.V6, "en")
     assert f"không thử lại: kết nối đến địa chỉ này đã thất bại khi quét {seen.host}" in web_cell(rec, Family.V6, "vi")
+
+
+async def test_an_address_that_connects_costs_only_its_key() -> None:
+    """A list of 100k hosts may have tens of thousands of addresses: what connected keeps ~100 bytes, not an entry."""
+    import tracemalloc
+
+    reach = Reachability()
+    addresses = [f"2001:db8::{i:x}" for i in range(20_000)]
+    tracemalloc.start()
+    try:
+        for address in addresses:
+            async with reach.turn(address, 443, host="h.gov.vn", scheme="https") as turn:
+                turn.connected()
+        used, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert used < 20_000 * 200, used  # was ~1.2 KB an address (an asyncio.Event, lists) before
+    async with reach.turn(addresses[0], 443, host="h2.gov.vn", scheme="https") as turn:
+        turn.failed(Outcome.TIMEOUT, "connect timed out")  # alive for the scan: a later failure is its own
+    async with reach.turn(addresses[0], 443, host="h3.gov.vn", scheme="https") as turn:
+        turn.failed(Outcome.TIMEOUT, "connect timed out")
+    async with reach.turn(addresses[0], 443, host="h4.gov.vn", scheme="https"):
+        pass  # not answered for: no SharedFailure

@@ -22,13 +22,14 @@ once:
 * Only the TCP connect is shared. TLS and HTTP results depend on the name (SNI, Host)
   and are never taken from another probe.
 
-Memory: one small entry per (address, port) connected to, for the scan.
+Memory: the key of each (address, port) that connected (about 100 bytes: 10 MB per 100 000
+distinct ones), and an entry for those being found out or dead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -70,13 +71,16 @@ class _Entry:
 class Turn:
     """One probe's connect to an (address, port): say how it went (that lets the next probe go)."""
 
-    def __init__(self, entry: _Entry | None, host: str, scheme: str, *, started: float | None = None) -> None:
+    def __init__(self, entry: _Entry | None, host: str, scheme: str, *, started: float | None = None,
+                 on_alive: Callable[[], None] = lambda: None) -> None:
         self._entry, self._host, self._scheme, self._started = entry, host, scheme, started
+        self._on_alive = on_alive
 
     def connected(self) -> None:
-        if self._entry is not None:
+        if self._entry is not None and not self._entry.alive:
             self._entry.alive = True
             self._entry.observations.clear()
+            self._on_alive()
         self.release()
 
     def failed(self, outcome: Outcome, detail: str | None) -> None:
@@ -107,7 +111,8 @@ class Reachability:
     def __init__(self, *, enabled: bool = True, stagger: float = 1.0) -> None:
         self.enabled = enabled
         self.stagger = stagger
-        self._entries: dict[tuple[str, int], _Entry] = {}
+        self._entries: dict[str, _Entry] = {}  # (address, port)s not known to connect: being found out, or dead
+        self._alive: set[str] = set()  # those that connected: a key each, ~100 bytes (memory grows with addresses only)
 
     @asynccontextmanager
     async def turn(self, address: str, port: int, *, host: str, scheme: str) -> AsyncIterator[Turn]:
@@ -116,10 +121,11 @@ class Reachability:
         While the address is not known to connect, the probe is one of the (at most two) finding out,
         from here until it says :meth:`Turn.connected` or :meth:`Turn.failed` (or leaves the block),
         so others wait only for the connect, not for the whole request."""
-        if not self.enabled:
+        key = f"[{address}]:{port}"
+        if not self.enabled or key in self._alive:
             yield Turn(None, host, scheme)
             return
-        entry = self._entries.setdefault((address, port), _Entry())
+        entry = self._entries.setdefault(key, _Entry())
         loop = asyncio.get_running_loop()
         started = None
         while not entry.alive:
@@ -136,15 +142,17 @@ class Reachability:
                     await asyncio.wait_for(entry.changed.wait(), wait)
             except TimeoutError:
                 pass
-        turn = Turn(entry, host, scheme, started=started)
+        turn = Turn(entry, host, scheme, started=started, on_alive=lambda: self._came_alive(key, entry))
         try:
             yield turn
         finally:
             turn.release()
 
-    def observations(self, address: str, port: int) -> list[ConnectObservation]:
-        entry = self._entries.get((address, port))
-        return list(entry.observations) if entry else []
+    def _came_alive(self, key: str, entry: _Entry) -> None:
+        """Keep only the key of an address that connects (its waiters hold the entry and see it alive)."""
+        self._alive.add(key)
+        if self._entries.get(key) is entry:
+            del self._entries[key]
 
     @staticmethod
     def _raise_if_dead(entry: _Entry) -> None:
