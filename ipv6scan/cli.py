@@ -15,7 +15,7 @@ import itertools
 import json
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Annotated, Optional
@@ -31,7 +31,7 @@ from .checks import judge
 from .config import DEFAULTS, Ipv6Mode, ScanOptions
 from .listcheck import check_list
 from .loop import Loop
-from .model import HostRecord, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
+from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
 from .net import LabNetwork, Network, split_hostport
 from .policy import Policy, PolicyError, load_policy
 from .catalogue import os_problem, problem_text, reason_line
@@ -39,15 +39,14 @@ from .report import FORMATS, render_terminal, write_reports
 from .report.i18n import kind_label, verdict_label
 from .scoring import score
 from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard, ScanProgress, Sink, TerminalSink,
-                     open_binary,
-                     read_scan, stdout_to_devnull, verdict_style)
+                     open_binary, read_scan, stdout_to_devnull, verdict_style)
 from .errors import CannotRun, UsageProblem
 from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
                       open_history, still_running)
 from .store import DEFAULT_DB, Store, StoreError
 from .cli_common import (ADVANCED, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
-from .targets import display_name, list_file_problem, normalise_host, read_targets
+from .targets import Target, display_name, list_file_problem, normalise_host, read_targets
 
 
 @app.command()
@@ -143,11 +142,7 @@ def scan(
         raise _fail(EXIT_USAGE, e) from None
     except CannotRun as e:
         raise _fail(EXIT_CANNOT_RUN, e) from None
-    seen: set[str] = set()  # duplicates merge across every list given
-    items = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
-    if history is not None and history.resumed:  # resuming: what the scan saved is not scanned again
-        items = history.remaining(items)
-
+    items = _entries(sources, history)
     code, _ = run(
         lambda sink, on_line: _scan_all()(items, options, sink, network=network, on_line=on_line),
         fmt=fmt,
@@ -173,9 +168,15 @@ def entries_to_report(sources: list[tuple[str, Path | object]], history: History
     resumed scan saved already — from a first read of the lists; None when one is not a regular file."""
     if not all(isinstance(s, Path) and s.is_file() for _, s in sources):
         return None
+    return sum(1 for _ in _entries(sources, history))
+
+
+def _entries(sources: list[tuple[str, Path | object]], history: History | None) -> Iterable[Target | InputError]:
+    """The lists' entries, read lazily: duplicates merged across every list given; on a resumed scan, not what
+    it saved already."""
     seen: set[str] = set()
     entries = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
-    return sum(1 for _ in (history.remaining(entries) if history is not None and history.resumed else entries))
+    return history.remaining(entries) if history is not None and history.resumed else entries
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:

@@ -59,6 +59,11 @@ class Sink(Protocol):
 class WriteFailed(CannotRun):
     """A scan's line could not be written to a file (disk full, ...): the scan stops, what was written stays."""
 
+    @classmethod
+    def of(cls, f: object, e: OSError) -> WriteFailed:
+        """The failure of writing (or closing) file ``f``, naming it."""
+        return cls(Message("write_failed", path=getattr(f, "name", "?"), problem=os_problem(e)))
+
 
 class JsonlSink:
     """One JSON document per line, flushed as each host finishes."""
@@ -73,7 +78,7 @@ class JsonlSink:
         except BrokenPipeError:
             raise  # stdout's reader went away (`| head`): output.PipeGuard's to handle, not a failed write
         except OSError as e:  # a full disk, a lost mount: say which file
-            raise WriteFailed(Message("write_failed", path=getattr(self.out, "name", "?"), problem=os_problem(e))) from e
+            raise WriteFailed.of(self.out, e) from e
 
     def close(self) -> None:
         try:
@@ -81,7 +86,7 @@ class JsonlSink:
         except BrokenPipeError:
             raise
         except OSError as e:
-            raise WriteFailed(Message("write_failed", path=getattr(self.out, "name", "?"), problem=os_problem(e))) from e
+            raise WriteFailed.of(self.out, e) from e
 
 
 class JsonSink:

@@ -305,10 +305,10 @@ class Session:
             try:
                 f.close()
             except OSError as e:
-                failed = failed or Message("write_failed", path=getattr(f, "name", "?"), problem=os_problem(e))
+                failed = failed or WriteFailed.of(f, e)
         self.files = []
         if failed is not None:
-            raise WriteFailed(failed)
+            raise failed
 
     def run(self, job: ScanJob, *, loop: Loop = Loop.AUTO, on_line: Callable[[ScanLine], None] = lambda _: None,
             progress: AbstractContextManager[Any] | None = None,
