@@ -337,11 +337,11 @@ class WebProber:
         answer = _Answer(outcome=Outcome.OK)
         try:
             async with self._reach.turn(target.address, target.port, host=target.host, scheme=target.scheme) as turn:
-                await self._exchange(transport, request, target, until, answer, tcp)
+                cut = await self._exchange(transport, request, target, until, answer, tcp)
                 if tcp:
                     turn.connected()
-                elif answer.outcome != Outcome.TIMEOUT or answer.detail == "connect timed out":
-                    turn.failed(answer.outcome, answer.detail)  # (not a connect cut short by the redirect budget)
+                elif not cut:  # (a connect cut short by the redirect budget says nothing about the address)
+                    turn.failed(answer.outcome, answer.detail)
         except SharedFailure as e:
             first = e.observations[0]
             answer.outcome, answer.shared = e.outcome, e.observations
@@ -351,8 +351,9 @@ class WebProber:
         return answer
 
     async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request, target: _Target,
-                        until: float | None, answer: _Answer, tcp: list[bool]) -> None:
-        """The request and its response into ``answer``; never raises for network trouble."""
+                        until: float | None, answer: _Answer, tcp: list[bool]) -> bool:
+        """The request and its response into ``answer``; never raises for network trouble. True when the
+        request's own deadline (or the redirects' budget) cut it, rather than the network ending it."""
         handshake: list[object] = []  # the TLS stream, once the handshake completed
 
         async def trace(event: str, info: dict) -> None:
@@ -361,7 +362,7 @@ class WebProber:
 
         request.extensions["trace"] = trace
         body = bytearray()  # filled as the body comes, so that what came before a timeout is kept
-        cut_by_chain = False
+        cut_by_chain = cut = False
         try:
             async with self._polite.slot(target.address):
                 deadline = asyncio.get_running_loop().time() + self._deadline
@@ -375,6 +376,7 @@ class WebProber:
                     finally:
                         await response.aclose()
         except TimeoutError:
+            cut = True
             answer.outcome = Outcome.TIMEOUT
             answer.detail = (
                 f"the redirects took more than {self._chain_budget:g} s in all"
@@ -393,6 +395,7 @@ class WebProber:
             answer.detail = f"the body did not end ({answer.detail}); the {len(body)} bytes that came are kept"
         elif answer.status is not None and answer.outcome != Outcome.OK:
             answer.detail = f"{answer.detail} (after status {answer.status}, reading the body)"
+        return cut
 
 
 def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> None:
