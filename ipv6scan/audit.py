@@ -38,6 +38,7 @@ from .errors import Ipv6scanError
 from .addresses import parse_prefixes
 from .config import ScanOptions
 from .diff import Change, Diff, ScanRef, confirm, diff
+from .locales import percent
 from .metrics import audit_metrics, render, write_textfile
 from .model import HostRecord, InputError
 from .net import LabNetwork, Network, split_hostport
@@ -445,7 +446,7 @@ def _verdict(found: Diff | None, thresholds: list[ThresholdResult], fail_on_regr
         problems.append(f"regressed since scan {found.before.scan_id}, confirmed: "  # type: ignore[union-attr]
                         + ", ".join(h.display for h in regressions))
     under = [t for t in thresholds if not t.met]
-    problems += [f"{t.phase}: {t.share:.1%} of organisations attain it, under the {t.minimum:.1%} required"
+    problems += [f"{t.phase}: {percent(t.share, 'en')} of organisations attain it, under the {percent(t.minimum, 'en')} required"
                  for t in under]
     code = EXIT_REGRESSIONS if regressions else EXIT_UNDER_THRESHOLD if under else EXIT_OK
     return code, problems

@@ -31,6 +31,7 @@ from .catalogue import reason_line
 from .cli_common import (EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LANG_OPTION, LOOP_OPTION, Lang, Message, _fail,
                          app, chosen_loop, err, lang as run_lang, speak, warn, words)
 from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
+from .locales import collated
 from .loop import Loop, run as run_on
 from .model import HostRecord, ScanHeader
 from .net import LabNetwork, Network
@@ -408,7 +409,7 @@ def trend(
     orgs.add_column(words("col_org"))
     for p in points:
         orgs.add_column(words("scan_n", scan=p.scan_id), justify="center")
-    for org in sorted({o for p in points for o in p.orgs}, key=lambda o: (o.casefold(), o)):
+    for org in collated({o for p in points for o in p.orgs}):
         orgs.add_row(Text(org), *(_org_cell(p, org, phases) for p in points))
     out.print(orgs)
     out.print(Text(words("trend_legend"), style="dim"))

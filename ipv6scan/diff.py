@@ -29,6 +29,7 @@ from enum import StrEnum
 
 import msgspec
 
+from .locales import collated, collation_key
 from .model import HostRecord, Verdict
 from .policy import Policy
 from .scores import HostScore, ScoreReport, State
@@ -155,7 +156,7 @@ def diff(
             continue
         hosts.append(HostDiff(host=name, display=shown.display, org=shown.org, kind=shown.kind, change=change,
                               before=a, after=b))
-    hosts.sort(key=lambda h: (h.org.casefold(), h.org, h.host))
+    hosts.sort(key=lambda h: (collation_key(h.org), h.host))
     added, removed = sorted(new_hosts.keys() - old_hosts.keys()), sorted(old_hosts.keys() - new_hosts.keys())
     return Diff(
         before=msgspec.structs.replace(before_ref, hosts=len(old_hosts)),
@@ -224,7 +225,7 @@ def _org_changes(old: ScoreReport, new: ScoreReport, policy: Policy, hosts: list
     """Every (organisation, phase) whose attainment differs, with the org's changed hosts."""
     attained = [{o.org: {p.phase: p.attainment for p in o.phases} for o in r.orgs} for r in (old, new)]
     changes = []
-    for org in sorted(attained[0].keys() | attained[1].keys(), key=lambda o: (o.casefold(), o)):
+    for org in collated(attained[0].keys() | attained[1].keys()):
         why = [h.host for h in hosts if h.org == org]
         for phase in policy.phases:
             a, b = (side[org].get(phase.id) if org in side else None for side in attained)

@@ -27,7 +27,8 @@ from .model import (
     Verdict,
 )
 
-from .catalogue import number, problem_text, reason_line, say_ui
+from .catalogue import problem_text, reason_line, say_ui
+from .locales import number, percent
 from .scanfile import (BadScanLine, JsonlSink, JsonSink, Sink, create_new, encode_line, open_binary, read_scan,
                        scan_stem, tee)
 
@@ -99,7 +100,7 @@ def tls_cell(rec: HostRecord) -> str:
     return "ok " + ",".join(proto)
 
 
-def parity_cell(rec: HostRecord) -> str:
+def parity_cell(rec: HostRecord, lang: str) -> str:
     cells = []
     for par in rec.facts.parity:
         if par.v4_status != par.v6_status:
@@ -107,7 +108,7 @@ def parity_cell(rec: HostRecord) -> str:
         elif par.similarity is None:
             cells.append(f"{par.scheme} ?")
         else:
-            cells.append(f"{par.scheme} {par.similarity:.0%}")
+            cells.append(f"{par.scheme} {percent(par.similarity, lang)}")
     return "\n".join(cells) or "–"
 
 
@@ -173,7 +174,7 @@ class TerminalSink:
             main += f" (+{len(reasons) - 1})"
         row: tuple[str, ...] = (host, say_ui(f"verdict.{verdict.value}", self.lang), main)
         if self.details:
-            row += (web_cell(rec, Family.V4, self.lang), web_cell(rec, Family.V6, self.lang), tls_cell(rec), parity_cell(rec),
+            row += (web_cell(rec, Family.V4, self.lang), web_cell(rec, Family.V6, self.lang), tls_cell(rec), parity_cell(rec, self.lang),
                     ns_cell(rec), mx_cell(rec))
         self.rows.append((rank, row, verdict))
         if len(self.rows) > self.max_rows * 2:  # keep memory flat: keep the worst rows only

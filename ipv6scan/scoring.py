@@ -19,6 +19,7 @@ from itertools import groupby
 
 from .catalogue import say_ui
 from .kinds import KINDS, infer_kind, infer_org
+from .locales import collation_key
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
 from .policy import LANGS, Criterion, Phase, Policy, Requirement, words
 from .scores import (
@@ -347,6 +348,6 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _host_order(host: HostScore) -> tuple[str, str, str, str]:
-    """By organisation (case-insensitive, then exact), then host name, then kind."""
-    return host.org.casefold(), host.org, host.host, host.kind
+def _host_order(host: HostScore) -> tuple[tuple[bytes, str], str, str]:
+    """By organisation (Vietnamese collation: Điện Biên before Yên Bái), then host name, then kind."""
+    return collation_key(host.org), host.host, host.kind

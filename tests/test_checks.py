@@ -347,7 +347,7 @@ def test_different_page_over_ipv6_is_partial():
 
 def test_similarity_just_below_threshold_never_shows_as_threshold():
     result = judge(site(parity_facts=[parity("http", similarity=0.8999)]))
-    assert result.verdict == Verdict.PARTIAL and "89%" in checks_of(result)["parity.http"].message
+    assert result.verdict == Verdict.PARTIAL and "89.9%" in checks_of(result)["parity.http"].message
 
 
 def test_different_status_over_ipv6_is_partial():

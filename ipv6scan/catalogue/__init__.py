@@ -17,7 +17,7 @@ after the name shapes a value for the language:
 ==================  ===============================================================
 ``{n}``             an int is written as a number of the language (``1,234`` / ``1.234``)
 ``{n:plural:a|b}``  ``a`` when n is 1, else ``b`` (English; Vietnamese has no plural)
-``{x:percent}``     a fraction 0..1 as a whole percent, rounded down (``42%``)
+``{x:percent}``     a fraction 0..1 as a percent, rounded down to one decimal (``42,5%``)
 ``{d:date}``        an ISO date or timestamp as a date (``2026-01-10`` / ``10/01/2026``)
 ``{s:upper}``       upper case (``https`` -> ``HTTPS``)
 ``{fam:family}``    ``ipv4`` / ``ipv6`` -> ``IPv4`` / ``IPv6``
@@ -31,14 +31,13 @@ here knows a check: checks name keys, renderers ask for a language.
 from __future__ import annotations
 
 from ..errors import Ipv6scanError
+from ..locales import day, number, percent
 
 import errno
-import math
 import os
 import string
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -207,21 +206,6 @@ def join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + _AND[lang] + items[-1] if len(items) > 1 else "".join(items)
 
 
-def number(n: int, lang: str) -> str:
-    """``1.234`` (vi) / ``1,234`` (en)."""
-    text = f"{n:,}"
-    return text.replace(",", ".") if lang == "vi" else text
-
-
-def when_date(text: str, lang: str) -> str:
-    """``2026-01-10`` (en) / ``10/01/2026`` (vi) from an ISO date or timestamp."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return moment.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
-
-
 class _Values(Mapping[str, Any]):
     """A fragment's params seen through the language: what ``vformat`` reads."""
 
@@ -266,9 +250,9 @@ def _shape(value: Any, spec: str, lang: str) -> str:
         one, _, many = arg.partition("|")
         return one if value == 1 else many
     if kind == "percent":
-        return f"{int(math.floor(round(float(value) * 100, 6)))}%"
+        return percent(float(value), lang)
     if kind == "date":
-        return when_date(str(value), lang)
+        return day(str(value), lang)
     if kind == "upper":
         return str(value).upper()
     if kind == "family":

@@ -5,9 +5,10 @@ strings of ``ui.toml`` (key -> {"vi": ..., "en": ...}; kinds, states and verdict
 keys too: ``kind.portal``, ``state.pass``, ``verdict.ready``), reason codes read from
 ``checks.toml``; a code the catalogue does not know is shown as the code.
 
-Numbers follow the language: ``58,8%`` and ``1.234`` in Vietnamese, ``58.8%`` and
-``1,234`` in English. Shares are rounded *down* to one decimal, so a share below
-a target never reads as the target.
+Numbers, shares and dates follow the language by :mod:`ipv6scan.locales` (one rule
+for every output: ``58,8%`` and ``1.234`` in Vietnamese, ``58.8%`` and ``1,234`` in
+English, shares rounded *down* to one decimal); organisations are listed in
+Vietnamese collation order.
 
 The renderers share the rest of what they show from here too: phase and
 criterion titles (:func:`report_titles`), a phase's summary line and notes, each
@@ -19,13 +20,12 @@ format.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import NamedTuple
 
 from .. import catalogue
+from ..locales import collation_key, number, percent, when
 from ..scores import HostScore, KindTotal, OrgScore, PhaseTotal, ScoreReport, State
 
 LANGS = ("vi", "en")
@@ -118,20 +118,6 @@ def short_title(ident: str, lang: str, titles: Titles | None) -> str:
     return title(ident, lang, titles).split(": ", 1)[0]
 
 
-def percent(share: float, lang: str) -> str:
-    """``58,8%`` (vi) / ``58.8%`` (en): rounded down to one decimal, ``,0`` dropped."""
-    tenths = math.floor(share * 1000 + 1e-9)
-    whole, decimal = divmod(tenths, 10)
-    text = f"{whole}" if decimal == 0 else f"{whole}{',' if lang == 'vi' else '.'}{decimal}"
-    return text + "%"
-
-
-def number(n: int, lang: str) -> str:
-    """``1.234`` (vi) / ``1,234`` (en)."""
-    text = f"{n:,}"
-    return text.replace(",", ".") if lang == "vi" else text
-
-
 def kind_share(total: KindTotal, lang: str) -> str:
     """A kind's compliance, or ``–`` when none of its hosts could be judged."""
     return percent(total.share, lang) if total.compliant + total.failing else "–"
@@ -149,22 +135,6 @@ def kind_row(total: KindTotal, lang: str) -> list[str]:
     """A row of the per-kind table (columns ``KIND_COLUMNS``)."""
     counts = [number(n, lang) for n in (total.hosts, total.compliant, total.failing, total.unknown)]
     return [kind_label(total.kind, lang), *counts, kind_share(total, lang)]
-
-
-def when(text: str | None, lang: str) -> str:
-    """An ISO date or timestamp for people: ``01/07/2025 08:30 UTC`` (vi), ``2025-07-01 08:30 UTC`` (en)."""
-    if not text:
-        return "–"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    day = moment.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
-    if len(text) <= 10:  # a date without a time
-        return day
-    offset = moment.strftime("%z")
-    zone = "" if not offset else " UTC" if offset == "+0000" else f" UTC{offset[:3]}:{offset[3:]}"
-    return f"{day} {moment:%H:%M}{zone}"
 
 
 def phase_line(total: PhaseTotal, lang: str, titles: Titles | None) -> str:
@@ -282,12 +252,12 @@ def behind(report: ScoreReport, lang: str, titles: Titles | None) -> list[tuple[
     hosts = {h.host: h for h in report.hosts}
     order = {p.phase: i for i, p in enumerate(report.phases)}
     rows = [(org, fixes(org, hosts, lang, titles)) for org in report.orgs if org.next_phase is not None]
-    return sorted(rows, key=lambda row: (order.get(row[0].next_phase or "", -1), -len(row[1]), row[0].org))
+    return sorted(rows, key=lambda row: (order.get(row[0].next_phase or "", -1), -len(row[1]), collation_key(row[0].org)))
 
 
 def sorted_hosts(report: ScoreReport) -> list[HostScore]:
     """Hosts by organisation, worst state first, then by name."""
-    return sorted(report.hosts, key=lambda h: (h.org, STATE_ORDER[h.state], h.display or h.host))
+    return sorted(report.hosts, key=lambda h: (collation_key(h.org), STATE_ORDER[h.state], h.display or h.host))
 
 
 def _reasons(host: HostScore | None, criteria: Mapping[str, None], state: State, lang: str) -> str:
