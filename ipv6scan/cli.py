@@ -444,7 +444,7 @@ def report(
     policy: Annotated[Optional[str], typer.Option("--policy", "-p", help="Policy file (TOML) or shipped name. Default: ipv6-for-gov.")] = None,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the report files go.")] = Path("reports"),
-    formats: Annotated[list[str], typer.Option("--format", "-f", help="md, html, csv, json (repeatable). Default: all.")] = [],
+    formats: Annotated[list[str], typer.Option("--format", "-f", help="md, html, csv, xlsx, json (repeatable). Default: all.")] = [],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge phases at this date (YYYY-MM-DD). Default: the scan's date.")] = None,
     terminal: Annotated[bool, typer.Option("--terminal/--no-terminal", help="Print the phase summary.")] = True,
 ) -> None:

@@ -273,7 +273,11 @@ def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Tỉnh Mẫu A" in proc.stdout and "Giai đoạn 1" in proc.stdout
     files = sorted(p.name for p in out.iterdir())
-    assert [f.rsplit(".", 1)[1] for f in files] == ["csv", "csv", "html", "json", "md"]
+    assert [f.rsplit(".", 1)[1] for f in files] == ["csv", "csv", "html", "json", "md", "xlsx"]
+    import openpyxl
+
+    book = openpyxl.load_workbook(next(out.glob("*.xlsx")), read_only=True)
+    assert book.sheetnames[:2] == ["Tổng hợp", "Hệ thống"] and "Tỉnh Mẫu A" in book.sheetnames
     report = read_json(next(out.glob("*.json")))
     orgs = {o.org: o for o in report.orgs}
     assert orgs["Tỉnh Mẫu A"].attained[:1] == ["phase1"]

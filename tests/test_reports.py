@@ -406,9 +406,9 @@ def test_todo_falls_back_to_the_scorers_text():
 def test_write_reports_writes_every_format(tmp_path):
     out = tmp_path / "reports" / "2025"
     paths = write_reports(make_report(), out, stem="tinh", lang="en", titles=TITLES)
-    assert [p.name for p in paths] == ["tinh.md", "tinh.html", "tinh.csv", "tinh-orgs.csv", "tinh.json"]
+    assert [p.name for p in paths] == ["tinh.md", "tinh.html", "tinh.csv", "tinh-orgs.csv", "tinh.xlsx", "tinh.json"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
-    assert FORMATS == ("md", "html", "csv", "json")
+    assert FORMATS == ("md", "html", "csv", "xlsx", "json")
     with pytest.raises(ValueError):
         write_reports(make_report(), out, stem="../x")
     with pytest.raises(ValueError):

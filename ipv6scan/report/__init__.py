@@ -6,6 +6,7 @@
 * ``html`` -> ``<stem>.html``: one self-contained page (inline CSS and SVG charts, no script)
 * ``csv``  -> ``<stem>.csv`` (one row per host) and ``<stem>-orgs.csv`` (one row per organisation),
   UTF-8 with BOM for Excel
+* ``xlsx`` -> ``<stem>.xlsx``: an Excel workbook (summary sheet, all hosts, one sheet per organisation)
 * ``json`` -> ``<stem>.json``: the ScoreReport itself (``schema_version`` first)
 
 ``render_terminal(report, console)`` prints the phase summary. Human-facing output
@@ -28,8 +29,9 @@ from .jsonout import read_json, write_json
 from .markdown import render_markdown
 from .tables import write_hosts_csv, write_orgs_csv
 from .terminal import render_terminal
+from .xlsx import write_xlsx
 
-FORMATS = ("md", "html", "csv", "json")
+FORMATS = ("md", "html", "csv", "xlsx", "json")
 
 
 def write_reports(
@@ -65,6 +67,10 @@ def write_reports(
             write_hosts_csv(report, hosts, lang=lang, titles=titles)
             write_orgs_csv(report, orgs, lang=lang, titles=titles)
             written += [hosts, orgs]
+        elif fmt == "xlsx":
+            path = outdir / f"{stem}.xlsx"
+            write_xlsx(report, path, lang=lang, titles=titles)
+            written.append(path)
         else:
             path = outdir / f"{stem}.json"
             write_json(report, path)

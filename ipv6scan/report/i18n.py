@@ -244,6 +244,11 @@ def fixes(org: OrgScore, hosts: Mapping[str, HostScore], lang: str, titles: Titl
     return out or [Fix(None, line) for line in org.todo]
 
 
+def fixes_line(items: list[Fix]) -> str:
+    """Fixes on one line, for a spreadsheet cell: ``host: what; what``."""
+    return "; ".join(f"{f.host}: {f.detail}" if f.host else f.detail for f in items)
+
+
 def behind(report: ScoreReport, lang: str, titles: Titles | None) -> list[tuple[OrgScore, list[Fix]]]:
     """Organisations with a phase still to attain, furthest behind first, each with its fixes.
 

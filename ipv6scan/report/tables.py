@@ -19,6 +19,7 @@ from ..scores import ScoreReport
 from .i18n import (
     Titles,
     behind,
+    fixes_line,
     kind_label,
     next_phase,
     phase_states,
@@ -82,7 +83,7 @@ def write_orgs_csv(report: ScoreReport, path: Path, *, lang: str, titles: Titles
         [org.org, org.hosts, org.compliant_hosts]
         + [state_label(s, lang) for s in phase_states(org, phases)]
         + [next_phase(org, lang, titles)]
-        + ["; ".join(f"{f.host}: {f.detail}" if f.host else f.detail for f in todo.get(org.org, []))]
+        + [fixes_line(todo.get(org.org, []))]
         for org in report.orgs
     ]
     _write(path, header, rows)
