@@ -43,6 +43,7 @@ from .metrics import audit_metrics, render, write_textfile
 from .model import HostRecord, InputError
 from .net import LabNetwork, Network, split_hostport
 from .scanfile import scan_stem
+from .waivers import Waivers, load_waivers
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
 from .report.html import render_html
@@ -103,6 +104,7 @@ class AuditConfig(_Table, kw_only=True):
     name: str = ""  # the audit's name in the history (default: the config file's name without .toml)
     targets: Annotated[list[str], msgspec.Meta(min_length=1)]
     policy: str = "ipv6-for-gov"  # a shipped policy's name or a policy file
+    waivers: str | None = None  # accepted explanations (docs/waivers.md), checked against the policy before the scan
     outputs: Outputs = Outputs()
     thresholds: Thresholds = Thresholds()
     flap: Flap = Flap()
@@ -209,6 +211,7 @@ def _resolved(config: AuditConfig, path: Path, origin: str) -> AuditConfig:
                                       metrics=at(config.outputs.metrics) if config.outputs.metrics else None)
     return msgspec.structs.replace(
         config, name=config.name or path.stem, targets=[at(t) for t in config.targets], policy=policy,
+        waivers=at(config.waivers) if config.waivers else None,
         outputs=outputs, database=Database(path=at(config.database.path)), scan=scan, origin=origin)
 
 
@@ -292,6 +295,7 @@ def run_audit(
     the audit could not run, KeyboardInterrupt / CancelledError when stopped.
     """
     policy = load_policy(config.policy)
+    waivers = load_waivers(config.waivers, policy) if config.waivers else None  # a bad file stops it before the scan
     minimums = {**config.thresholds.fail_under, **(fail_under or {})}
     phases = [p.id for p in policy.phases]
     for phase in minimums:
@@ -300,7 +304,7 @@ def run_audit(
     options, network = config.scan_options(), config.network()
     try:
         with Store(config.database.path) as store:
-            return _Audit(config, store, options, network, run, log).run(policy, minimums)
+            return _Audit(config, store, options, network, run, log).run(policy, minimums, waivers)
     except StoreError as e:
         raise AuditError(*e.args) from None
     except OSError as e:
@@ -316,7 +320,7 @@ class _Audit:
         self.out_dir = Path(config.outputs.dir)
         self.scans = HistoryScans(store, options, network, self.out_dir, run=run, log=log)
 
-    def run(self, policy: Policy, minimums: dict[str, float]) -> tuple[AuditResult, ScoreReport]:
+    def run(self, policy: Policy, minimums: dict[str, float], waivers: Waivers | None) -> tuple[AuditResult, ScoreReport]:
         config, store = self.config, self.store
         previous = next(iter(complete_scans(store, audit=config.name)), None)
         seen: set[str] = set()
@@ -337,7 +341,8 @@ class _Audit:
             if found.regressions and config.flap.recheck:
                 found, recheck_id = self.scans.recheck(found, records, policy, scan_id, f"scan-{stamp}-recheck",
                                                        delay=config.flap.delay, marks={AUDIT_OPTION: config.name})
-        report = score(records, policy, scan_started=row.started, scan_file=str(scan_file), lang=config.outputs.lang)
+        report = score(records, policy, scan_started=row.started, scan_file=str(scan_file), lang=config.outputs.lang,
+                       waivers=waivers)
         trend = load_trend(store, policy, limit=config.outputs.trend_scans, audit=config.name)
         paths = _write_reports(report, policy, [(p.started[:10], p.shares) for p in trend], self.out_dir,
                                f"report-{stamp}-{policy.id}-{config.outputs.lang}", config.outputs)

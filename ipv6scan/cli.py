@@ -47,6 +47,7 @@ from .store import DEFAULT_DB, Store, StoreError
 from .cli_common import (ADVANCED, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
 from .targets import Target, display_name, list_file_problem, normalise_host, read_targets
+from .waivers import Waivers, load_waivers
 
 
 @app.command()
@@ -447,8 +448,9 @@ def report(
     formats: Annotated[list[str], typer.Option("--format", "-f", help="md, html, csv, xlsx, json (repeatable). Default: all.")] = [],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge phases at this date (YYYY-MM-DD). Default: the scan's date.")] = None,
     terminal: Annotated[bool, typer.Option("--terminal/--no-terminal", help="Print the phase summary.")] = True,
+    waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Accepted explanations (TOML, docs/waivers.md): a failure they explain reads 'explained' until it expires.")] = None,
 ) -> None:
-    """Score a saved scan against a policy (offline) and write phase reports: Markdown, HTML, CSV, JSON."""
+    """Score a saved scan against a policy (offline) and write phase reports: Markdown, HTML, CSV, XLSX, JSON."""
     speak(lang)
     try:
         if not scan_file.is_file():
@@ -461,19 +463,21 @@ def report(
         bad = [f for f in formats if f not in FORMATS]
         if bad:
             raise UsageError(Message("unknown_report_format", formats=", ".join(bad), known=", ".join(FORMATS)))
+        explained = load_waivers(waivers, pol) if waivers is not None else None
     except (UsageError, PolicyError, ValueError) as e:
         raise _fail(EXIT_USAGE, e) from None
-    make_reports(scan_file, pol, lang=run_lang(), out_dir=out_dir, formats=formats, as_of=day, terminal=terminal)
+    make_reports(scan_file, pol, lang=run_lang(), out_dir=out_dir, formats=formats, as_of=day, terminal=terminal,
+                 waivers=explained)
 
 
 def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, formats: Sequence[str],
-                 as_of: date | None, terminal: bool) -> None:
+                 as_of: date | None, terminal: bool, waivers: Waivers | None = None) -> None:
     """Score a saved scan under a policy, write the report files, print the phase summary."""
     header, records = _read_rejudged(scan_file)
     if not records:
         raise _fail(EXIT_CANNOT_RUN, "no_host_records", path=scan_file)
     scores = score(records, pol, as_of=as_of, scan_started=header.started if header else None,
-                   scan_file=str(scan_file), lang=lang)
+                   scan_file=str(scan_file), lang=lang, waivers=waivers)
     titles = {item.id: {"vi": item.title.vi, "en": item.title.en} for item in (pol, *pol.phases, *pol.criteria)}
     stamp = (header.started if header else datetime.now(UTC).isoformat()).replace(":", "").replace("-", "")[:15]
     stem = f"report-{stamp}-{pol.id}-{lang}"

@@ -41,6 +41,7 @@ from .report import render_terminal
 from .report.i18n import kind_label, number, percent, verdict_label
 from .scores import State
 from .store import DEFAULT_DB, Store, StoreError
+from .waivers import WaiverError
 from .trend import TrendPoint, complete_scans, load_trend, rechecks_of, rejudged, scan_records
 
 
@@ -95,7 +96,7 @@ def audit(
         result, report = run_audit(cfg, fail_under=minimums, run=lambda work: run_on(work, event_loop, sigterm=True),
                                    log=_log)
         pol = load_policy(cfg.policy)
-    except (ConfigError, PolicyError) as e:
+    except (ConfigError, PolicyError, WaiverError) as e:
         raise _fail(EXIT_USAGE, e) from None
     except AuditError as e:
         raise _fail(EXIT_CANNOT_RUN, e) from None
@@ -350,7 +351,7 @@ def _host_line(h: HostDiff) -> Text:
 def _attainment(state: State | None) -> Text:
     if state is None:
         return Text(words("not_in_scan"), style="dim")
-    return Text(words(f"attain.{state.value}"), style={State.PASS: "green", State.FAIL: "red"}.get(state, "yellow"))
+    return Text(words(f"attain.{state.value}"), style={State.PASS: "green", State.EXPLAINED: "cyan", State.FAIL: "red"}.get(state, "yellow"))
 
 
 # ------------------------------------------------------------------ trend

@@ -100,7 +100,7 @@ def audit_metrics(
 ) -> list[Family]:
     """The metric families of one audit: its scan (``verdicts``, duration, errors, end time), scores and diff counts."""
     attained = [
-        Sample({"org": org.org, "phase": p.phase}, 1.0 if p.attainment == State.PASS else 0.0)
+        Sample({"org": org.org, "phase": p.phase}, 1.0 if p.attainment in (State.PASS, State.EXPLAINED) else 0.0)
         for org in report.orgs
         for p in org.phases
         if p.attainment != State.NOT_APPLICABLE

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import msgspec
 
-SCORES_SCHEMA_VERSION = "1.0"
+SCORES_SCHEMA_VERSION = "1.1"  # 1.1: waivers (State.EXPLAINED, CriterionResult.waiver, the *explained counts)
 
 
 class State(StrEnum):
@@ -19,6 +19,19 @@ class State(StrEnum):
     FAIL = "fail"
     UNKNOWN = "unknown"  # untestable / unresolvable / scanner error: not counted either way
     NOT_APPLICABLE = "not_applicable"
+    # failed, with an explanation in force (a waiver: comply or explain): not failing, shown apart from a pass
+    EXPLAINED = "explained"
+
+
+class WaiverNote(msgspec.Struct, kw_only=True):
+    """The waiver a criterion result was judged with: applied (in force) or expired (the failure stands)."""
+
+    reason: str  # the explanation, as the waivers file gives it
+    expires: str  # ISO date: the last day it is in force
+    scope: str  # "host" or "org": what the waiver names
+    expired: bool = False  # True: it ended before the date judged at, so it was not applied
+    source: str = ""  # where it was declared ("waivers.toml:12")
+    approved_by: str | None = None
 
 
 class Struct(msgspec.Struct):
@@ -29,6 +42,7 @@ class CriterionResult(Struct, kw_only=True):
     criterion: str  # id in the policy
     state: State
     reasons: list[str] = []  # reason codes from the host's checks (why not)
+    waiver: WaiverNote | None = None  # the explanation for a failure (state EXPLAINED), or the one that expired
 
 
 class HostScore(Struct, kw_only=True):
@@ -74,6 +88,7 @@ class OrgScore(Struct, kw_only=True):
     org: str
     hosts: int
     compliant_hosts: int
+    explained_hosts: int = 0  # hosts not failing only thanks to a waiver
     phases: list[OrgPhase] = []
     attained: list[str] = []  # phase ids attained, in policy order
     next_phase: str | None = None  # the first phase not attained
@@ -83,7 +98,7 @@ class OrgScore(Struct, kw_only=True):
 class PhaseTotal(Struct, kw_only=True):
     phase: str
     orgs_total: int
-    orgs_attained: int
+    orgs_attained: int  # including those attaining it with an explanation
     orgs_unknown: int
     share: float  # orgs_attained / orgs_total (0 when no orgs)
     target_share: float  # from the policy
@@ -95,6 +110,7 @@ class PhaseTotal(Struct, kw_only=True):
     end: str | None = None
     standalone: bool = False  # outside the ladder of phases (neither needs nor blocks another)
     binding: bool = True  # False: scored and shown, but hosts are not judged against it
+    orgs_explained: int = 0  # of orgs_attained, those attaining it only with a waiver
 
 
 class KindTotal(Struct, kw_only=True):
@@ -103,7 +119,8 @@ class KindTotal(Struct, kw_only=True):
     compliant: int
     failing: int
     unknown: int
-    share: float  # compliant / (compliant + failing); unknown hosts are left out
+    share: float  # (compliant + explained) / (compliant + explained + failing); unknown hosts are left out
+    explained: int = 0  # failing, with a waiver in force
 
 
 class CriterionInfo(Struct, kw_only=True):
@@ -131,3 +148,5 @@ class ScoreReport(Struct, kw_only=True):
     kinds: list[KindTotal] = []
     lang: str = "en"  # language of titles and todo texts ("en" or "vi")
     criteria: list[CriterionInfo] = []  # the policy's criteria, in policy order
+    waivers_file: str | None = None  # the waivers file the scan was judged with
+    waivers_unused: list[str] = []  # waivers that matched no failing criterion ("waivers.toml, waiver 2: …")

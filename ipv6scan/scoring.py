@@ -7,7 +7,9 @@ Every judgement is three-valued (plus not-applicable): a host whose IPv6 could
 not be tested (verdict untestable, unresolvable or error, a check untestable or
 missing) is ``unknown`` — never counted as compliant, never as failing — and
 combining states follows one rule (:func:`_all`): any fail fails, otherwise any
-unknown is unknown, otherwise pass. The rules are documented in ``docs/policy.md``.
+unknown is unknown, otherwise any explained (a failure with a waiver in force,
+:mod:`ipv6scan.waivers`) is explained, otherwise pass. The rules are documented in
+``docs/policy.md`` and ``docs/waivers.md``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from .scores import (
     RequirementResult,
     ScoreReport,
     State,
+    WaiverNote,
 )
+from .waivers import Waiver, Waivers
 
-PASS, FAIL, UNKNOWN, N_A = State.PASS, State.FAIL, State.UNKNOWN, State.NOT_APPLICABLE
+PASS, FAIL, UNKNOWN, N_A, EXPLAINED = State.PASS, State.FAIL, State.UNKNOWN, State.NOT_APPLICABLE, State.EXPLAINED
+ATTAINED = frozenset({PASS, EXPLAINED})  # a phase attained, with or without an explanation
 # Verdicts that say nothing about the host's IPv6: a condition on the verdict is unknown, never failed.
 UNKNOWN_VERDICTS = frozenset({Verdict.UNTESTABLE, Verdict.UNRESOLVABLE, Verdict.ERROR})
 
@@ -51,6 +56,7 @@ def score(
     scan_file: str | None = None,
     lang: str = "en",
     now: datetime | None = None,
+    waivers: Waivers | None = None,
 ) -> ScoreReport:
     """Score host records against a policy.
 
@@ -58,6 +64,7 @@ def score(
     date of ``scan_started``, else of the earliest host scanned. Every phase is
     scored whatever its period, so phases not started yet show what is missing.
     ``lang`` ("en" or "vi") picks titles and todo texts; ``now`` stamps ``generated``.
+    ``waivers`` explain failures (in force on ``as_of``: explained; expired: still failing).
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
@@ -65,7 +72,8 @@ def score(
     now = now or datetime.now(UTC)
     as_of = as_of or _scan_date(scan_started, records) or now.date()
     phases = in_force(policy, as_of)
-    hosts = sorted((_score_host(r, policy, phases) for r in records), key=_host_order)
+    used: set[str] = set()
+    hosts = sorted((_score_host(r, policy, phases, waivers, as_of, used) for r in records), key=_host_order)
     orgs = [_score_org(org, list(group), policy, lang) for org, group in groupby(hosts, key=lambda h: h.org)]
     ladders = [_ladder(policy, org.phases) for org in orgs]
     return ScoreReport(
@@ -86,6 +94,8 @@ def score(
                           note=words(c.note, lang))
             for c in policy.criteria
         ],
+        waivers_file=waivers.origin if waivers is not None else None,
+        waivers_unused=[w.source for w in (waivers.all if waivers is not None else []) if w.source not in used],
     )
 
 
@@ -148,16 +158,20 @@ def _check_state(check: CheckResult, must_pass: bool) -> State:
     return FAIL if check.status == CheckStatus.FAIL else PASS
 
 
-def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase]) -> HostScore:
+def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase], waivers: Waivers | None, as_of: date,
+                used: set[str]) -> HostScore:
     """Kind and org (guessed from the name when the list gave none), criteria, and the host's state."""
     facts, result = record.facts, record.result
     kind = facts.kind or infer_kind(facts.host)
+    org = facts.org or infer_org(facts.host)
     criteria = [evaluate(c, result, kind) for c in policy.criteria if kind in c.kinds]
+    if waivers is not None:
+        criteria = [_explained(c, waivers.find(facts.host, org, c.criterion), as_of, used) for c in criteria]
     counted = {cid for phase in phases for req in phase.requirements if kind in req.kinds for cid in req.criteria}
     return HostScore(
         host=facts.host,
         display=facts.display,
-        org=facts.org or infer_org(facts.host),
+        org=org,
         kind=kind,
         kind_inferred=not facts.kind,
         verdict=str(result.verdict),
@@ -166,6 +180,18 @@ def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase]) -> 
         reasons=list(result.reasons),
         **_site(facts),
     )
+
+
+def _explained(result: CriterionResult, waiver: Waiver | None, as_of: date, used: set[str]) -> CriterionResult:
+    """A failed criterion with a waiver: explained while the waiver is in force, else failed and noted expired."""
+    if waiver is None or result.state != FAIL:
+        return result
+    used.add(waiver.source)
+    expired = waiver.expires < as_of
+    note = WaiverNote(reason=waiver.reason, expires=waiver.expires.isoformat(), scope=waiver.scope, expired=expired,
+                      source=waiver.source, approved_by=waiver.approved_by)
+    return CriterionResult(criterion=result.criterion, state=FAIL if expired else EXPLAINED, reasons=result.reasons,
+                           waiver=note)
 
 
 def _site(facts: HostFacts) -> dict[str, str | None]:
@@ -190,13 +216,15 @@ def _score_org(org: str, hosts: list[HostScore], policy: Policy, lang: str) -> O
     ladder = _ladder(policy, phases)
     for org_phase in phases:
         org_phase.attainment = ladder[org_phase.phase]
-    next_phase = next((p for p in policy.phases if not p.standalone and ladder[p.id] not in (PASS, N_A)), None)
+    next_phase = next((p for p in policy.phases if not p.standalone and ladder[p.id] not in (PASS, EXPLAINED, N_A)),
+                      None)
     return OrgScore(
         org=org,
         hosts=len(hosts),
         compliant_hosts=sum(h.state == PASS for h in hosts),
+        explained_hosts=sum(h.state == EXPLAINED for h in hosts),
         phases=phases,
-        attained=[p.id for p in policy.phases if ladder[p.id] == PASS],
+        attained=[p.id for p in policy.phases if ladder[p.id] in ATTAINED],
         next_phase=next_phase.id if next_phase else None,
         todo=_todo(next_phase, hosts, lang) if next_phase else [],
     )
@@ -252,7 +280,7 @@ def _todo(phase: Phase, hosts: list[HostScore], lang: str) -> list[str]:
     lines: list[str] = []
     for req in phase.requirements:
         result = _requirement(req, hosts)
-        if result.state in (PASS, N_A):
+        if result.state in (PASS, EXPLAINED, N_A):
             continue
         for host in (h for h in hosts if h.kind in req.kinds):
             state, reasons = _meets(host, req)
@@ -270,7 +298,7 @@ def _todo(phase: Phase, hosts: list[HostScore], lang: str) -> list[str]:
 def _phase_total(phase: Phase, states: list[State], lang: str) -> PhaseTotal:
     """Organisations attaining the phase (``states``: each one's ladder state) against its target share."""
     total = sum(s != N_A for s in states)
-    attained = states.count(PASS)
+    attained = states.count(PASS) + states.count(EXPLAINED)
     return PhaseTotal(
         phase=phase.id,
         orgs_total=total,
@@ -285,6 +313,7 @@ def _phase_total(phase: Phase, states: list[State], lang: str) -> PhaseTotal:
         end=phase.end.isoformat() if phase.end else None,
         standalone=phase.standalone,
         binding=phase.binding,
+        orgs_explained=states.count(EXPLAINED),
     )
 
 
@@ -295,8 +324,8 @@ def _kind_totals(hosts: list[HostScore]) -> list[KindTotal]:
     totals = []
     for kind in kinds:
         states = [h.state for h in hosts if h.kind == kind]
-        compliant, failing = states.count(PASS), states.count(FAIL)
-        judged = compliant + failing
+        compliant, failing, explained = states.count(PASS), states.count(FAIL), states.count(EXPLAINED)
+        judged = compliant + explained + failing
         totals.append(
             KindTotal(
                 kind=kind,
@@ -304,7 +333,8 @@ def _kind_totals(hosts: list[HostScore]) -> list[KindTotal]:
                 compliant=compliant,
                 failing=failing,
                 unknown=states.count(UNKNOWN),
-                share=round(compliant / judged, 4) if judged else 0.0,
+                share=round((compliant + explained) / judged, 4) if judged else 0.0,
+                explained=explained,
             )
         )
     return totals
@@ -313,20 +343,20 @@ def _kind_totals(hosts: list[HostScore]) -> list[KindTotal]:
 # ---------------------------------------------------------------- helpers
 
 
+_AND = (FAIL, UNKNOWN, EXPLAINED, PASS)  # the first of these present decides an AND
+_OR = (PASS, EXPLAINED, UNKNOWN, FAIL)  # ... and an OR
+
+
 def _all(states: Iterable[State]) -> State:
-    """Three-valued AND, not-applicable ignored: any fail fails, else any unknown, else pass (nothing: n/a)."""
+    """AND, not-applicable ignored: any fail fails, else any unknown, else any explained, else pass (nothing: n/a)."""
     seen = set(states) - {N_A}
-    if not seen:
-        return N_A
-    return FAIL if FAIL in seen else UNKNOWN if UNKNOWN in seen else PASS
+    return next((s for s in _AND if s in seen), N_A)
 
 
 def _any(states: Iterable[State]) -> State:
-    """Three-valued OR, not-applicable ignored: any pass passes, else any unknown, else fail (nothing: n/a)."""
+    """OR, not-applicable ignored: any pass passes, else any explained, else any unknown, else fail (nothing: n/a)."""
     seen = set(states) - {N_A}
-    if not seen:
-        return N_A
-    return PASS if PASS in seen else UNKNOWN if UNKNOWN in seen else FAIL
+    return next((s for s in _OR if s in seen), N_A)
 
 
 def _combine(parts: list[Judgement]) -> Judgement:

@@ -20,15 +20,18 @@ from typing import NamedTuple
 
 from ..scores import HostScore, OrgScore, PhaseTotal, ScoreReport, State
 from .i18n import (
-    KIND_COLUMNS,
+    EXPLANATION_COLUMNS,
     STATE_SYMBOL,
     Fix,
     Titles,
     behind,
+    explanation_rows,
     facts,
     heading,
     kind_label,
+    kind_columns,
     kind_row,
+    legend,
     kind_share,
     next_phase,
     number,
@@ -46,6 +49,7 @@ from .i18n import (
     summary,
     t,
     title,
+    unused_waivers,
     verdict_label,
     when,
 )
@@ -60,7 +64,7 @@ table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}
 th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f3f5f7}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.unknown{color:#9a6700}
-.not_applicable{color:#6e7781}.note{color:#57606a;font-size:.9rem}
+.not_applicable{color:#6e7781}.explained{color:#0550ae;font-weight:600}.note{color:#57606a;font-size:.9rem}
 svg text{font-size:12px;fill:#1b1f24}.bar-met{fill:#2da44e}.bar-miss{fill:#cf222e}.bar{fill:#0969da}
 .target{stroke:#1b1f24;stroke-width:2;stroke-dasharray:4 2}.axis{stroke:#d0d7de}
 """
@@ -95,6 +99,11 @@ def render_html(report: ScoreReport, *, lang: str, titles: Titles | None = None,
         parts.append(_trend_chart(trend, [p.phase for p in report.phases], lang, titles))
     parts += [f"<h2>{esc(t('kinds_heading', lang))}</h2>", _kind_chart(report, lang), _kind_table(report, lang)]
     parts += [f"<h2>{esc(t('orgs_heading', lang))}</h2>", _org_table(report, lang, titles)]
+    if report.waivers_file:
+        parts += [f"<h2>{esc(t('explanations_heading', lang))}</h2>", f'<p class="note">{esc(t("explanations_note", lang))}</p>',
+                  _table([t(k, lang) for k in EXPLANATION_COLUMNS],
+                         [[esc(c) for c in row] for row in explanation_rows(report, lang, titles)])]
+        parts += [f'<p class="note">{esc(unused)}</p>'] if (unused := unused_waivers(report, lang)) else []
     parts += [f"<h2>{esc(t('org_detail_heading', lang))}</h2>", _org_sections(report, lang, titles)]
     if report.criteria:
         parts += [f"<h2>{esc(t('criteria_heading', lang))}</h2>", _criteria(report, lang, titles)]
@@ -200,8 +209,8 @@ def _kind_chart(report: ScoreReport, lang: str) -> str:
 
 
 def _kind_table(report: ScoreReport, lang: str) -> str:
-    rows = [[esc(c) for c in kind_row(k, lang)] for k in report.kinds]
-    return _table([t(k, lang) for k in KIND_COLUMNS], rows) + f'\n<p class="note">{esc(t("share_note", lang))}</p>'
+    rows = [[esc(c) for c in kind_row(k, lang, report)] for k in report.kinds]
+    return _table([t(k, lang) for k in kind_columns(report)], rows) + f'\n<p class="note">{esc(t("share_note", lang))}</p>'
 
 
 def _org_table(report: ScoreReport, lang: str, titles: Titles) -> str:
@@ -214,7 +223,7 @@ def _org_table(report: ScoreReport, lang: str, titles: Titles) -> str:
         + [esc(next_phase(org, lang, titles))]
         for i, org in enumerate(report.orgs)
     ]
-    return _table(header, rows) + f'\n<p class="note">{esc(t("legend", lang))}</p>'
+    return _table(header, rows) + f'\n<p class="note">{esc(legend(report, lang))}</p>'
 
 
 def _org_sections(report: ScoreReport, lang: str, titles: Titles) -> str:

@@ -34,10 +34,10 @@ Titles = Mapping[str, Mapping[str, str]]  # policy id (phase, criterion) -> {"vi
 
 STRINGS: dict[str, dict[str, str]] = catalogue.ui()  # key -> {"vi": ..., "en": ...}, from catalogue/ui.toml
 
-STATE_SYMBOL = {State.PASS: "✓", State.FAIL: "✗", State.UNKNOWN: "?", State.NOT_APPLICABLE: "–"}
+STATE_SYMBOL = {State.PASS: "✓", State.FAIL: "✗", State.UNKNOWN: "?", State.NOT_APPLICABLE: "–", State.EXPLAINED: "≈"}
 
 # Worst first: the order hosts are listed in within an organisation.
-STATE_ORDER = {State.FAIL: 0, State.UNKNOWN: 1, State.PASS: 2, State.NOT_APPLICABLE: 3}
+STATE_ORDER = {State.FAIL: 0, State.UNKNOWN: 1, State.EXPLAINED: 2, State.PASS: 3, State.NOT_APPLICABLE: 4}
 
 
 _BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
@@ -120,7 +120,7 @@ def short_title(ident: str, lang: str, titles: Titles | None) -> str:
 
 def kind_share(total: KindTotal, lang: str) -> str:
     """A kind's compliance, or ``–`` when none of its hosts could be judged."""
-    return percent(total.share, lang) if total.compliant + total.failing else "–"
+    return percent(total.share, lang) if total.compliant + total.explained + total.failing else "–"
 
 
 def phase_share(total: PhaseTotal, lang: str) -> str:
@@ -129,12 +129,25 @@ def phase_share(total: PhaseTotal, lang: str) -> str:
 
 
 KIND_COLUMNS = ("col_kind", "col_hosts", "col_compliant", "col_failing", "col_unknown", "col_share")
+KIND_COLUMNS_EXPLAINED = ("col_kind", "col_hosts", "col_compliant", "col_explained", "col_failing", "col_unknown",
+                          "col_share")
 
 
-def kind_row(total: KindTotal, lang: str) -> list[str]:
-    """A row of the per-kind table (columns ``KIND_COLUMNS``)."""
-    counts = [number(n, lang) for n in (total.hosts, total.compliant, total.failing, total.unknown)]
+def kind_columns(report: ScoreReport) -> tuple[str, ...]:
+    """The per-kind table's column keys: with an "explained" column when the scan was judged with waivers."""
+    return KIND_COLUMNS_EXPLAINED if report.waivers_file else KIND_COLUMNS
+
+
+def kind_row(total: KindTotal, lang: str, report: ScoreReport) -> list[str]:
+    """A row of the per-kind table (columns :func:`kind_columns`)."""
+    explained = (total.explained,) if report.waivers_file else ()
+    counts = [number(n, lang) for n in (total.hosts, total.compliant, *explained, total.failing, total.unknown)]
     return [kind_label(total.kind, lang), *counts, kind_share(total, lang)]
+
+
+def legend(report: ScoreReport, lang: str) -> str:
+    """What the symbols mean (with ≈ when the scan was judged with waivers)."""
+    return t("legend", lang) + (f" · {t('legend_explained', lang)}" if report.waivers_file else "")
 
 
 def phase_line(total: PhaseTotal, lang: str, titles: Titles | None) -> str:
@@ -149,6 +162,8 @@ def phase_line(total: PhaseTotal, lang: str, titles: Titles | None) -> str:
         target=percent(total.target_share, lang),
         result=t("target_met" if total.met else "target_not_met", lang),
     )
+    if total.orgs_explained:
+        line += f" ({t('phase_explained', lang, n=number(total.orgs_explained, lang))})"
     if total.orgs_unknown:
         line += f" ({t('phase_unknown', lang, n=number(total.orgs_unknown, lang))})"
     return line
@@ -169,6 +184,8 @@ def facts(report: ScoreReport, lang: str, titles: Titles | None) -> list[tuple[s
     ]
     if report.scan_file:
         rows.append((t("scan_file", lang), report.scan_file))
+    if report.waivers_file:
+        rows.append((t("waivers_file", lang), report.waivers_file))
     return rows
 
 
@@ -258,6 +275,54 @@ def behind(report: ScoreReport, lang: str, titles: Titles | None) -> list[tuple[
     order = {p.phase: i for i, p in enumerate(report.phases)}
     rows = [(org, fixes(org, hosts, lang, titles)) for org in report.orgs if org.next_phase is not None]
     return sorted(rows, key=lambda row: (order.get(row[0].next_phase or "", -1), -len(row[1]), collation_key(row[0].org)))
+
+
+class Explanation(NamedTuple):
+    """One waiver as a host was judged with it: in force (the criterion explained) or expired (still failing)."""
+
+    org: str
+    host: str
+    criterion: str  # its title in the language
+    reason: str
+    expires: str  # the date in the language
+    status: str  # "in force" / "expired: ..." in the language
+    expired: bool
+    approved_by: str
+    source: str
+
+
+def explanations(report: ScoreReport, lang: str, titles: Titles | None) -> list[Explanation]:
+    """Every waiver a host was judged with, in the order hosts are listed; expired ones first within a host."""
+    rows = []
+    for h in sorted_hosts(report):
+        notes = [(c, c.waiver) for c in h.criteria if c.waiver is not None]
+        for c, w in sorted(notes, key=lambda cw: not cw[1].expired):
+            status = t("explanation_expired" if w.expired else "explanation_in_force", lang)
+            rows.append(Explanation(h.org, _display(h, h.host), title(c.criterion, lang, titles), w.reason,
+                                    when(w.expires, lang), status, w.expired, w.approved_by or "", w.source))
+    return rows
+
+
+EXPLANATION_COLUMNS = ("col_org", "col_host", "col_criterion", "col_explanation", "col_expires", "col_status",
+                       "col_approved_by")
+
+
+def explanation_rows(report: ScoreReport, lang: str, titles: Titles | None) -> list[list[str]]:
+    """The explanations table (columns ``EXPLANATION_COLUMNS``), for every renderer."""
+    return [[e.org, e.host, e.criterion, e.reason, e.expires, e.status, e.approved_by]
+            for e in explanations(report, lang, titles)]
+
+
+def unused_waivers(report: ScoreReport, lang: str) -> str:
+    """The line naming waivers that matched no failing criterion, or "" when every one was used."""
+    return t("explanations_unused", lang, items=", ".join(report.waivers_unused)) if report.waivers_unused else ""
+
+
+def host_explanations(host: HostScore, lang: str) -> str:
+    """A host's explanations on one line (for a table cell): ``reason (in force until 30/06/2027)``."""
+    return "; ".join(f"{c.waiver.reason} ({t('col_expires', lang)} {when(c.waiver.expires, lang)}"
+                     f"{', ' + t('explanation_expired', lang) if c.waiver.expired else ''})"
+                     for c in host.criteria if c.waiver is not None)
 
 
 def sorted_hosts(report: ScoreReport) -> list[HostScore]:

@@ -18,14 +18,17 @@ import re
 
 from ..scores import ScoreReport
 from .i18n import (
-    KIND_COLUMNS,
+    EXPLANATION_COLUMNS,
     STATE_SYMBOL,
     Titles,
     behind,
+    explanation_rows,
     facts,
     heading,
     kind_label,
+    kind_columns,
     kind_row,
+    legend,
     next_phase,
     number,
     one_line,
@@ -40,6 +43,7 @@ from .i18n import (
     summary,
     t,
     title,
+    unused_waivers,
     when,
 )
 
@@ -62,11 +66,11 @@ def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = N
         notes = phase_notes(total, lang)
         out += [f"  - {md(' · '.join(notes))}"] if notes else []
     out += ["", f"## {md(t('kinds_heading', lang))}", ""]
-    out += _table([t(k, lang) for k in KIND_COLUMNS], [kind_row(k, lang) for k in report.kinds])
+    out += _table([t(k, lang) for k in kind_columns(report)], [kind_row(k, lang, report) for k in report.kinds])
     out += ["", md(t("share_note", lang))]
     out += ["", f"## {md(t('orgs_heading', lang))}", ""]
     out += _orgs(report, lang, titles)
-    out += ["", md(t("legend", lang))]
+    out += ["", md(legend(report, lang))]
     out += ["", f"## {md(t('fixes_heading', lang))}", ""]
     for org, todo in behind(report, lang, titles):
         out += [f"### {md(org.org)}", "", f"{md(t('col_next_phase', lang))}: **{md(next_phase(org, lang, titles))}**"]
@@ -77,6 +81,11 @@ def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = N
         for c in report.criteria:
             kinds = "(" + ", ".join(kind_label(k, lang) for k in c.kinds) + ")"
             out.append(f"- **{md(title(c.id, lang, titles))}** {md(kinds)}: {md(t('basis', lang, source=c.source))}")
+        out.append("")
+    if report.waivers_file:
+        out += [f"## {md(t('explanations_heading', lang))}", "", md(t("explanations_note", lang)), ""]
+        out += _table([t(k, lang) for k in EXPLANATION_COLUMNS], explanation_rows(report, lang, titles))
+        out += ["", md(unused)] if (unused := unused_waivers(report, lang)) else []
         out.append("")
     out += [f"## {md(t('hosts_heading', lang))}", ""]
     out += _hosts(report, lang)

@@ -20,6 +20,7 @@ from .i18n import (
     Titles,
     behind,
     fixes_line,
+    host_explanations,
     kind_label,
     next_phase,
     phase_states,
@@ -57,7 +58,7 @@ def write_hosts_csv(report: ScoreReport, path: Path, *, lang: str, titles: Title
     criteria = list(dict.fromkeys(named))
     head = ("col_org", "col_host", "col_display", "col_kind", "col_kind_inferred", "col_verdict", "col_state")
     tail = ("col_reason_codes", "col_reasons", "col_title", "col_server", "col_final_url", "col_cert_issuer",
-            "col_cert_not_after")
+            "col_cert_not_after") + (("col_explanation",) if report.waivers_file else ())
     header = [t(k, lang) for k in head] + [title(c, lang, titles) for c in criteria] + [t(k, lang) for k in tail]
     rows = []
     for h in sorted_hosts(report):
@@ -68,6 +69,7 @@ def write_hosts_csv(report: ScoreReport, path: Path, *, lang: str, titles: Title
         row += [state_label(states[c], lang) if c in states else "" for c in criteria]
         row += ["; ".join(h.reasons), "; ".join(reason_text(r, lang) for r in h.reasons),
                 h.title or "", h.server or "", h.final_url or "", h.cert_issuer or "", h.cert_not_after or ""]
+        row += [host_explanations(h, lang)] if report.waivers_file else []
         rows.append(row)
     _write(path, header, rows)
 

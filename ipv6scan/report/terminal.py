@@ -15,13 +15,15 @@ from rich.text import Text
 
 from ..scores import PhaseTotal, ScoreReport, State
 from .i18n import (
-    KIND_COLUMNS,
     STATE_SYMBOL,
     Titles,
     behind,
     check_lang,
+    explanations,
     heading,
+    kind_columns,
     kind_row,
+    legend,
     next_phase,
     number,
     one_line,
@@ -33,10 +35,12 @@ from .i18n import (
     short_title,
     summary,
     t,
+    unused_waivers,
     when,
 )
 
-STATE_STYLE = {State.PASS: "bold green", State.FAIL: "bold red", State.UNKNOWN: "yellow", State.NOT_APPLICABLE: "dim"}
+STATE_STYLE = {State.PASS: "bold green", State.FAIL: "bold red", State.UNKNOWN: "yellow", State.NOT_APPLICABLE: "dim",
+               State.EXPLAINED: "bold cyan"}
 
 
 def render_terminal(
@@ -52,10 +56,28 @@ def render_terminal(
     console.print(_phases(report, lang, titles))
     if report.orgs:
         console.print(_orgs(report, lang, titles))
-        console.print(Text(t("legend", lang), style="dim"))
+        console.print(Text(legend(report, lang), style="dim"))
     if report.kinds:
         console.print(_kinds(report, lang))
+    if report.waivers_file:
+        _explanations(report, console, lang, titles, worst)
     _worst(report, console, lang, titles, worst)
+
+
+def _explanations(report: ScoreReport, console: Console, lang: str, titles: Titles, most: int) -> None:
+    """The explanations (expired ones first: they fail again), at most ``most`` lines, then unused waivers."""
+    rows = sorted(explanations(report, lang, titles), key=lambda e: not e.expired)
+    console.print(_text(t("explanations_heading", lang), "bold"))
+    for e in rows[:most]:
+        line = Text("• ")
+        line.append(one_line(e.host), style="cyan")
+        line.append(f" · {one_line(e.criterion)}: {one_line(e.reason)} ({t('col_expires', lang)} {e.expires}) ")
+        line.append(one_line(e.status), style="bold red" if e.expired else "cyan")
+        console.print(line)
+    if len(rows) > most:
+        console.print(_text(t("more_explanations", lang, n=number(len(rows) - most, lang)), "dim"))
+    if unused := unused_waivers(report, lang):
+        console.print(_text(unused, "yellow"))
 
 
 def _text(value: object, style: str = "") -> Text:
@@ -104,11 +126,12 @@ def _orgs(report: ScoreReport, lang: str, titles: Titles) -> Table:
 
 def _kinds(report: ScoreReport, lang: str) -> Table:
     table = Table(title=t("kinds_heading", lang), caption=t("share_note", lang))
-    table.add_column(t(KIND_COLUMNS[0], lang))
-    for key in KIND_COLUMNS[1:]:
+    columns = kind_columns(report)
+    table.add_column(t(columns[0], lang))
+    for key in columns[1:]:
         table.add_column(t(key, lang), justify="right")
     for k in report.kinds:
-        name, *numbers = kind_row(k, lang)
+        name, *numbers = kind_row(k, lang, report)
         table.add_row(_text(name), *numbers)
     return table
 

@@ -26,11 +26,14 @@ from pathlib import Path
 from ..locales import tenths_down, when
 from ..scores import HostScore, ScoreReport
 from .i18n import (
+    EXPLANATION_COLUMNS,
     Titles,
     behind,
     fixes_line,
+    explanation_rows,
     facts,
     heading,
+    host_explanations,
     kind_label,
     next_phase,
     one_line,
@@ -42,6 +45,7 @@ from .i18n import (
     state_label,
     t,
     title,
+    unused_waivers,
     verdict_label,
 )
 
@@ -99,6 +103,8 @@ class _Book:
         by_org: dict[str, list[HostScore]] = {}
         for h in sorted_hosts(self.report):
             by_org.setdefault(h.org, []).append(h)
+        if self.report.waivers_file:
+            self._explanations(self.book.add_worksheet(sheet_name(self.t("explanations_sheet"), self.taken)))
         for org in self.report.orgs:
             sheet = self.book.add_worksheet(sheet_name(org.org, self.taken))
             self._hosts(sheet, by_org.get(org.org, []), with_org=False, caption=org.org)
@@ -165,12 +171,24 @@ class _Book:
                       + [state_label(s, lang) for s in phase_states(org, phases)]
                       + [next_phase(org, lang, titles), fixes_line(todo.get(org.org, []))])
 
+    def _explanations(self, sheet) -> None:
+        sheet.write_string(0, 0, self.t("explanations_heading"), self.title_format)
+        sheet.write_string(1, 0, self.t("explanations_note"))
+        self._row(sheet, 3, [self.t(k) for k in EXPLANATION_COLUMNS], self.head)
+        sheet.set_column(0, len(EXPLANATION_COLUMNS) - 1, 24)
+        sheet.set_column(3, 3, 60, self.wrap)
+        row = 3
+        for row, cells in enumerate(explanation_rows(self.report, self.lang, self.titles), start=4):
+            self._row(sheet, row, list(cells))
+        if unused := unused_waivers(self.report, self.lang):
+            sheet.write_string(row + 2, 0, unused)
+
     def _hosts(self, sheet, hosts: list[HostScore], *, with_org: bool, caption: str | None = None) -> None:
         lang, titles = self.lang, self.titles
         keys = ["col_host", "col_display"] + (["col_org"] if with_org else []) + ["col_kind", "col_kind_inferred",
                                                                                   "col_verdict", "col_state"]
         tail = ["col_reasons", "col_reason_codes", "col_title", "col_server", "col_final_url", "col_cert_issuer",
-                "col_cert_not_after"]
+                "col_cert_not_after"] + (["col_explanation"] if self.report.waivers_file else [])
         header = [self.t(k) for k in keys] + [title(c, lang, titles) for c in self.criteria] + [self.t(k) for k in tail]
         first = 0
         if caption is not None:
@@ -192,6 +210,7 @@ class _Book:
             cells += ["; ".join(reason_text(r, lang) for r in h.reasons), "; ".join(h.reasons), h.title or "",
                       h.server or "", h.final_url or "", h.cert_issuer or "",
                       when(h.cert_not_after, lang) if h.cert_not_after else ""]
+            cells += [host_explanations(h, lang)] if self.report.waivers_file else []
             self._row(sheet, row, cells)
         if hosts:
             sheet.autofilter(first, 0, row, len(header) - 1)
