@@ -46,7 +46,6 @@ from .scanfile import scan_stem
 from .waivers import Waivers, load_waivers
 from .policy import Policy, load_policy, shipped_policies
 from .report import FORMATS, write_reports
-from .report.html import render_html
 from .errors import CannotRun
 from .session import EXIT_INTERRUPTED, History, Notices, Session, new_header
 from .scores import PhaseTotal, ScoreReport
@@ -344,7 +343,7 @@ class _Audit:
         report = score(records, policy, scan_started=row.started, scan_file=str(scan_file), lang=config.outputs.lang,
                        waivers=waivers)
         trend = load_trend(store, policy, limit=config.outputs.trend_scans, audit=config.name)
-        paths = _write_reports(report, policy, [(p.started[:10], p.shares) for p in trend], self.out_dir,
+        paths = _write_reports(report, policy, [(p.started, p.shares) for p in trend], found, self.out_dir,
                                f"report-{stamp}-{policy.id}-{config.outputs.lang}", config.outputs)
         thresholds = [_threshold(next(p for p in report.phases if p.phase == phase), share)
                       for phase, share in minimums.items()]
@@ -425,17 +424,12 @@ async def _after(delay: float, work: Awaitable[object]) -> object:
     return await work
 
 
-def _write_reports(report: ScoreReport, policy: Policy, trend: list[tuple[str, dict[str, float]]], out_dir: Path,
-                   stem: str, outputs: Outputs) -> list[Path]:
-    """The report files of the scan; the HTML page with the trend chart."""
+def _write_reports(report: ScoreReport, policy: Policy, trend: list[tuple[str, dict[str, float]]],
+                   changes: Diff | None, out_dir: Path, stem: str, outputs: Outputs) -> list[Path]:
+    """The report files of the scan: the HTML page with the trend chart, HTML and Markdown with what changed."""
     titles = {item.id: {"vi": item.title.vi, "en": item.title.en} for item in (policy, *policy.phases, *policy.criteria)}
-    paths = write_reports(report, out_dir, stem=stem, lang=outputs.lang, titles=titles,
-                          formats=[f for f in outputs.formats if f != "html"])
-    if "html" in outputs.formats:
-        html = out_dir / f"{stem}.html"
-        write_file(html, render_html(report, lang=outputs.lang, titles=titles, trend=trend))
-        paths.append(html)
-    return paths
+    return write_reports(report, out_dir, stem=stem, lang=outputs.lang, titles=titles, formats=outputs.formats,
+                         trend=trend, changes=changes)
 
 
 def _threshold(total: PhaseTotal, minimum: float) -> ThresholdResult:

@@ -173,6 +173,21 @@ def test_reports_and_metrics_under_the_configured_dirs(audits):
     assert all(Path(p).parent == reports for p in result.reports)
     html = Path(next(p for p in result.reports if p.endswith(".html"))).read_text(encoding="utf-8")
     assert "Organisations attaining each phase, scan after scan" in html and html.count("<polyline") == 4
+    for ext in ("md", "html"):  # what changed since the previous audit (issue 15)
+        text = Path(next(p for p in result.reports if p.endswith(f".{ext}"))).read_text(encoding="utf-8")
+        text = text.replace("\\", "")  # Markdown's escapes
+        assert "What changed since the last audit" in text and f"scan {runs[0][1].scan_id} (" in text, ext
+        changed = text.split("What changed since the last audit")[1].split("Compliance by system kind")[0]
+        assert "Regressions: 1" in changed and "dual.gov.example" in changed and "Broken IPv6" in changed
+        assert "re-scan" in changed and "Improvements" not in changed
+        assert "Tỉnh Mẫu A: Phase 1 (2021–2022): attained → not attained" in changed
+        assert "The target list changed" not in changed
+    last = runs[2][1] if runs[2][1] else None
+    third = sorted(reports.glob("report-*-ipv6-for-gov-en.md"))[-1].read_text(encoding="utf-8").replace("\\", "")
+    assert "The target list changed: 1 hosts added, 0 removed" in third and "Added to the list: 1" in third
+    assert "diff6.gov.example" in third.split("Added to the list")[1]
+    first = sorted(reports.glob("report-*-ipv6-for-gov-en.md"))[0].read_text(encoding="utf-8")
+    assert "What changed since the last audit" not in first and last is None  # the baseline has nothing to compare
     metrics = parse_metrics((work / "textfile" / "ipv6scan.prom").read_text(encoding="utf-8"))
     values = {name: family["samples"] for name, family in metrics.items()}
     assert values["ipv6scan_regressions"] == [({}, 0.0)]  # the last audit: nothing new

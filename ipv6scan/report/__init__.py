@@ -3,7 +3,8 @@
 ``write_reports(report, outdir, stem=...)`` writes, per requested format:
 
 * ``md``   -> ``<stem>.md``: the phase report in Markdown, to paste into an official report
-* ``html`` -> ``<stem>.html``: one self-contained page (inline CSS and SVG charts, no script)
+* ``html`` -> ``<stem>.html``: one self-contained page (Jinja2 template, inline CSS and SVG charts, no script,
+  a print stylesheet for A4)
 * ``csv``  -> ``<stem>.csv`` (one row per host) and ``<stem>-orgs.csv`` (one row per organisation),
   UTF-8 with BOM for Excel
 * ``xlsx`` -> ``<stem>.xlsx``: an Excel workbook (summary sheet, all hosts, one sheet per organisation)
@@ -22,7 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..atomic import write_file
+from ..diff import Diff
 from ..scores import ScoreReport
+from .charts import Trend
 from .html import render_html
 from .i18n import LANGS, Titles, check_lang
 from .jsonout import read_json, write_json
@@ -42,8 +45,14 @@ def write_reports(
     lang: str = "vi",
     formats: Sequence[str] = FORMATS,
     titles: Titles | None = None,
+    trend: Trend | None = None,
+    changes: Diff | None = None,
 ) -> list[Path]:
-    """Write the requested formats into ``outdir`` (created if needed); the paths written, in order."""
+    """Write the requested formats into ``outdir`` (created if needed); the paths written, in order.
+
+    An audit adds ``trend`` (the HTML page's chart of past scans) and ``changes`` (its diff against the previous
+    audit: the "what changed" section of the HTML and Markdown reports).
+    """
     check_lang(lang)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -56,11 +65,11 @@ def write_reports(
     for fmt in dict.fromkeys(formats):
         if fmt == "md":
             path = outdir / f"{stem}.md"
-            write_file(path, render_markdown(report, lang=lang, titles=titles))
+            write_file(path, render_markdown(report, lang=lang, titles=titles, changes=changes))
             written.append(path)
         elif fmt == "html":
             path = outdir / f"{stem}.html"
-            write_file(path, render_html(report, lang=lang, titles=titles))
+            write_file(path, render_html(report, lang=lang, titles=titles, trend=trend, changes=changes))
             written.append(path)
         elif fmt == "csv":
             hosts, orgs = outdir / f"{stem}.csv", outdir / f"{stem}-orgs.csv"

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 
+from ..diff import Diff
 from ..scores import ScoreReport
+from .changes import changes_view
 from .i18n import (
     EXPLANATION_COLUMNS,
     STATE_SYMBOL,
@@ -55,7 +57,8 @@ def md(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", one_line(text))
 
 
-def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = None) -> str:
+def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = None, changes: Diff | None = None) -> str:
+    """The report; ``changes`` (an audit's diff against the previous audit) adds a "what changed" section."""
     titles = report_titles(report, titles)
     out = [f"# {md(heading(report, lang, titles))}", ""]
     out += [f"- **{md(name)}**: {md(value)}" for name, value in facts(report, lang, titles)]
@@ -65,6 +68,8 @@ def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = N
         out.append(f"- {md(phase_line(total, lang, titles))}")
         notes = phase_notes(total, lang)
         out += [f"  - {md(' · '.join(notes))}"] if notes else []
+    if changes is not None:
+        out += _changes(changes_view(changes, report, lang, titles))
     out += ["", f"## {md(t('kinds_heading', lang))}", ""]
     out += _table([t(k, lang) for k in kind_columns(report)], [kind_row(k, lang, report) for k in report.kinds])
     out += ["", md(t("share_note", lang))]
@@ -90,6 +95,17 @@ def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = N
     out += [f"## {md(t('hosts_heading', lang))}", ""]
     out += _hosts(report, lang)
     return "\n".join(out) + "\n"
+
+
+def _changes(view: dict) -> list[str]:
+    out = ["", f"## {md(view['heading'])}", "", md(view["between"])]
+    out += ["", f"> **{md(view['warning'])}**"] if view["warning"] else []
+    out += [""] + _table(view["phase_header"], view["phase_rows"])
+    for section in view["sections"]:
+        out += ["", f"### {md(section['title'])}", ""] + _table(view["host_header"], section["rows"])
+    if view["orgs"]:
+        out += ["", f"### {md(view['orgs_title'])}", ""] + [f"- {md(line)}" for line in view["orgs"]]
+    return out + ["", md(view["unchanged"])]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
