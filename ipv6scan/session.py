@@ -374,8 +374,9 @@ class Session:
                     self.notices.info(Message("resumed_status", scan=row.id, status=Message(f"status.{row.status}"),
                                               hosts=row.hosts))
             except StoreError as e:
-                self.notices.error(e)
-                code = EXIT_CANNOT_RUN
+                if code != EXIT_WRITE_FAILED:  # a full disk that also stops closing the row was said already: still 6
+                    self.notices.error(e)  # (the row stays "running", which --resume takes up like after kill -9)
+                    code = EXIT_CANNOT_RUN
             if close_store:
                 history.store.close()
         if self.saved and code not in (EXIT_CANNOT_RUN, EXIT_WRITE_FAILED):

@@ -222,3 +222,23 @@ def test_a_damaged_database_is_refused_for_writing_and_still_read(tmp_path) -> N
     vi = run_cli("scan", str(host_list(tmp_path, 5)), *SCAN, "--save-dir", str(tmp_path), "--db", str(db),
                  "--lang", "vi")
     assert "cơ sở dữ liệu lịch sử bị hỏng" in " ".join(vi.stderr.split()) and "database is damaged" not in vi.stderr
+
+
+def test_a_full_disk_that_also_stops_closing_the_history_row_still_exits_6() -> None:
+    """The race seen in CI-like load: the disk fills, then closing the row ("interrupted") fails too."""
+    from types import SimpleNamespace
+
+    from ipv6scan.session import EXIT_CANNOT_RUN, EXIT_WRITE_FAILED, Session
+    from ipv6scan.store import StoreError
+
+    said: list[object] = []
+
+    def abandon() -> None:
+        raise StoreError("database or disk is full")
+
+    def session(resumed: bool = False):
+        history = SimpleNamespace(abandon=abandon, resumed=resumed, store=SimpleNamespace(close=lambda: None))
+        return SimpleNamespace(history=history, notices=SimpleNamespace(error=said.append, info=said.append), saved=None)
+
+    assert Session._end(session(), EXIT_WRITE_FAILED, True) == EXIT_WRITE_FAILED and said == []  # said once already
+    assert Session._end(session(), EXIT_CANNOT_RUN, True) == EXIT_CANNOT_RUN and len(said) == 1
