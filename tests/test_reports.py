@@ -421,3 +421,19 @@ def test_the_programmes_own_names_of_the_systems():
 
     assert kind_label("motcua", "vi") == "Hệ thống một cửa điện tử"
     assert kind_label("document_management", "vi") == "Hệ thống quản lý văn bản và điều hành"
+
+
+def test_the_terminal_summary_reads_at_80_columns():
+    """Issue 15: no line wider than the terminal, no word split, one line per organisation."""
+    from .test_scoring import report as score_report, unit
+
+    rep = score_report(unit("hanoi", org="Hà Nội") + unit("bacninh", portal="no_ipv6", org="Bắc Ninh"))
+    console = Console(record=True, width=80)
+    render_terminal(rep, console, lang="vi")
+    out = console.export_text()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "(2021–2022)" in out and not re.search(r"\(20\d\d–20\d\d\s*│", out)  # a period is never cut
+    rows = [line for line in out.splitlines() if line.startswith("│ Hà Nội") or line.startswith("│ Bắc Ninh")]
+    assert len(rows) == 2 and all("│ ✓ │" in r or "│ ✗ │" in r for r in rows)
+    assert "1 = Phase 1 (2021–2022)" in out  # the numbered phase columns are named under the table
+    assert "Tỉ lệ đạt" in out.split("Mức tuân thủ theo loại hệ thống")[1]  # the kind table is whole, not cropped

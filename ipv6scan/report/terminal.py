@@ -94,7 +94,7 @@ def _phase_name(total: PhaseTotal, lang: str, titles: Titles) -> Text:
 def _phases(report: ScoreReport, lang: str, titles: Titles) -> Table:
     table = Table(title=t("phases_heading", lang))
     for key in ("col_phase", "col_attained", "col_unknown", "col_share", "col_target", "col_result"):
-        table.add_column(t(key, lang), overflow="fold")
+        table.add_column(t(key, lang))  # words wrap whole: no "(2021–2022" / ")" split at 80 columns
     for p in report.phases:
         result = Text(t("target_met" if p.met else "target_not_met", lang), style="bold green" if p.met else "bold red")
         table.add_row(
@@ -109,14 +109,16 @@ def _phases(report: ScoreReport, lang: str, titles: Titles) -> Table:
 
 
 def _orgs(report: ScoreReport, lang: str, titles: Titles) -> Table:
+    """Organisations x phases; the phase columns are numbered (the caption names them), so it reads at 80 columns."""
     phases = [p.phase for p in report.phases]
-    table = Table(title=t("orgs_heading", lang))
-    table.add_column(t("col_org", lang), overflow="fold")
+    key = " · ".join(f"{i} = {short_title(p, lang, titles)}" for i, p in enumerate(phases, 1))
+    table = Table(title=t("orgs_heading", lang), caption=one_line(f"{t('col_phase', lang)}: {key}"))
+    table.add_column(t("col_org", lang))
     table.add_column(t("col_hosts", lang), justify="right")
     table.add_column(t("col_compliant", lang), justify="right")
-    for p in phases:
-        table.add_column(_text(short_title(p, lang, titles)), justify="center", overflow="fold")
-    table.add_column(t("col_next_phase", lang), overflow="fold")
+    for i, _ in enumerate(phases, 1):
+        table.add_column(str(i), justify="center", no_wrap=True, min_width=1)
+    table.add_column(t("col_next_phase", lang))
     for org in report.orgs:
         marks = [Text(STATE_SYMBOL[s], style=STATE_STYLE[s]) for s in phase_states(org, phases)]
         following = _text(next_phase(org, lang, titles), "" if org.next_phase else "green")
