@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Annotated, Optional
+from typing import IO, TYPE_CHECKING, Annotated, Optional
 
 import msgspec
 import typer
@@ -26,28 +26,23 @@ from rich.text import Text
 from rich.table import Table
 
 from .safe_console import SafeConsole
-from .addresses import parse_prefixes
-from .checks import judge
 from .config import DEFAULTS, Ipv6Mode, ScanOptions
-from .listcheck import check_list
 from .loop import Loop
-from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary, Verdict, json_schema
-from .net import LabNetwork, Network, split_hostport
-from .policy import Policy, PolicyError, load_policy
 from .catalogue import os_problem, problem_text, reason_line
-from .report import FORMATS, render_terminal, write_reports
-from .report.i18n import kind_label, verdict_label
-from .scoring import score
-from .output import (VERDICT_STYLE, BadScanLine, JsonlSink, JsonSink, PipeGuard, ScanProgress, Sink, TerminalSink,
-                     open_binary, read_scan, stdout_to_devnull, verdict_style)
 from .errors import CannotRun, UsageProblem
-from .session import (EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, History, ScanJob, Session,
-                      open_history, still_running)
-from .store import DEFAULT_DB, Store, StoreError
+from .config import DEFAULT_DB
+from .ends import EXIT_OK
 from .cli_common import (ADVANCED, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
-from .targets import Target, display_name, list_file_problem, normalise_host, read_targets
-from .waivers import Waivers, load_waivers
+
+if TYPE_CHECKING:  # names of annotations only: their modules load when a command runs
+    from .model import HostRecord, InputError, ScanHeader, ScanLine
+    from .output import Sink
+    from .policy import Policy
+    from .session import History, ScanJob
+    from .store import Store
+    from .targets import Target
+    from .waivers import Waivers
 
 
 @app.command()
@@ -97,6 +92,9 @@ def scan(
 
     Exit codes: 0 done (whatever the verdicts), 2 usage error, 3 could not run, 6 results not written (disk full; --resume goes on), 130 interrupted (what was scanned is kept).
     """
+    from .addresses import parse_prefixes
+    from .net import LabNetwork, Network, split_hostport
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE, open_history
     speak(lang)
     event_loop = chosen_loop(loop)
     try:
@@ -175,12 +173,14 @@ def entries_to_report(sources: list[tuple[str, Path | object]], history: History
 def _entries(sources: list[tuple[str, Path | object]], history: History | None) -> Iterable[Target | InputError]:
     """The lists' entries, read lazily: duplicates merged across every list given; on a resumed scan, not what
     it saved already."""
+    from .targets import read_targets
     seen: set[str] = set()
     entries = itertools.chain.from_iterable(read_targets(src, name=name, seen=seen) for name, src in sources)
     return history.remaining(entries) if history is not None and history.resumed else entries
 
 
 def _open_source(text: str) -> tuple[str, Path | object]:
+    from .targets import list_file_problem
     if text == "-":
         return "<stdin>", sys.stdin
     p = Path(text)
@@ -191,6 +191,7 @@ def _open_source(text: str) -> tuple[str, Path | object]:
 
 def output_sink(fmt: Format, output: str | None, *, details: bool = False) -> tuple[Sink, list[IO]]:
     """The sink for the chosen format on stdout or in a file, and the files to close."""
+    from .output import JsonSink, JsonlSink, PipeGuard, TerminalSink, open_binary
     if fmt is Format.TABLE:
         if output in (None, "-"):
             return PipeGuard(TerminalSink(SafeConsole(), lang=run_lang(), details=details)), []
@@ -215,6 +216,8 @@ def run(
 ) -> tuple[int, Path | None]:
     """Run a scan job in a :class:`~ipv6scan.session.Session` (history, saved JSONL, output) with a progress bar;
     the exit code and the saved file."""
+    from .output import ScanProgress
+    from .session import EXIT_CANNOT_RUN, Session
     try:
         user = output_sink(fmt, output)
     except OSError as e:
@@ -246,6 +249,9 @@ def show(
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Show a saved scan again, re-judged offline from its facts."""
+    from .checks import judge
+    from .model import HostRecord, ScanSummary
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
     speak(lang)
     if not scan_file.is_file():
         raise _fail(EXIT_USAGE, "no_such_file", path=scan_file)
@@ -279,6 +285,8 @@ def show(
 
 def _open_history(db: Path) -> Store | None:
     """The history database, opened read-only (None: there is none yet; it is not created)."""
+    from .session import EXIT_CANNOT_RUN
+    from .store import Store, StoreError
     if not db.exists():
         return None
     try:
@@ -288,6 +296,8 @@ def _open_history(db: Path) -> Store | None:
 
 
 def _verdict_text(verdicts: dict[str, int], sep: str = ", ") -> Text:
+    from .model import Verdict
+    from .output import VERDICT_STYLE
     text = Text()
     for verdict in Verdict:
         if n := verdicts.get(verdict.value):
@@ -305,6 +315,8 @@ def history(
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Past scans saved in the history database, newest first, with their summary."""
+    from .session import EXIT_CANNOT_RUN, still_running
+    from .store import StoreError
     speak(lang)
     store = _open_history(db)
     try:
@@ -357,6 +369,10 @@ def host_changes(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="An audit's config file: its history database is used (no need for --db).")] = None,
 ) -> None:
     """A host's changelog: every change of its verdict over the scans in the history database."""
+    from .output import verdict_style
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
+    from .store import StoreError
+    from .targets import display_name, normalise_host
     speak(lang)
     if config is not None:
         from .cli_audit import audit_defaults
@@ -408,6 +424,7 @@ def host_changes(
 
 def _verdict_word(verdict: str) -> str:
     """A verdict in words; one this version does not know is shown as saved."""
+    from .report.i18n import verdict_label
     return verdict_label(verdict, run_lang())
 
 
@@ -424,6 +441,8 @@ def demo(
     loop: Annotated[Loop, LOOP_OPTION] = Loop.AUTO,
 ) -> None:
     """Scan a built-in test network (real DNS, TCP and TLS over 127.0.0.1 and ::1; no internet, no root)."""
+    from .policy import load_policy
+    from .session import EXIT_CANNOT_RUN, EXIT_OK
     speak(lang)
     try:
         from .testnet.lab import demo_job
@@ -451,6 +470,10 @@ def report(
     waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Accepted explanations (TOML, docs/waivers.md): a failure they explain reads 'explained' until it expires.")] = None,
 ) -> None:
     """Score a saved scan against a policy (offline) and write phase reports: Markdown, HTML, CSV, XLSX, JSON."""
+    from .policy import PolicyError, load_policy
+    from .report import FORMATS
+    from .session import EXIT_USAGE
+    from .waivers import load_waivers
     speak(lang)
     try:
         if not scan_file.is_file():
@@ -473,6 +496,9 @@ def report(
 def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, formats: Sequence[str],
                  as_of: date | None, terminal: bool, waivers: Waivers | None = None) -> None:
     """Score a saved scan under a policy, write the report files, print the phase summary."""
+    from .report import FORMATS, render_terminal, write_reports
+    from .scoring import score
+    from .session import EXIT_CANNOT_RUN
     header, records = _read_rejudged(scan_file)
     if not records:
         raise _fail(EXIT_CANNOT_RUN, "no_host_records", path=scan_file)
@@ -493,6 +519,8 @@ def make_reports(scan_file: Path, pol: Policy, *, lang: str, out_dir: Path, form
 
 def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]]:
     """The host records of a saved scan, judged again from their facts; damaged lines are named on stderr."""
+    from .checks import judge
+    from .model import HostRecord, ScanHeader
     header, records = None, []
     for line in _scan_lines(scan_file):
         if isinstance(line, ScanHeader):
@@ -505,6 +533,8 @@ def _read_rejudged(scan_file: Path) -> tuple[ScanHeader | None, list[HostRecord]
 def _scan_lines(scan_file: Path) -> Iterator[ScanLine]:
     """The readable lines of a saved scan, each host once (its first record); damaged lines and repeated hosts
     (copied lines, a bad merge) are named on stderr."""
+    from .model import HostRecord
+    from .output import BadScanLine, read_scan
     seen: set[str] = set()
     repeated = 0
     for line in read_scan(scan_file):
@@ -531,6 +561,10 @@ def targets_check(
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
     """Validate target lists without scanning: says exactly what is wrong where. Exit 1 if any list has errors."""
+    from .listcheck import check_list
+    from .report.i18n import kind_label
+    from .session import EXIT_USAGE
+    from .targets import list_file_problem
     speak(lang)
     reports = []
     for f in files:
@@ -562,6 +596,7 @@ def targets_check(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a scan line (docs/scan-schema.json)."""
+    from .model import json_schema
     print(json.dumps(json_schema(), indent=1, ensure_ascii=False))
 
 
@@ -573,6 +608,8 @@ def main() -> None:
         tidy_help(command)
         command(prog_name="ipv6scan")
     except BrokenPipeError:  # `ipv6scan history | head`: the reader has what it wanted
+        from .output import stdout_to_devnull
+
         stdout_to_devnull()
         sys.exit(EXIT_OK)
 

@@ -12,11 +12,10 @@ Exit codes, the same for every ``--format`` (docs/scheduling.md):
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import msgspec
 import typer
@@ -25,24 +24,19 @@ from rich.table import Table
 from rich.text import Text
 
 from .safe_console import SafeConsole
-from .audit import (EXIT_REGRESSIONS, AuditError, ConfigError, HistoryScans, load_config, parse_fail_under, run_audit,
-                    scan_options_of)
 from .catalogue import reason_line
 from .cli_common import (EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_USAGE, LANG_OPTION, LOOP_OPTION, Lang, Message, _fail,
                          app, chosen_loop, err, lang as run_lang, speak, warn, words)
-from .diff import Change, Diff, HostDiff, ScanRef, confirm, diff
-from .locales import collated
 from .loop import Loop, run as run_on
-from .model import HostRecord, ScanHeader
-from .net import LabNetwork, Network
-from .output import BadScanLine, read_scan, scan_stem, verdict_style
-from .policy import Policy, PolicyError, load_policy
-from .report import render_terminal
-from .report.i18n import kind_label, number, percent, verdict_label
-from .scores import State
-from .store import DEFAULT_DB, Store, StoreError
-from .waivers import WaiverError
-from .trend import TrendPoint, complete_scans, load_trend, rechecks_of, rejudged, scan_records
+from .config import DEFAULT_DB
+
+if TYPE_CHECKING:  # names of annotations only: their modules load when a command runs
+    from .diff import Diff, HostDiff, ScanRef
+    from .model import HostRecord
+    from .policy import Policy
+    from .scores import State
+    from .store import Store
+    from .trend import TrendPoint
 
 
 class Output(StrEnum):
@@ -58,6 +52,7 @@ CONFIG_OPTION = typer.Option("--config", "-c", help="An audit's config file: its
 def audit_defaults(config: Path | None, db: Path, audit_name: str | None,
                    policy: str | None) -> tuple[Path, str | None, str | None]:
     """(db, audit name, policy) from ``--config`` when given (what --audit and --policy say still wins); as given else."""
+    from .audit import ConfigError, load_config
     if config is None:
         return db, audit_name, policy
     try:
@@ -85,6 +80,12 @@ def audit(
 
     Messages and the terminal summary follow --lang (else the environment); the report files, the config's outputs.lang.
     """
+    import asyncio  # here, not for --help
+    from .audit import AuditError, ConfigError, load_config, parse_fail_under, run_audit
+    from .policy import PolicyError, load_policy
+    from .report import render_terminal
+    from .report.i18n import percent
+    from .waivers import WaiverError
     speak(lang)
     event_loop = chosen_loop(loop)
     try:
@@ -146,6 +147,8 @@ def _phase(pol: Policy, phase: str) -> str:
 
 def _problems(result, pol: Policy) -> list[str]:
     """Why the audit exits non-zero, in the run's language (the audit JSON keeps them in English)."""
+    from .audit import EXIT_REGRESSIONS
+    from .report.i18n import percent
     lines = []
     if result.exit_code == EXIT_REGRESSIONS and result.diff is not None:
         hosts = [h.display for h in result.diff.regressions]
@@ -178,6 +181,12 @@ def diff_command(
 
     Regressions are final only once re-scanned: by the audit that made the scan, or here with --recheck.
     """
+    import asyncio  # here, not for --help
+    from .audit import AuditError, EXIT_REGRESSIONS
+    from .diff import confirm, diff
+    from .policy import PolicyError, load_policy
+    from .store import StoreError
+    from .trend import rechecks_of, scan_records
     speak(lang)
     db, audit_name, policy = audit_defaults(config, db, audit_name, policy)
     event_loop = chosen_loop(loop) if recheck else Loop.AUTO
@@ -219,6 +228,9 @@ def diff_command(
 def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord], pol, out_dir: Path,
              lab_map: Path | None, loop: Loop) -> Diff:
     """``diff --recheck``: the flap check of an audit, on demand, with the options the later scan was made with."""
+    from .audit import HistoryScans, scan_options_of
+    from .net import LabNetwork, Network
+    from .output import scan_stem
     try:
         options = scan_options_of(store.scan(scan_id).options)
         network = LabNetwork.from_file(lab_map) if lab_map else Network()
@@ -231,6 +243,7 @@ def _recheck(found: Diff, store: Store, scan_id: int, records: list[HostRecord],
 
 
 def _open(db: Path, *, readonly: bool) -> Store:
+    from .store import Store, StoreError
     try:
         return Store(db, readonly=readonly)
     except StoreError as e:
@@ -239,6 +252,7 @@ def _open(db: Path, *, readonly: bool) -> Store:
 
 def _latest_pair(a: str | None, store: Store | None, db: Path, audit_name: str | None) -> tuple[str, str]:
     """The scans to compare when B (or both) is not given: A (or the one before the latest) and the latest."""
+    from .trend import complete_scans
     latest = [str(row.id) for row in complete_scans(store, audit=audit_name)] if store else []
     if a is not None and latest:
         return a, latest[0]
@@ -251,6 +265,10 @@ def _latest_pair(a: str | None, store: Store | None, db: Path, audit_name: str |
 
 def _side(which: str, store: Store | None, db: Path) -> tuple[ScanRef, list[HostRecord]]:
     """One side of a diff: a scan of the history by id, or a saved scan file; its host records re-judged."""
+    from .diff import ScanRef
+    from .model import HostRecord, ScanHeader
+    from .output import BadScanLine, read_scan
+    from .trend import rejudged, scan_records
     if which.isdigit():
         if store is None:
             raise _fail(EXIT_USAGE, "no_scan_no_db", db=db, scan=which)
@@ -275,19 +293,21 @@ def _side(which: str, store: Store | None, db: Path) -> tuple[ScanRef, list[Host
     return ScanRef(label=path.name, started=header.started if header else None), rejudged(records)
 
 
-_SECTIONS = [  # the kind of change, its heading (ui.toml: diff.<change>), its style
-    (Change.REGRESSED, "bold red"),
-    (Change.TRANSIENT, "yellow"),
-    (Change.IMPROVED, "bold green"),
-    (Change.UNKNOWN, "magenta"),
-    (Change.ADDED, "cyan"),
-    (Change.REMOVED, "cyan"),
-    (Change.CHANGED, "dim"),
+_SECTIONS = [  # the kind of change (diff.Change), its heading (ui.toml: diff.<change>), its style
+    ("regressed", "bold red"),
+    ("transient", "yellow"),
+    ("improved", "bold green"),
+    ("unknown", "magenta"),
+    ("added", "cyan"),
+    ("removed", "cyan"),
+    ("changed", "dim"),
 ]
 
 
 def _print_diff(found: Diff, out: Console, pol: Policy) -> None:
     """The diff for people: phases, then hosts by kind of change and organisation, then organisations."""
+    from .diff import Change
+    from .report.i18n import number, percent
     lang = run_lang()
     out.print(Text.assemble((words("diff_title"), "bold"), " ", _ref(found.before), " → ", _ref(found.after),
                             " · ", words("diff_policy", policy=found.policy, as_of=found.as_of)))
@@ -304,10 +324,10 @@ def _print_diff(found: Diff, out: Console, pol: Policy) -> None:
                            style="red" if delta < 0 else "green" if delta else ""))
     out.print(table)
     for change, style in _SECTIONS:
-        hosts = found.of(change)
+        hosts = found.of(Change(change))
         if not hosts:
             continue
-        out.print(Text(f"{words(f'diff.{change.value}')}: {number(len(hosts), lang)}", style=style))
+        out.print(Text(f"{words(f'diff.{change}')}: {number(len(hosts), lang)}", style=style))
         org = None
         for h in hosts:
             if h.org != org:
@@ -333,6 +353,8 @@ def _ref(ref: ScanRef) -> Text:
 
 def _host_line(h: HostDiff) -> Text:
     """``    host (kind): old → new · re-scan: verdict: reasons`` (the reasons of the later side; of the earlier when removed)."""
+    from .output import verdict_style
+    from .report.i18n import kind_label, verdict_label
     kind = kind_label(h.kind, run_lang()) if h.kind else "?"
     text = Text(f"    {h.display} ({kind}): ")
     for i, side in enumerate((h.before, h.after)):
@@ -349,6 +371,7 @@ def _host_line(h: HostDiff) -> Text:
 
 
 def _attainment(state: State | None) -> Text:
+    from .scores import State
     if state is None:
         return Text(words("not_in_scan"), style="dim")
     return Text(words(f"attain.{state.value}"), style={State.PASS: "green", State.EXPLAINED: "cyan", State.FAIL: "red"}.get(state, "yellow"))
@@ -368,6 +391,11 @@ def trend(
     config: Annotated[Optional[Path], CONFIG_OPTION] = None,
 ) -> None:
     """Compliance over time: each phase's share of organisations, and each organisation's phases, scan after scan."""
+    from .locales import collated
+    from .policy import PolicyError, load_policy
+    from .report.i18n import number, percent
+    from .store import StoreError
+    from .trend import load_trend
     speak(lang)
     db, audit_name, policy = audit_defaults(config, db, audit_name, policy)
     lang_ = run_lang()

@@ -15,8 +15,8 @@ from .safe_console import SafeConsole
 from ._version import __version__
 from .catalogue import Message, in_lang, lang_from_env
 from .errors import Ipv6scanError
+from .ends import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Notices
 from .loop import Loop, LoopUnavailable, choose as choose_loop
-from .session import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Notices
 
 __all__ = ["ADVANCED", "EXIT_CANNOT_RUN", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "LANG_OPTION", "LOOP_OPTION",
            "NOTICES", "Format", "Lang", "Message", "UsageError", "_fail", "app", "chosen_loop", "err", "lang",
@@ -27,6 +27,7 @@ app = typer.Typer(
     help="IPv6 readiness scanner: DNS, web (every address, each family), TLS, name servers and mail over IPv6.",
     no_args_is_help=True,
     add_completion=True,
+    rich_markup_mode=None,  # click's plain help: a third of the time of rich's panels, and it reads at 80 columns
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: 0 done, 1 targets check found errors, 2 usage error, 3 could not run, 4 audit: a phase "
@@ -109,6 +110,8 @@ def tidy_help(command: Any) -> None:
             param.metavar = (param.name or "value").upper().removesuffix("S") + " ..."
             if getattr(param, "param_type_name", "") == "argument":  # its name says it; no <list[str]> beside it
                 param.display_type_rich = lambda ctx: None
+        elif param.metavar is None:
+            param.metavar = _value_word(param)
     make_help = command.get_help_option
 
     def help_option(ctx: Any) -> Any:
@@ -120,6 +123,19 @@ def tidy_help(command: Any) -> None:
     command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
         tidy_help(sub)
+
+
+def _value_word(param: Any) -> str:
+    """The word for an option's value in help (``--timeout SECONDS``), never a type label (``<float range>``)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    kind = getattr(descriptor, "annotation", None) or getattr(getattr(param, "type", None), "name", None)
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        return "[" + "|".join(m.value for m in kind) + "]"
+    if kind in (int, "integer", "integer range"):
+        return "N"
+    if kind in (float, "float", "float range"):
+        return "SECONDS" if "second" in (getattr(param, "help", "") or "").lower() else "NUMBER"
+    return (param.name or "value").upper()
 
 
 def _version(value: bool) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 import msgspec
 
 from ._version import __version__
+
+DEFAULT_DB = Path("reports") / "history.sqlite"  # the history database (docs/history.md)
 
 DEFAULT_USER_AGENT = f"ipv6scan/{__version__} (IPv6 readiness scanner; +https://pypi.org/project/ipv6scan/)"
 

@@ -14,16 +14,18 @@ loops (the probe tests run on each).
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import Ipv6scanError
 
+if TYPE_CHECKING:  # asyncio is imported when a loop is made: the CLI's --help needs only the enum
+    import asyncio
+
 T = TypeVar("T")
-LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+LoopFactory = Callable[[], "asyncio.AbstractEventLoop"]
 
 
 class Loop(StrEnum):
@@ -38,6 +40,8 @@ class LoopUnavailable(Ipv6scanError, RuntimeError):
 
 def choose(loop: Loop | str = Loop.AUTO) -> tuple[Loop, LoopFactory]:
     """The concrete loop ``loop`` stands for here (``asyncio`` or ``uvloop``), and what makes one."""
+    import asyncio
+
     loop = Loop(loop)
     if loop is Loop.ASYNCIO:
         return Loop.ASYNCIO, asyncio.new_event_loop
@@ -65,12 +69,16 @@ def run(work: Coroutine[Any, Any, T], loop: Loop | str = Loop.AUTO, *, sigterm: 
     except BaseException:
         work.close()  # never awaited: no "coroutine was never awaited" warning
         raise
+    import asyncio
+
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(stoppable(work) if sigterm else work)
 
 
 def running_loop_name() -> str:
     """The kind of event loop running now: ``uvloop``, ``asyncio`` or the loop's module."""
+    import asyncio
+
     module = type(asyncio.get_running_loop()).__module__
     if module.startswith("uvloop"):
         return Loop.UVLOOP.value
@@ -79,6 +87,8 @@ def running_loop_name() -> str:
 
 async def stoppable(work: Awaitable[T]) -> T:
     """Await ``work`` so that SIGTERM stops it like Ctrl-C: the task is cancelled, cleanly, with a summary."""
+    import asyncio
+
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     try:
         loop.add_signal_handler(signal.SIGTERM, task.cancel)  # type: ignore[union-attr]

@@ -44,22 +44,13 @@ from .store import ResumedOutput, ScanRow, Store, StoreError, StoreSink, reconci
 from .targets import Target
 from .timeutil import utcnow
 
-EXIT_OK, EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 2, 3, 130
-EXIT_WRITE_FAILED = 6
-"""Results could not be written (disk full, ...): the scan stopped, what was written is kept, ``--resume`` goes on.
-(4 and 5 are the audit's: a phase under ``fail_under``, confirmed regressions.)"""
+# Exit codes (4 and 5 are the audit's: a phase under ``fail_under``, confirmed regressions) and Notices live in the
+# light ``ends`` module, so that ``--help`` imports neither the scanner nor the history.
+from .ends import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRITE_FAILED, Notices  # noqa: E402,F401
 
 Source = tuple[str, Path | Any]  # (name for messages, a path or an open stream)
 ScanJob = Callable[[Sink, Callable[[ScanLine], None]], Awaitable[object]]
 
-
-@dataclass
-class Notices:
-    """Where a session's words for people go (the CLI prints them on stderr)."""
-
-    info: Callable[[Message], None] = lambda _: None
-    warn: Callable[[Message], None] = lambda _: None
-    error: Callable[[Message | Ipv6scanError], None] = lambda _: None
 
 
 # ------------------------------------------------------------------ history

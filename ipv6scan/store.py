@@ -38,7 +38,7 @@ from .timeutil import utcnow
 from .model import HostRecord, InputError, ScanHeader, ScanLine, ScanSummary
 from .scanfile import BadScanLine, encode_line, read_scan
 
-DEFAULT_DB = Path("reports") / "history.sqlite"
+from .config import DEFAULT_DB  # noqa: E402,F401  (its home is the light config module)
 APPLICATION_ID = 0x69707636  # "ipv6": PRAGMA application_id of an ipv6scan history database
 
 # ---------------------------------------------------------------- schema

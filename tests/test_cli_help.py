@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from ipv6scan._version import __version__
@@ -43,7 +45,9 @@ def test_scan_help_gives_examples_and_exit_codes() -> None:
     text = " ".join(run_cli("scan", "-h").stdout.split())
     assert "Examples:" in text and "ipv6scan scan targets/hanoi.csv" in text
     assert "Exit codes: 0 done" in text and "6 results not written (disk full" in text and "130 interrupted" in text
-    assert "--resolver -r RESOLVER ..." in text  # a repeatable option names one value, not <list[str]>
+    assert "-r, --resolver RESOLVER ..." in text  # a repeatable option names one value, not <list[str]>
+    assert "--timeout SECONDS" in text and "-c, --concurrency N" in text and "-f, --format [table|json|jsonl]" in text
+    assert not re.search(r"<[a-z]", text)  # no type label: <str>, <int range>, <float range>, <path>, <bool>
     top = " ".join(run_cli("-h").stdout.split())
     assert "Exit codes: 0 done, 1 targets check found errors" in top and "--install-completion" in top
 
@@ -62,10 +66,13 @@ def test_help_does_not_load_the_scanner() -> None:
 
     from .conftest import REPO
 
+    heavy = ("ipv6scan.scan", "ipv6scan.pipeline", "ipv6scan.probe.web", "ipv6scan.probe.dns", "httpx",
+             # and since the lazy imports of the command modules: no history, session, scoring, reports, asyncio
+             "ipv6scan.session", "ipv6scan.store", "ipv6scan.scoring", "ipv6scan.report", "ipv6scan.checks",
+             "ipv6scan.audit", "asyncio", "sqlite3")
     code = ("import sys, runpy; sys.argv = ['ipv6scan', '--help']\n"
             "try:\n    runpy.run_module('ipv6scan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m in ('ipv6scan.scan', 'ipv6scan.pipeline', 'ipv6scan.probe.web',"
-            " 'ipv6scan.probe.dns', 'httpx')))")
+            f"print(sorted(m for m in sys.modules if m in {heavy!r}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:]

@@ -94,8 +94,7 @@ class Inside:
 
     async def start(self) -> None:
         await self.dns.start()
-        self.port = await self.web.listen("127.0.0.1", "slow_answer")
-        await self.web.listen("::1", "slow_answer", port=self.port)
+        self.port = await self.web.listen_both("slow_answer")
         answer = self.dns.answer
 
         def spy(wire: bytes, transport: str, client: str) -> bytes | None:

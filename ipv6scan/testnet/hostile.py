@@ -38,6 +38,7 @@ misbehaviour (see ``DNS_BEHAVIOURS``); other names are answered normally.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import gzip
 import itertools
@@ -145,6 +146,26 @@ class HostileServer:
         self.connections[bound] = self.peak[bound] = self._open[bound] = 0
         self.accepted[bound], self.heads[bound] = [], []
         return bound
+
+    async def listen_both(self, behaviour: str, *, location: str = "", tries: int = 20) -> int:
+        """One behaviour on 127.0.0.1 and ::1 on the same port; its port.
+
+        The port is the kernel's pick on 127.0.0.1; ::1 may have it taken already (another program's
+        ephemeral port): then both are given up and another port is tried.
+        """
+        for _ in range(tries):
+            port = await self.listen("127.0.0.1", behaviour, location=location)
+            try:
+                await self.listen("::1", behaviour, location=location, port=port)
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE:
+                    raise
+                server = self._tcp.servers.pop()
+                server.close()
+                await server.wait_closed()
+                continue
+            return port
+        raise OSError(errno.EADDRINUSE, "no port free on both 127.0.0.1 and ::1")
 
     async def close(self) -> None:
         await self._tcp.close()
