@@ -76,3 +76,30 @@ def test_help_does_not_load_the_scanner() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:]
+
+
+def test_help_written_without_parsing_is_typers_own_help(capsys, monkeypatch) -> None:
+    """`ipv6scan [CMD [SUB]] -h` is written from the command tree (no pydantic import): the same text as typer's."""
+    import typer.main
+
+    from ipv6scan import cli_audit  # noqa: F401  (registers its commands)
+    from ipv6scan.cli import app, help_only
+    from ipv6scan.cli_common import tidy_help
+
+    command = typer.main.get_command(app)
+    tidy_help(command)
+    paths = [[]] + [[name] for name in command.commands] + [["targets", name] for name in command.commands["targets"].commands]
+    monkeypatch.setenv("COLUMNS", "80")
+    for path in paths:
+        ours = help_only(command, [*path, "-h"])
+        try:  # typer's way: parse the line, the eager --help prints and exits
+            command.main(args=[*path, "--help"], prog_name="ipv6scan", standalone_mode=False)
+        except SystemExit:
+            pass
+        theirs = capsys.readouterr().out
+        assert ours is not None and theirs.startswith("Usage:"), path
+        assert " ".join(ours.split()) == " ".join(theirs.split()), path
+    assert help_only(command, ["scan", "--lang", "en", "-h"]) is None  # more than help: parsed as usual
+    assert help_only(command, ["nosuch", "-h"]) is None and help_only(command, []) is None
+    proc = run_cli("scan", "-h")
+    assert proc.returncode == 0 and proc.stdout.startswith("Usage: ipv6scan scan [OPTIONS]")
