@@ -112,7 +112,8 @@ async def clients():
     made: list[DnsClient] = []
 
     def make(port: int, **kw) -> DnsClient:
-        made.append(DnsClient(resolvers=[("127.0.0.1", port)], network=Network(), timeout=TIMEOUT, **kw))
+        kw.setdefault("timeout", TIMEOUT)
+        made.append(DnsClient(resolvers=[("127.0.0.1", port)], network=Network(), **kw))
         return made[-1]
 
     yield make
@@ -123,11 +124,13 @@ async def clients():
 async def test_one_socket_for_many_questions_with_distinct_ids(resolver, clients) -> None:
     server = await resolver(lambda q: [(answer(q).to_wire(), None)])
     server.hold = asyncio.Event()
-    client = clients(server.port)
+    # A timeout long enough that no question is asked twice while held, even on a slow machine (was
+    # 0.3 s: a CI run sent retries, seen passed 200, the wait ran its full second and every lookup timed out).
+    client = clients(server.port, timeout=10.0)
     lookups = asyncio.gather(*(client.lookup(f"h{i}.example", "A") for i in range(200)))
-    for _ in range(100):  # every question in flight at once before any is answered
+    for _ in range(500):  # every question in flight at once before any is answered
         await asyncio.sleep(0.01)
-        if len(server.seen) == 200:
+        if len(server.seen) >= 200:
             break
     server.hold.set()
     results = await lookups
