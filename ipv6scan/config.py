@@ -27,6 +27,7 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     dns_retries: int = 1  # extra attempts after a timeout
     max_cname_chain: int = 16
     check_zone: bool = True  # NS and MX of the enclosing zone
+    resolution_chain: bool = True  # every zone from the TLD down for each name a client needs (with check_zone)
     # connections
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
@@ -39,6 +40,12 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     max_redirects: int = 10
     user_agent: str = DEFAULT_USER_AGENT
     ca_bundles: list[str] = []  # extra PEM trust anchors, added to certifi's
+    # the whole service: what the page loads without a click
+    subresources: bool = True  # read the page, probe every origin it loads from over IPv6 (once per scan)
+    max_dependencies: int = 64  # origins kept per page; the number found beyond is recorded
+    max_stylesheets: int = 8  # first-level stylesheets read per page for their @import and url() hosts
+    stylesheet_cap: int = 256 * 1024  # bytes of a stylesheet read at most
+    dependency_cap: int = 16 * 1024  # bytes of a dependency's answer read at most
     # policy
     allow_special: list[str] = []  # special-purpose prefixes that may be probed (labs, internal networks)
     ipv6: Ipv6Mode = Ipv6Mode.AUTO

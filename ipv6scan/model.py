@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 class Family(StrEnum):
@@ -275,6 +275,100 @@ class ParityFacts(Struct, kw_only=True):
     same_certificate: bool | None = None  # https: same leaf on both families
 
 
+# ---------------------------------------------------------------- the whole service (from 1.4)
+
+
+class DependencyProbe(Struct, kw_only=True):
+    """One request over IPv6 to a dependency's origin: made once per scan, reported for every page that loads it."""
+
+    url: str  # the URL asked (the first one seen for the origin)
+    resolution: Resolution | None = None  # A/AAAA, CNAMEs followed (None: the host is an IP literal)
+    address: str | None = None  # the IPv6 address asked (None: there was none to ask)
+    outcome: Outcome  # of the request over IPv6; DNS_NODATA: no AAAA; a DNS failure: AAAA unknown
+    status: int | None = None
+    detail: str | None = None
+    elapsed_ms: float = 0.0
+    for_host: str  # the scanned host whose page first needed it (another host's record may reuse it)
+    at: str  # UTC, ISO 8601
+
+
+class Dependency(Struct, kw_only=True):
+    """One origin (scheme, host, port) a page loads from without a click."""
+
+    scheme: str
+    host: str  # ASCII host name, or an IP literal (no brackets)
+    port: int
+    url: str  # the first URL seen
+    kinds: list[str] = []  # script, stylesheet, image, media, frame, object, icon, preload, manifest, refresh, import, css
+    refs: int = 1  # references to it on the page and in the stylesheets read
+    literal: Family | None = None  # the host is an IP address of this family
+    in_css: bool = False  # found in a stylesheet, not in the page itself
+    probe: DependencyProbe | None = None  # None: not probed (an IPv4 literal never works over IPv6)
+
+
+class StylesheetRead(Struct, kw_only=True):
+    """A first-level stylesheet fetched to find its ``@import`` and ``url()`` hosts."""
+
+    url: str
+    address: str | None = None
+    family: Family | None = None
+    outcome: Outcome
+    status: int | None = None
+    length: int | None = None
+    truncated: bool = False
+    detail: str | None = None
+
+
+class PageFacts(Struct, kw_only=True):
+    """What the host's page makes a browser load without a click, and how each origin does over IPv6."""
+
+    url: str  # the final URL of the page read
+    address: str
+    family: Family  # IPv6 unless no IPv6 probe ended on a page (then IPv4: what would break is still said)
+    length: int
+    truncated: bool = False  # the page was longer than the body cap: only its start was read
+    found: int = 0  # distinct origins found (other than the host's own), before the cap
+    cap: int = 0  # origins kept at most; found > cap: the rest were not probed
+    skipped: int = 0  # references that are no http(s) URL (data:, javascript:, malformed)
+    stylesheets: list[StylesheetRead] = []
+    dependencies: list[Dependency] = []
+
+
+class ChainServer(Struct, kw_only=True):
+    """One name server of a zone, as an IPv6-only resolver meets it: its AAAA, and queries to each."""
+
+    name: str
+    aaaa_outcome: Outcome
+    aaaa: list[str] = []
+    probes: list[DnsServerProbe] = []  # over IPv6 only
+
+
+class ZoneLink(Struct, kw_only=True):
+    """One zone on a resolution path (TLD down): can an IPv6-only resolver ask its name servers?"""
+
+    zone: str
+    outcome: Outcome  # of the NS lookup
+    detail: str | None = None
+    servers: list[ChainServer] = []
+
+
+class ChainName(Struct, kw_only=True):
+    """A name a client must resolve (the host, a CNAME target, a dependency, a mail server) and its zones."""
+
+    name: str
+    role: str  # host, cname, dependency, mx
+    zones: list[str] = []  # the apex of each zone on its path, TLD first
+    outcome: Outcome = Outcome.OK  # of finding them
+    detail: str | None = None
+
+
+class ResolutionChain(Struct, kw_only=True):
+    """Every zone from the TLD down that the host's names need, each once."""
+
+    names: list[ChainName] = []
+    zones: list[ZoneLink] = []
+
+
 class HostFacts(Struct, kw_only=True):
     """Everything observed about one host name."""
 
@@ -290,6 +384,9 @@ class HostFacts(Struct, kw_only=True):
     zone: ZoneFacts | None = None
     web: list[WebProbe] = []
     parity: list[ParityFacts] = []
+    subresources: bool = False  # were sub-resources looked for (from 1.4; off with --no-subresources)
+    page: PageFacts | None = None  # None: not looked for, or no page to read (no answer, not HTML)
+    chain: ResolutionChain | None = None  # None: not looked at (from 1.4; off with --no-zone)
     org: str | None = None
     kind: str | None = None
     tags: list[str] = []

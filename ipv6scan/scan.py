@@ -37,14 +37,17 @@ from .model import (
     HostRecord,
     InputError,
     Outcome,
+    PageFacts,
     ParityFacts,
     Resolution,
+    ResolutionChain,
     ScanHeader,
     WebProbe,
     ZoneFacts,
 )
 from .net import Network, split_hostport
 from .polite import Polite
+from .probe.deps import Dependencies
 from .probe.dns import DnsClient
 from .probe.parity import compare
 from .probe.reach import Reachability
@@ -105,6 +108,8 @@ class Scanner:
             polite=self.polite,
             reach=self.reach,
         )
+        self.deps = Dependencies(dns=self.dns, web=self.web, options=options, allowed=self.allowed,
+                                 ipv6_ok=self.ipv6_ok) if options.subresources else None
 
     def header(self) -> ScanHeader:
         return ScanHeader(
@@ -116,6 +121,8 @@ class Scanner:
         )
 
     async def aclose(self) -> None:
+        if self.deps is not None:
+            self.deps.aclose()
         await self.web.aclose()
         await self.dns.aclose()
 
@@ -136,7 +143,11 @@ class Scanner:
             async with asyncio.timeout(self.options.host_budget) as budget:
                 seen.resolution = await self.dns.resolve(target.host)
                 await self._web(target.host, seen.resolution.addresses, seen)
+                if self.deps is not None:
+                    seen.page = await self.deps.read(target.host, seen.web_probes(), seen.bodies)
                 seen.zone = await zone_task if zone_task else None
+                if zone_task and self.options.resolution_chain:
+                    seen.chain = await self.zones.chain(_chain_names(target.host, seen))
         except TimeoutError:
             if not budget.expired():
                 raise
@@ -161,6 +172,9 @@ class Scanner:
             zone=seen.zone,
             web=web,
             parity=await _parity_off_loop(web, seen.bodies),
+            subresources=self.options.subresources,
+            page=seen.page,
+            chain=seen.chain,
             org=target.org,
             kind=target.kind,
             tags=list(target.tags),
@@ -202,6 +216,8 @@ class _Observed:
 
     resolution: Resolution | None = None
     zone: ZoneFacts | None = None
+    page: PageFacts | None = None
+    chain: ResolutionChain | None = None
     planned: list[tuple[Address, str, int]] = field(default_factory=list)  # (address, scheme, port) per web probe
     probes: list[WebProbe | None] = field(default_factory=list)  # None: not finished
     bodies: list[bytes | None] = field(default_factory=list)
@@ -227,6 +243,23 @@ class _Observed:
             )
             for probe, (addr, scheme, port) in zip(self.probes, self.planned)
         ]
+
+
+def _chain_names(host: str, seen: _Observed) -> list[tuple[str, str]]:
+    """The names an IPv6-only client resolves for this host: itself, its CNAME targets, what its page loads,
+    its zone's mail servers."""
+    names = [(host, "host")]
+    if seen.resolution is not None:
+        names += [(name, "cname") for name in seen.resolution.cname_chain]
+    if seen.page is not None:
+        for d in seen.page.dependencies:
+            if d.literal is None:
+                names.append((d.host, "dependency"))
+                resolution = d.probe.resolution if d.probe is not None else None
+                names += [(name, "cname") for name in (resolution.cname_chain if resolution else [])]
+    if seen.zone is not None:
+        names += [(m.name, "mx") for m in seen.zone.mail_servers if m.name.strip(".")]
+    return names
 
 
 def _unfinished_resolution(host: str) -> Resolution:

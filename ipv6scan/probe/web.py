@@ -49,14 +49,23 @@ import httpx
 
 from ..addresses import IPNetwork, family_of, is_allowed
 from ..config import ScanOptions
-from ..model import CERT_FAILURES, TLS_FAILURES, ConnectObservation, Family, HttpHop, Outcome, TlsFacts, WebProbe
+from ..model import (
+    CERT_FAILURES,
+    TLS_FAILURES,
+    ConnectObservation,
+    Family,
+    HttpHop,
+    Outcome,
+    TlsFacts,
+    WebProbe,
+)
 from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import outcome_of
 from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport
-from .reach import Reachability, SharedFailure
 from .parity import decode_html
+from .reach import Reachability, SharedFailure
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
 """The DNS client's ``addresses(name, family)``: how the lookup ended, and the addresses."""
@@ -78,6 +87,7 @@ class _Target:
     port: int
     path: str  # raw path and query
     address: str
+    cap: int | None = None  # bytes of the body read at most (None: options.body_cap)
 
     @property
     def authority(self) -> str:
@@ -183,12 +193,18 @@ class WebProber:
         await self._verifying.aclose()
         await self._unverified.aclose()
 
-    async def probe(self, host: str, address: str, scheme: str, port: int) -> tuple[WebProbe, bytes | None]:
-        """GET scheme://[address]:port/ for ``host``; returns the facts and the final body (capped)."""
+    async def probe(
+        self, host: str, address: str, scheme: str, port: int, *, path: str = "/", follow: bool = True,
+        cap: int | None = None,
+    ) -> tuple[WebProbe, bytes | None]:
+        """GET scheme://[address]:port/path for ``host``; returns the facts and the final body (capped).
+
+        ``follow=False``: one request, its redirect recorded but not followed (a page's sub-resource);
+        ``cap``: bytes of the body read at most, if fewer than ``options.body_cap``."""
         started = time.monotonic()
         address = normalise_ip(address)
         family = family_of(address)
-        target = _Target(scheme, host.lower().rstrip("."), port, "/", address)
+        target = _Target(scheme, host.lower().rstrip("."), port, path or "/", address, cap)
         chain = _Chain(family=family, addresses={target.host: address})
         chain.visit(target)
         first = await self._request(target, chain, until=None)
@@ -205,7 +221,7 @@ class WebProber:
             hops=[_hop(target, first)],
             connect_shared=first.shared,
         )
-        last, last_target = await self._follow(result, first, target, chain)
+        last, last_target = await self._follow(result, first, target, chain) if follow else (first, target)
         result.final_outcome = next((h.outcome for h in result.hops if h.outcome != Outcome.OK), Outcome.OK)
         result.final_url = last_target.url[:_URL_MAX]
         result.final_status = last.status
@@ -371,7 +387,8 @@ class WebProber:
                     response = await transport.handle_async_request(request)
                     try:
                         _read_head(response, target, answer)
-                        answer.truncated = await _read_body(response, self._options.body_cap, body)
+                        cap = self._options.body_cap if target.cap is None else min(target.cap, self._options.body_cap)
+                        answer.truncated = await _read_body(response, cap, body)
                         answer.body = bytes(body)
                     finally:
                         await response.aclose()

@@ -15,9 +15,23 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ..addresses import IPNetwork, is_allowed
+from ..addresses import IPNetwork, classify, is_allowed
 from ..config import ScanOptions
-from ..model import Address, DnsServerProbe, DnssecFacts, Family, MailServer, NameServer, Outcome, SmtpProbe, ZoneFacts
+from ..model import (
+    Address,
+    ChainName,
+    ChainServer,
+    DnssecFacts,
+    DnsServerProbe,
+    Family,
+    MailServer,
+    NameServer,
+    Outcome,
+    ResolutionChain,
+    SmtpProbe,
+    ZoneFacts,
+    ZoneLink,
+)
 from ..net import Network
 from ..polite import Polite
 from .dns import DnsClient, normalise_name
@@ -46,6 +60,7 @@ class ZoneCache:
         self.ipv6_ok = ipv6_ok
         self.polite = polite if polite is not None else Polite()
         self._tasks: dict[str, asyncio.Task[ZoneFacts]] = {}
+        self._links: dict[str, asyncio.Task[ZoneLink]] = {}
         self._slots = asyncio.Semaphore(options.per_host_connections)
 
     async def for_host(self, name: str) -> ZoneFacts:
@@ -82,6 +97,73 @@ class ZoneCache:
             mail_servers=list(mail_servers),
             dnssec=DnssecFacts(ds=ds, dnskey=dnskey),
         )
+
+    # ------------------------------------------------------------ the resolution chain
+
+    async def chain(self, names: list[tuple[str, str]]) -> ResolutionChain:
+        """Every zone from the TLD down on the path of each (name, role), each zone once, in first-seen order.
+
+        A zone whose full facts this scan has (a scanned host's own zone) is read from them; any other
+        zone gets its NS, their AAAA, and a query to each IPv6 address, once per scan."""
+        unique = list(dict.fromkeys((n.lower().rstrip("."), role) for n, role in names if n.strip(".")))
+        paths = await asyncio.gather(*(self.path(name) for name, _ in unique))
+        links: list[ChainName] = []
+        zones: list[str] = []
+        for (name, role), (apexes, outcome, detail) in zip(unique, paths):
+            links.append(ChainName(name=name, role=role, zones=apexes, outcome=outcome, detail=detail))
+            zones += [z for z in apexes if z not in zones]
+        return ResolutionChain(names=links, zones=list(await asyncio.gather(*(self.link(z) for z in zones))))
+
+    async def path(self, name: str) -> tuple[list[str], Outcome, str | None]:
+        """The apexes of the zones a resolver walks to reach ``name``, TLD first (the root is left out)."""
+        apexes: list[str] = []
+        current = name
+        while True:
+            apex, outcome, detail = await self.dns.find_zone(current)
+            if apex is None:
+                return apexes, outcome, detail
+            apex = normalise_name(apex)
+            if apex in ("", ".") or apex in apexes:
+                return apexes, Outcome.OK, None
+            apexes.insert(0, apex)
+            if "." not in apex:  # a TLD: the root's servers are not the zone owner's to fix
+                return apexes, Outcome.OK, None
+            current = apex.split(".", 1)[1]
+
+    async def link(self, apex: str) -> ZoneLink:
+        """One zone as an IPv6-only resolver meets it, computed once per scan."""
+        key = normalise_name(apex)
+        task = self._links.get(key)
+        if task is None:
+            task = self._links[key] = asyncio.create_task(self._link(key))
+        return await asyncio.shield(task)
+
+    async def _link(self, apex: str) -> ZoneLink:
+        full = self._tasks.get(apex)
+        if full is not None:  # this zone's full facts are on their way: read the chain's part from them
+            facts = await asyncio.shield(full)
+            assert facts.ns_lookup is not None
+            return ZoneLink(zone=apex, outcome=facts.ns_lookup.outcome, detail=facts.ns_lookup.detail,
+                            servers=[_chain_server(s) for s in facts.name_servers])
+        ns_lookup = await self.dns.lookup(apex, "NS")
+        servers = await asyncio.gather(*(self._chain_server(ns, apex) for ns in ns_lookup.records))
+        return ZoneLink(zone=apex, outcome=ns_lookup.outcome, detail=ns_lookup.detail, servers=list(servers))
+
+    async def _chain_server(self, name: str, apex: str) -> ChainServer:
+        aaaa = await self.dns.lookup(name, "AAAA")
+        port = self.options.dns_port
+
+        def query(a: Address) -> Awaitable[DnsServerProbe]:
+            return self.dns.probe_server(a.address, port, apex)
+
+        def skip(a: Address, outcome: Outcome, detail: str) -> DnsServerProbe:
+            return DnsServerProbe(address=a.address, family=a.family, outcome=outcome, detail=detail)
+
+        addresses = [classify(r) for r in aaaa.records]
+        probes = await asyncio.gather(*(self._probe(a, query, skip) for a in addresses))
+        return ChainServer(name=name, aaaa_outcome=aaaa.outcome, aaaa=list(aaaa.records), probes=list(probes))
+
+    # ------------------------------------------------------------ name and mail servers
 
     async def _name_server(self, name: str, apex: str) -> NameServer:
         resolution = await self.dns.resolve(name)
@@ -122,3 +204,10 @@ class ZoneCache:
             return skip(address, Outcome.UNTESTABLE, "the scanner has no IPv6")
         async with self._slots, self.polite.slot(address.address):
             return await probe(address)
+
+
+def _chain_server(server: NameServer) -> ChainServer:
+    """The chain's view of a name server the zone facts already hold: its AAAA and the IPv6 queries."""
+    aaaa = server.resolution.aaaa
+    return ChainServer(name=server.name, aaaa_outcome=aaaa.outcome, aaaa=list(aaaa.records),
+                       probes=[p for p in server.probes if p.family is Family.V6])

@@ -62,6 +62,8 @@ SCENARIOS = [
     Scenario("multi6.gov.example", Verdict.PARTIAL, about="two AAAA, one dead"),
     Scenario("www.nsv4.example", Verdict.PARTIAL, frozenset({"ns_no_ipv6"}), "zone whose name servers and MX have no IPv6"),
     Scenario("www.onens.example", Verdict.READY, about="zone with one name server on IPv6"),
+    Scenario("deps.gov.example", Verdict.READY, about="page loads from an IPv4-only host, an IPv4 literal, a dead AAAA"),
+    Scenario("cname4ns.gov.example", Verdict.READY, about="CNAME into a zone whose name servers are IPv4-only"),
 ]
 
 # Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
@@ -82,6 +84,8 @@ ORGS = {
     "shared-b.gov.example": ("Bộ Mẫu D", "website"),
     "www.nsv4.example": ("Bộ Mẫu D", "website"),
     "www.onens.example": ("Bộ Mẫu D", "data_portal"),
+    "deps.gov.example": ("Tỉnh Mẫu F", "portal"),
+    "cname4ns.gov.example": ("Tỉnh Mẫu F", "dichvucong"),
     "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
     "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
@@ -103,6 +107,18 @@ def _idn(host: str) -> str:
 _FAKE_KEY = "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
 
 ZONES = {
+    # The "TLD" above every lab zone: an IPv6-only resolver walks it first (its servers have IPv6).
+    "example.": _zone("""
+        @ NS ns1.gov.example.
+        @ NS ns2.gov.example.
+        gov NS ns1.gov.example.
+        cdn-provider NS ns1.gov.example.
+        nsv4 NS ns.nsv4.example.
+        onens NS a.onens.example.
+        cdn-ok NS ns1.gov.example.
+        deps-cdn NS ns1.gov.example.
+        v4dns NS ns.v4dns.example.
+    """),
     "gov.example.": _zone(f"""
         @ NS ns1
         @ NS ns2
@@ -146,6 +162,29 @@ ZONES = {
         multi6 AAAA 2001:db8::23
         multi6 AAAA 2001:db8::24
         servfail A 192.0.2.99
+        deps A 192.0.2.42
+        deps AAAA 2001:db8::42
+        cname4ns CNAME edge.v4dns.example.
+    """),
+    # Sub-resource hosts: a CDN that works over IPv6, and one with an IPv4-only host and a dead AAAA.
+    "cdn-ok.example.": _zone("""
+        @ NS ns1.gov.example.
+        js A 192.0.2.43
+        js AAAA 2001:db8::43
+        fonts CNAME js
+    """),
+    "deps-cdn.example.": _zone("""
+        @ NS ns1.gov.example.
+        static4 A 192.0.2.44
+        dead6 A 192.0.2.45
+        dead6 AAAA 2001:db8::45
+    """),
+    # A zone whose only name server has no IPv6.
+    "v4dns.example.": _zone("""
+        @ NS ns
+        ns A 192.0.2.58
+        edge A 192.0.2.41
+        edge AAAA 2001:db8::41
     """),
     "cdn-provider.example.": _zone("""
         @ NS ns1.gov.example.
@@ -173,7 +212,20 @@ ZONES = {
 
 # Name-server and mail addresses -> which loopback family serves them.
 DNS_ADDRESSES = ["192.0.2.53", "2001:db8::53", "192.0.2.54", "2001:db8::54", "192.0.2.55", "192.0.2.56",
-                 "2001:db8::56", "192.0.2.57"]
+                 "2001:db8::56", "192.0.2.57", "192.0.2.58"]
+
+# deps.gov.example's page: what it loads, and from where (each kind of trouble an IPv6-only client meets).
+DEPS_PAGE = """<html><head><title>deps.gov.example</title>
+<link rel="stylesheet" href="/site.css">
+<script src="https://js.cdn-ok.example/app.js"></script>
+<script src="https://dead6.deps-cdn.example/widget.js"></script>
+</head><body><h1>Cổng thông tin điện tử</h1>
+<img src="http://192.0.2.77/logo.png" alt="logo">
+<img src="data:image/png;base64,iVBORw0KGgo=" alt="">
+<p>Thông báo, tin tức, dịch vụ công trực tuyến.</p></body></html>"""
+DEPS_CSS = """/* the site's stylesheet: a font from the CDN, a background from an IPv4-only host */
+@import url("https://fonts.cdn-ok.example/font.css");
+body { background: url(http://static4.deps-cdn.example/bg.png) }"""
 SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26"]
 
 
@@ -200,6 +252,8 @@ class _Site:
 def _sites() -> list[_Site]:
     redirect = Page(status=301, body="moved", headers={"Location": "https://v4only.gov.example/"})
     other = Page(body="<html><head><title>Bảo trì</title></head><body>Hệ thống đang bảo trì. Maintenance.</body></html>")
+    asset = Page(body="/* an asset */", headers={"Content-Type": "text/css"})
+    deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
     idn = _idn(IDN_HOST)
     sites = []
     for fam, prefix in (("v4", "192.0.2."), ("v6", "2001:db8::")):
@@ -219,8 +273,16 @@ def _sites() -> list[_Site]:
             _Site(prefix + "30", ["www.nsv4.example"]),
             _Site(prefix + "31", ["www.onens.example"]),
             _Site(prefix + "40", ["www.gov.example", "cdn.gov.example", "edge.cdn-provider.example"]),
+            _Site(prefix + "41", ["cname4ns.gov.example", "edge.v4dns.example"]),
+            _Site(prefix + "42", ["deps.gov.example"], pages={"deps.gov.example": deps}),
+            _Site(prefix + "43", ["js.cdn-ok.example", "fonts.cdn-ok.example"], pages={"js.cdn-ok.example": asset,
+                                                                                       "fonts.cdn-ok.example": asset}),
         ]
     sites.append(_Site("192.0.2.11", ["v4only.gov.example"]))
+    sites.append(_Site("192.0.2.44", ["static4.deps-cdn.example"], pages={"static4.deps-cdn.example": asset}))
+    sites.append(_Site("192.0.2.45", ["dead6.deps-cdn.example"], pages={"dead6.deps-cdn.example": asset}))
+    sites.append(_Site("2001:db8::45", ["dead6.deps-cdn.example"], "blackhole", "blackhole"))
+    sites.append(_Site("192.0.2.77", ["192.0.2.77"], pages={"192.0.2.77": asset}))
     sites.append(_Site("2001:db8::24", ["multi6.gov.example"], "refuse", "refuse"))
     return sites
 

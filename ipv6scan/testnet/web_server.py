@@ -45,6 +45,7 @@ class Page:
     status: int = 200
     body: str = "<html><head><title>ok</title></head><body>hello</body></html>"
     headers: dict[str, str] = field(default_factory=dict)
+    paths: dict[str, Page] = field(default_factory=dict)  # what other paths of the site answer (else this page)
 
 
 class CertFactory:
@@ -237,6 +238,7 @@ class WebServer:
         if page is None:
             text = f"<html><head><title>misdirected</title></head><body>no site {name!r} here</body></html>"
             return web.Response(status=421, text=text, content_type="text/html")
+        page = page.paths.get(request.path, page)
         body = page.body.replace("{nonce}", secrets.token_urlsafe(24))
         headers = {"Content-Type": "text/html; charset=utf-8", **page.headers}
         return web.Response(status=page.status, body=body.encode(), headers=headers)

@@ -1,0 +1,267 @@
+"""The whole service: what a host's page loads without a click, and whether each origin answers over IPv6.
+
+A citizen on an IPv6-only network needs every script, stylesheet, font, image,
+frame and login host the page loads, not only the front door. :class:`Dependencies`
+(one per scan) reads a host's page (:mod:`.page`), reads its first-level stylesheets
+for their ``@import`` and ``url()`` hosts, and probes each origin once per scan over
+IPv6: resolve it (A/AAAA, CNAMEs), then one request to its first AAAA address on its
+scheme (no redirect followed, ``dependency_cap`` bytes of the answer read), under the
+same politeness limits and timeouts as every other request. One CDN used by 500
+portals is probed once and reported in each of their records, saying for which host
+it was probed and when.
+
+The page read is the first of: HTTPS over IPv6, HTTP over IPv6, HTTPS over IPv4,
+HTTP over IPv4 that ended on a 2xx HTML answer; over IPv4 only when no IPv6 probe did,
+so that the report can still say what an IPv6-only client would miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+from urllib.parse import quote, urlsplit
+
+from ..addresses import IPNetwork, is_allowed
+from ..config import ScanOptions
+from ..model import (
+    Dependency,
+    DependencyProbe,
+    Family,
+    Outcome,
+    PageFacts,
+    Resolution,
+    StylesheetRead,
+    WebProbe,
+)
+from ..timeutil import utcnow
+from .dns import DnsClient
+from .page import Found, Origin, css_references, join_url, page_references
+from .parity import decode_html
+from .web import WebProber
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+CACHE_ENTRIES = 10_000  # origins (and stylesheets) remembered per scan; the oldest go first beyond that
+_OFF_LOOP_BYTES = 128 * 1024  # pages bigger than this are parsed in a thread
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
+_PAGE_ORDER = ((Family.V6, "https"), (Family.V6, "http"), (Family.V4, "https"), (Family.V4, "http"))
+
+
+class _Shared(Generic[K, V]):
+    """One task per key for the whole scan (the first caller starts it, others wait for it), bounded in size."""
+
+    def __init__(self, limit: int = CACHE_ENTRIES) -> None:
+        self._tasks: OrderedDict[K, asyncio.Task[V]] = OrderedDict()
+        self._limit = limit
+
+    async def get(self, key: K, make: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
+        """The value for ``key``, and whether this caller computed it (False: shared from an earlier one)."""
+        task = self._tasks.get(key)
+        mine = task is None
+        if task is None:
+            task = self._tasks[key] = asyncio.ensure_future(make())
+            while len(self._tasks) > self._limit:
+                self._tasks.popitem(last=False)
+        else:
+            self._tasks.move_to_end(key)
+        return await asyncio.shield(task), mine
+
+    def cancel(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+
+
+class Dependencies:
+    """Per scan: each origin probed over IPv6 once, and each host's page read."""
+
+    def __init__(
+        self, *, dns: DnsClient, web: WebProber, options: ScanOptions, allowed: list[IPNetwork], ipv6_ok: bool
+    ) -> None:
+        self.dns = dns
+        self.web = web
+        self.options = options
+        self.allowed = allowed
+        self.ipv6_ok = ipv6_ok
+        self._probes: _Shared[tuple[str, str, int], DependencyProbe] = _Shared()
+        self._sheets: _Shared[str, tuple[StylesheetRead, bytes | None]] = _Shared()
+        self._slots = asyncio.Semaphore(max(8, options.concurrency))
+
+    def aclose(self) -> None:
+        self._probes.cancel()
+        self._sheets.cancel()
+
+    async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None]) -> PageFacts | None:
+        """The host's page, what it loads, and each origin's IPv6 probe; None when no probe ended on a page."""
+        chosen = _page_of(probes, bodies)
+        if chosen is None:
+            return None
+        probe, body = chosen
+        page_url = probe.final_url or f"{probe.scheme}://{host}/"
+        page_host = urlsplit(page_url).hostname or host
+        address = next((h.address for h in reversed(probe.hops) if h.address), probe.address)
+        text = decode_html(body)
+        if len(body) > _OFF_LOOP_BYTES:
+            refs = await asyncio.to_thread(page_references, text, page_url)
+        else:
+            refs = page_references(text, page_url)
+        own = frozenset({host.lower().rstrip("."), page_host.lower().rstrip(".")})
+        cap = self.options.max_dependencies
+        found = Found(own=own)
+        for kind, url in refs:
+            found.add(kind, url, cap=cap)
+        sheets = list(dict.fromkeys(url for kind, url in refs if kind == "stylesheet"))[: self.options.max_stylesheets]
+        reads = await asyncio.gather(*(self._sheet(url, own, address, host) for url in sheets))
+        for url, (read, css) in zip(sheets, reads):
+            for kind, raw in css_references(decode_html(css)) if css else ():
+                joined = join_url(url, raw)
+                if joined:
+                    found.add(kind, joined, cap=cap, in_css=True)
+        done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
+        return PageFacts(
+            url=page_url,
+            address=probe.address,
+            family=probe.family,
+            length=len(body),
+            truncated=probe.body_truncated,
+            found=found.found,
+            cap=cap,
+            skipped=found.skipped,
+            stylesheets=[read for read, _ in reads],
+            dependencies=[_dependency(o, p) for o, p in zip(found.origins, done)],
+        )
+
+    # ------------------------------------------------------------------ origins
+
+    async def _origin(self, origin: Origin, for_host: str) -> DependencyProbe | None:
+        if origin.literal is Family.V4:
+            return None  # never reachable from an IPv6-only network: nothing to ask
+        value, _ = await self._probes.get(
+            (origin.scheme, origin.host, origin.port), lambda: self._probe(origin, for_host)
+        )
+        return value
+
+    async def _probe(self, origin: Origin, for_host: str) -> DependencyProbe:
+        at, t0 = utcnow(), time.monotonic()
+        url = origin.url
+
+        def done(outcome: Outcome, detail: str | None = None, **facts: object) -> DependencyProbe:
+            elapsed = round((time.monotonic() - t0) * 1000, 1)
+            return DependencyProbe(url=url, outcome=outcome, detail=detail, for_host=for_host, at=at,
+                                   elapsed_ms=elapsed, **facts)  # type: ignore[arg-type]
+
+        resolution: Resolution | None = None
+        if origin.literal is Family.V6:
+            candidates = [origin.host]
+        else:
+            resolution = await self.dns.resolve(origin.host)
+            if resolution.aaaa.outcome != Outcome.OK:
+                return done(resolution.aaaa.outcome, resolution.aaaa.detail, resolution=resolution)
+            candidates = [a.address for a in resolution.addresses if a.family is Family.V6]
+        allowed = [a for a in candidates if is_allowed(a, self.allowed)]
+        if not allowed:
+            return done(Outcome.SKIPPED_NON_GLOBAL, f"{candidates[0]} is not a global address: not probed",
+                        resolution=resolution, address=candidates[0] if candidates else None)
+        if not self.ipv6_ok:
+            return done(Outcome.UNTESTABLE, "the scanner has no IPv6", resolution=resolution, address=allowed[0])
+        async with self._slots:
+            seen, _ = await self.web.probe(origin.host, allowed[0], origin.scheme, origin.port, path=_path(url),
+                                           follow=False, cap=self.options.dependency_cap)
+        return done(seen.outcome, seen.detail, resolution=resolution, address=allowed[0], status=seen.status)
+
+    # ------------------------------------------------------------------ stylesheets
+
+    async def _sheet(
+        self, url: str, own: frozenset[str], page_address: str, for_host: str
+    ) -> tuple[StylesheetRead, bytes | None]:
+        """A first-level stylesheet's text: from the page's own address when it is on the page's host,
+        else over IPv6 where the origin has AAAA (IPv4 otherwise). Shared per URL across the scan for
+        other hosts' stylesheets; the page's own are read for it alone."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        if host in own:
+            return await self._fetch_sheet(url, host, page_address)
+        key = Found(own=own)
+        key.add("stylesheet", url, cap=1)
+        if not key.origins:
+            return StylesheetRead(url=url, outcome=Outcome.ERROR, detail="not a URL a browser would fetch"), None
+        origin = key.origins[0]
+
+        async def read() -> tuple[StylesheetRead, bytes | None]:
+            address = await self._address_for(origin, for_host)
+            if isinstance(address, StylesheetRead):
+                return address, None
+            return await self._fetch_sheet(url, origin.host, address)
+
+        value, _ = await self._sheets.get(url, read)
+        return value
+
+    async def _address_for(self, origin: Origin, for_host: str) -> str | StylesheetRead:
+        """Where to read a stylesheet of another origin: its IPv6 address, or IPv4 when IPv6 cannot be used."""
+        if origin.literal is not None:
+            return origin.host
+        probe = await self._origin(origin, for_host)
+        if probe is not None and probe.address and probe.outcome not in (Outcome.SKIPPED_NON_GLOBAL,
+                                                                          Outcome.UNTESTABLE):
+            if probe.status is not None:
+                return probe.address
+        resolution = probe.resolution if probe is not None else None
+        v4 = [a.address for a in resolution.addresses if a.family is Family.V4] if resolution else []
+        v4 = [a for a in v4 if is_allowed(a, self.allowed)]
+        if v4:
+            return v4[0]
+        outcome = probe.outcome if probe is not None else Outcome.ERROR
+        return StylesheetRead(url=origin.url, outcome=outcome, detail=probe.detail if probe else None)
+
+    async def _fetch_sheet(self, url: str, host: str, address: str) -> tuple[StylesheetRead, bytes | None]:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            return StylesheetRead(url=url, outcome=Outcome.ERROR, detail="bad port"), None
+        if not is_allowed(address, self.allowed):
+            return StylesheetRead(url=url, address=address, outcome=Outcome.SKIPPED_NON_GLOBAL,
+                                  detail=f"{address} is not a global address: not read"), None
+        async with self._slots:
+            seen, body = await self.web.probe(host, address, scheme, port, path=_path(url), follow=False,
+                                              cap=self.options.stylesheet_cap)
+        ok = seen.status is not None and 200 <= seen.status < 300
+        read = StylesheetRead(url=url, address=address, family=seen.family, outcome=seen.outcome, status=seen.status,
+                              length=len(body) if body is not None else None, truncated=seen.body_truncated,
+                              detail=seen.detail)
+        return read, body if ok else None
+
+
+def _page_of(probes: list[WebProbe], bodies: list[bytes | None]) -> tuple[WebProbe, bytes] | None:
+    """The probe whose page is read: IPv6 first, HTTPS first; a 2xx answer with an HTML (or unnamed) body."""
+    for family, scheme in _PAGE_ORDER:
+        for probe, body in zip(probes, bodies):
+            if probe.family is family and probe.scheme == scheme and body and _is_page(probe):
+                return probe, body
+    return None
+
+
+def _is_page(probe: WebProbe) -> bool:
+    if probe.final_status is None or not 200 <= probe.final_status < 300:
+        return False
+    kind = probe.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind in ("", "text/html", "application/xhtml+xml")
+
+
+def _dependency(origin: Origin, probe: DependencyProbe | None) -> Dependency:
+    return Dependency(scheme=origin.scheme, host=origin.host, port=origin.port, url=origin.url, kinds=origin.kinds,
+                      refs=origin.refs, literal=origin.literal, in_css=origin.in_css, probe=probe)
+
+
+def _path(url: str) -> str:
+    """The request target of a URL (path and query), percent-encoded as a request line needs it."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return quote(path, safe=_PATH_SAFE)[:2048]
