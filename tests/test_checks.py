@@ -11,8 +11,16 @@ import pytest
 from ipv6scan.addresses import classify, is_allowed, parse_prefixes
 from ipv6scan.checks import CHECKS, REASON_TEXT, judge
 from ipv6scan.model import (
-    DnssecFacts,
     CERT_FAILURES,
+    DNS_FAILURES,
+    ChainName,
+    ChainServer,
+    Dependency,
+    DependencyProbe,
+    DnssecFacts,
+    PageFacts,
+    ResolutionChain,
+    ZoneLink,
     TLS_FAILURES,
     CertInfo,
     CheckStatus,
@@ -124,8 +132,47 @@ def zone(ns: list[NameServer] | None = None, mx: list[MailServer] | None = None)
                                         dnskey=lookup("DNSKEY", ["257 3 13 key"], name="gov.example")))
 
 
+def page(*deps: Dependency) -> PageFacts:
+    """The host's page as read over IPv6; by default it loads one script from a CDN that answers over IPv6."""
+    if not deps:
+        deps = (dependency("cdn.example"),)
+    return PageFacts(url=f"https://{HOST}/", address=V6A, family=Family.V6, length=5000, found=len(deps), cap=64,
+                     dependencies=list(deps))
+
+
+def dependency(host: str, outcome: Outcome = Outcome.OK, *, kinds=("script",), literal: Family | None = None,
+               status: int | None = 200) -> Dependency:
+    """One origin the page loads from, probed over IPv6 with ``outcome`` (DNS_NODATA: it has no AAAA)."""
+    probe = None if literal is Family.V4 else DependencyProbe(
+        url=f"https://{host}/x", outcome=outcome, status=status if outcome == Outcome.OK else None,
+        address=None if outcome in DNS_FAILURES or outcome == Outcome.DNS_NODATA else "2001:db8::99",
+        for_host=HOST, at=STARTED)
+    return Dependency(scheme="https", host=host, port=443, url=f"https://{host}/x", kinds=list(kinds), literal=literal,
+                      probe=probe)
+
+
+def chain_link(zone_name: str, *servers: tuple[str, list[Outcome]], outcome: Outcome = Outcome.OK) -> ZoneLink:
+    """A zone on the resolution path: each (name server, outcomes of its IPv6 probes); no outcome: no AAAA."""
+    return ZoneLink(zone=zone_name, outcome=outcome, servers=[
+        ChainServer(name=name, aaaa_outcome=Outcome.OK if probes else Outcome.DNS_NODATA,
+                    aaaa=[f"2001:db8::{i + 53}" for i, _ in enumerate(probes)],
+                    probes=[DnsServerProbe(address=f"2001:db8::{i + 53}", family=Family.V6, outcome=o)
+                            for i, o in enumerate(probes)])
+        for name, probes in servers])
+
+
+def resolution_chain(*links: ZoneLink, names: list[ChainName] | None = None) -> ResolutionChain:
+    """By default: the host in gov.example under the TLD example, both answering over IPv6."""
+    if not links:
+        links = (chain_link("example", ("ns1.gov.example", [Outcome.OK])),
+                 chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns2.gov.example", [Outcome.OK])))
+    if names is None:
+        names = [ChainName(name=HOST, role="host", zones=[link.zone for link in links])]
+    return ResolutionChain(names=names, zones=list(links))
+
+
 def site(*, a=(V4A,), aaaa=(V6A,), outcomes=None, web=None, parity_facts=None, zone_facts="default",
-         scanner_ipv6=True, allowed=LAB, **res) -> HostFacts:
+         scanner_ipv6=True, allowed=LAB, page_facts="default", chain_facts="default", **res) -> HostFacts:
     """A host as a scan would record it: every (scheme, address) probed, OK unless ``outcomes`` says otherwise.
 
     Probes of addresses outside ``allowed`` are SKIPPED_NON_GLOBAL and, without
@@ -150,12 +197,16 @@ def site(*, a=(V4A,), aaaa=(V6A,), outcomes=None, web=None, parity_facts=None, z
         host=HOST, display=HOST, input=HOST, started=STARTED, scanner_ipv6=scanner_ipv6, allowed_special=list(allowed),
         resolution=resolution(a, aaaa, **res), web=web, parity=parity_facts,
         zone=zone() if zone_facts == "default" else zone_facts,
+        subresources=True, page=page() if page_facts == "default" else page_facts,
+        chain=resolution_chain() if chain_facts == "default" else chain_facts,
     )
 
 
 def no_web(**kw) -> HostFacts:
     """A host the scan could not resolve (or has no address): no web probe, no parity."""
     kw.setdefault("zone_facts", None)
+    kw.setdefault("page_facts", None)
+    kw.setdefault("chain_facts", None)
     return site(web=[], parity_facts=[], **kw)
 
 

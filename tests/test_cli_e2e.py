@@ -154,6 +154,58 @@ def test_zone_facts_looked_up_once_per_zone(catalogue_scan):
     assert ns_queries == 1  # a dozen hosts in gov.example, one NS lookup
 
 
+# ------------------------------------------------------------------ the whole service on IPv6 only
+
+
+def test_what_the_page_loads_is_probed_over_ipv6_once_per_scan(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    rec = hosts["deps.gov.example"]
+    page = rec.facts.page
+    assert page is not None and page.family is Family.V6 and page.url == "https://deps.gov.example/"
+    assert [(s.url, s.outcome, s.status) for s in page.stylesheets] == [
+        ("https://deps.gov.example/site.css", Outcome.OK, 200)]
+    deps = {d.host: d for d in page.dependencies}
+    assert set(deps) == {"js.cdn-ok.example", "dead6.deps-cdn.example", "192.0.2.77", "fonts.cdn-ok.example",
+                         "static4.deps-cdn.example"}
+    assert page.skipped == 1  # the data: image
+    assert deps["192.0.2.77"].literal is Family.V4 and deps["192.0.2.77"].probe is None
+    assert (deps["js.cdn-ok.example"].probe.outcome, deps["js.cdn-ok.example"].probe.status) == (Outcome.OK, 200)
+    assert deps["dead6.deps-cdn.example"].probe.outcome is Outcome.TIMEOUT
+    assert deps["static4.deps-cdn.example"].probe.outcome is Outcome.DNS_NODATA
+    assert deps["fonts.cdn-ok.example"].kinds == ["import"] and deps["fonts.cdn-ok.example"].in_css
+    assert deps["fonts.cdn-ok.example"].probe.resolution.cname_chain == ["js.cdn-ok.example"]
+    checks = {c.id: c for c in rec.result.checks}
+    assert checks["deps.ipv6"].status == "fail" and rec.result.verdict == "ready"
+    for host in ("static4.deps-cdn.example", "192.0.2.77", "dead6.deps-cdn.example"):
+        assert host in checks["deps.ipv6"].message
+    assert checks["deps.nat64"].reason == "nat64_never"
+    assert checks["dns.chain_ipv6"].status == "pass"
+    assert [n.zones for n in rec.facts.chain.names if n.name == "deps.gov.example"] == [["example", "gov.example"]]
+    # A host without sub-resources still has its page read: nothing to load.
+    assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["deps.ipv6"].reason == "deps_none"
+
+
+def test_a_cname_into_a_zone_with_ipv4_only_name_servers_breaks_the_chain(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    rec = hosts["cname4ns.gov.example"]
+    check = {c.id: c for c in rec.result.checks}["dns.chain_ipv6"]
+    assert (check.status, check.reason) == ("fail", "chain_not_ipv6")
+    assert "v4dns.example" in check.message and "edge.v4dns.example" in check.message
+    assert rec.result.verdict == "ready"  # the front door works over IPv6; the IPv6-only criterion fails it
+
+
+def test_no_subresources_turns_the_page_off(lab, lab_dir):
+    before = len(lab.web.requests)
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   "--no-subresources", stdin="deps.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    assert rec.facts.page is None and rec.facts.subresources is False
+    assert {c.id: c for c in rec.result.checks}["deps.ipv6"].reason == "deps_not_checked"
+    assert not any("cdn-ok" in request[2] for request in lab.web.requests[before:])
+    assert any("deps.gov.example" in request[2] for request in lab.web.requests[before:])
+
+
 # ------------------------------------------------------------------ formats, input, exit codes
 
 

@@ -121,7 +121,7 @@ def _facts(lines) -> dict[str, dict]:
     a certificate has left from the scan's start, and the lab's certificates are made a whole number of
     days from the lab's start.)
     """
-    volatile = {"started", "elapsed_ms", "body_sha256", "message"}
+    volatile = {"started", "at", "elapsed_ms", "body_sha256", "message"}
 
     def clean(node):
         if isinstance(node, dict):

@@ -1,0 +1,82 @@
+"""The whole service as an IPv6-only client meets it: pure readings of the page's dependencies and the chain.
+
+Shared by the checks (``deps.ipv6``, ``deps.nat64``, ``dns.chain_ipv6``) and by the reports that rank
+third parties, so that a dependency reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ..model import DNS_FAILURES, Dependency, Family, HostFacts, Outcome, ResolutionChain, ZoneLink
+
+
+class DepState(StrEnum):
+    """How one dependency does for a client with IPv6 only (closed vocabulary)."""
+
+    OK = "ok"  # AAAA, and the request over IPv6 was answered
+    NO_AAAA = "no_aaaa"  # A only: reachable through NAT64/DNS64 at best
+    IPV4_LITERAL = "ipv4_literal"  # an IPv4 address in the URL: never reachable on IPv6 only, NAT64 or not
+    BROKEN = "broken"  # AAAA published, the request over IPv6 failed
+    DNS_FAILED = "dns_failed"  # the AAAA lookup failed: unknown, never "no IPv6"
+    UNTESTABLE = "untestable"  # the scanner has no IPv6
+    NOT_PROBED = "not_probed"  # a non-global address (not allowed in this scan)
+
+
+BREAKS = frozenset({DepState.NO_AAAA, DepState.IPV4_LITERAL, DepState.BROKEN})  # what an IPv6-only client loses
+
+
+def dep_state(dep: Dependency) -> DepState:
+    if dep.literal is Family.V4:
+        return DepState.IPV4_LITERAL
+    probe = dep.probe
+    if probe is None:
+        return DepState.NOT_PROBED
+    if probe.outcome == Outcome.DNS_NODATA:
+        return DepState.NO_AAAA
+    if probe.outcome in DNS_FAILURES:
+        return DepState.DNS_FAILED
+    if probe.outcome == Outcome.UNTESTABLE:
+        return DepState.UNTESTABLE
+    if probe.outcome == Outcome.SKIPPED_NON_GLOBAL:
+        return DepState.NOT_PROBED
+    return DepState.OK if probe.outcome == Outcome.OK else DepState.BROKEN
+
+
+def dependencies(facts: HostFacts) -> list[tuple[Dependency, DepState]]:
+    """Each dependency of the host's page with its state (empty: no page read)."""
+    return [(d, dep_state(d)) for d in facts.page.dependencies] if facts.page is not None else []
+
+
+class ZoneState(StrEnum):
+    """Can an IPv6-only resolver ask this zone's name servers?"""
+
+    OK = "ok"  # at least one name server answered a real query over IPv6
+    NO_AAAA = "no_aaaa"  # no name server of the zone has an AAAA
+    SILENT = "silent"  # AAAA published, no IPv6 address answered
+    DNS_FAILED = "dns_failed"  # the NS lookup (or every AAAA lookup) failed: unknown
+    UNTESTABLE = "untestable"  # the scanner has no IPv6 (or the addresses were not allowed)
+
+
+def zone_state(link: ZoneLink) -> ZoneState:
+    if link.outcome != Outcome.OK:
+        return ZoneState.DNS_FAILED
+    probes = [p for s in link.servers for p in s.probes]
+    if any(p.outcome == Outcome.OK for p in probes):
+        return ZoneState.OK
+    if probes and all(p.outcome in (Outcome.UNTESTABLE, Outcome.SKIPPED_NON_GLOBAL) for p in probes):
+        return ZoneState.UNTESTABLE
+    if probes:
+        return ZoneState.SILENT
+    if link.servers and all(s.aaaa_outcome in DNS_FAILURES for s in link.servers):
+        return ZoneState.DNS_FAILED
+    return ZoneState.NO_AAAA
+
+
+def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
+    return {link.zone: zone_state(link) for link in chain.zones}
+
+
+def names_through(chain: ResolutionChain, zone: str) -> list[str]:
+    """The names whose resolution path goes through ``zone``."""
+    return [n.name for n in chain.names if zone in n.zones]

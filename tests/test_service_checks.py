@@ -1,0 +1,99 @@
+"""deps.ipv6, deps.nat64 and dns.chain_ipv6: the whole service as an IPv6-only client meets it (pure checks)."""
+
+from __future__ import annotations
+
+from ipv6scan.checks import judge, message
+from ipv6scan.model import ChainName, CheckStatus, Family, Outcome, Verdict
+from tests.test_checks import HOST, chain_link, checks_of, dependency, page, resolution_chain, site
+
+
+def results(facts):
+    return checks_of(judge(facts))
+
+
+def test_a_page_whose_hosts_all_answer_over_ipv6_passes_and_needs_no_nat64() -> None:
+    found = results(site(page_facts=page(dependency("cdn.example"), dependency("fonts.example", kinds=("css",)))))
+    assert (found["deps.ipv6"].status, found["deps.ipv6"].reason) == (CheckStatus.PASS, "deps_ipv6")
+    assert message(found["deps.ipv6"], "en") == "All 2 hosts the page loads from answer over IPv6"
+    assert (found["deps.nat64"].status, found["deps.nat64"].reason) == (CheckStatus.PASS, "nat64_none")
+
+
+def test_each_way_a_dependency_breaks_is_named_with_its_host_and_kind() -> None:
+    facts = site(page_facts=page(
+        dependency("cdn.example"),
+        dependency("static4.example", Outcome.DNS_NODATA, kinds=("css",)),
+        dependency("192.0.2.7", kinds=("image",), literal=Family.V4),
+        dependency("dead6.example", Outcome.TIMEOUT, kinds=("script", "preload")),
+    ))
+    result = judge(facts)
+    deps = checks_of(result)["deps.ipv6"]
+    assert (deps.status, deps.reason) == (CheckStatus.FAIL, "deps_not_ipv6")
+    assert message(deps, "en") == (
+        "An IPv6-only client cannot load 3 of 4 hosts: static4.example (file named in CSS) has no AAAA, "
+        "192.0.2.7 (image) is an IPv4 address in the URL and dead6.example (script and preloaded file) timed out")
+    vi = message(deps, "vi")
+    assert vi.startswith("Máy khách chỉ có IPv6 không tải được 3 trong 4 máy chủ") and "hình ảnh" in vi
+    assert "image" not in vi and "timed out" not in vi
+    assert result.verdict is Verdict.READY  # the front door works: the policy scores the whole service
+    nat64 = checks_of(result)["deps.nat64"]
+    assert (nat64.status, nat64.reason) == (CheckStatus.INFO, "nat64_never")
+    assert message(nat64, "en") == ("Never on IPv6 only, even with NAT64 (an IPv4 address in the URL): 192.0.2.7; "
+                                    "only through NAT64/DNS64 (no AAAA): static4.example")
+
+
+def test_a_dns_failure_of_a_dependency_is_unknown_never_no_ipv6() -> None:
+    found = results(site(page_facts=page(dependency("cdn.example"), dependency("flaky.example", Outcome.DNS_TIMEOUT))))
+    assert (found["deps.ipv6"].status, found["deps.ipv6"].reason) == (CheckStatus.UNTESTABLE, "deps_dns_failed")
+    assert "flaky.example" in message(found["deps.ipv6"], "en")
+
+
+def test_without_scanner_ipv6_dependencies_are_untestable() -> None:
+    found = results(site(page_facts=page(dependency("cdn.example", Outcome.UNTESTABLE))))
+    assert (found["deps.ipv6"].status, found["deps.ipv6"].reason) == (CheckStatus.UNTESTABLE, "deps_untestable")
+
+
+def test_no_page_and_not_looked_are_not_applicable_and_a_capped_page_says_so() -> None:
+    assert results(site(page_facts=None))["deps.ipv6"].reason == "deps_no_page"
+    old = site(page_facts=None)
+    old.subresources = False
+    assert {results(old)[c].reason for c in ("deps.ipv6", "deps.nat64")} == {"deps_not_checked"}
+    capped = page(dependency("cdn.example"))
+    capped.found = 70
+    found = results(site(page_facts=capped))["deps.ipv6"]
+    assert found.status is CheckStatus.PASS and "69 more were found and not checked" in message(found, "en")
+    empty = page(dependency("x.example"))
+    empty.dependencies = []
+    empty.found = 0
+    assert results(site(page_facts=empty))["deps.ipv6"].reason == "deps_none"
+
+
+def test_a_zone_without_ipv6_name_servers_fails_the_chain_naming_the_zone_and_names() -> None:
+    chain = resolution_chain(
+        chain_link("example", ("ns1.gov.example", [Outcome.OK])),
+        chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])),
+        chain_link("v4dns.example", ("ns.v4dns.example", [])),
+        chain_link("silent.example", ("ns.silent.example", [Outcome.TIMEOUT, Outcome.REFUSED])),
+        names=[ChainName(name=HOST, role="host", zones=["example", "gov.example"]),
+               ChainName(name="edge.v4dns.example", role="cname", zones=["example", "v4dns.example"]),
+               ChainName(name="js.silent.example", role="dependency", zones=["example", "silent.example"])],
+    )
+    found = results(site(chain_facts=chain))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
+    assert message(found, "en") == (
+        "An IPv6-only resolver cannot resolve through v4dns.example (no name server has an AAAA; needed for "
+        "edge.v4dns.example) and silent.example (no name server answers over IPv6; needed for js.silent.example)")
+    assert "needed" not in message(found, "vi")
+
+
+def test_the_chain_passes_when_every_zone_answers_and_is_unknown_when_a_lookup_failed() -> None:
+    ok = results(site())["dns.chain_ipv6"]
+    assert (ok.status, ok.reason) == (CheckStatus.PASS, "chain_ipv6")
+    assert message(ok, "en") == "Every zone on the path of 1 name answers over IPv6: example and gov.example"
+    lost = resolution_chain(chain_link("example", ("ns1.gov.example", [Outcome.OK])),
+                            names=[ChainName(name=HOST, role="host", zones=["example"], outcome=Outcome.DNS_TIMEOUT)])
+    assert results(site(chain_facts=lost))["dns.chain_ipv6"].status is CheckStatus.UNTESTABLE
+    failed = resolution_chain(chain_link("gov.example", outcome=Outcome.DNS_SERVFAIL))
+    assert results(site(chain_facts=failed))["dns.chain_ipv6"].reason == "chain_unknown"
+    untested = resolution_chain(chain_link("gov.example", ("ns1.gov.example", [Outcome.UNTESTABLE])))
+    assert results(site(chain_facts=untested))["dns.chain_ipv6"].reason == "chain_untestable"
+    assert results(site(chain_facts=None))["dns.chain_ipv6"].reason == "chain_not_checked"
