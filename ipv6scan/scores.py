@@ -11,7 +11,9 @@ from enum import StrEnum
 
 import msgspec
 
-SCORES_SCHEMA_VERSION = "1.1"  # 1.1: waivers (State.EXPLAINED, CriterionResult.waiver, the *explained counts)
+# 1.1: waivers (State.EXPLAINED, CriterionResult.waiver, the *explained counts)
+# 1.2: the whole service on IPv6 only (HostScore.blocked_by, ScoreReport.third_parties)
+SCORES_SCHEMA_VERSION = "1.2"
 
 
 class State(StrEnum):
@@ -45,6 +47,29 @@ class CriterionResult(Struct, kw_only=True):
     waiver: WaiverNote | None = None  # the explanation for a failure (state EXPLAINED), or the one that expired
 
 
+class Blocker(Struct, kw_only=True):
+    """Something a host's service needs that an IPv6-only client cannot use: a dependency of its page or a zone."""
+
+    name: str  # the dependency's host (or IP literal), or the zone's apex
+    role: str  # "dependency" or "zone"
+    state: str  # dependency: no_aaaa, ipv4_literal, broken; zone: no_aaaa, silent
+    outcome: str | None = None  # a broken dependency: how its request over IPv6 ended
+    kinds: list[str] = []  # a dependency: what the page loads from it (script, image, ...)
+
+
+class ThirdParty(Struct, kw_only=True):
+    """A blocker ranked across the scan: how many hosts (and organisations) it breaks on IPv6 only."""
+
+    name: str
+    role: str
+    state: str  # the worst seen (a dependency broken on one page and without AAAA on none: broken)
+    outcome: str | None = None
+    kinds: list[str] = []
+    hosts: int  # scanned hosts it breaks
+    orgs: int
+    examples: list[str] = []  # the first few of them (display names)
+
+
 class HostScore(Struct, kw_only=True):
     host: str
     display: str
@@ -62,6 +87,7 @@ class HostScore(Struct, kw_only=True):
     final_url: str | None = None  # where the IPv6 redirect chain ended
     cert_issuer: str | None = None
     cert_not_after: str | None = None
+    blocked_by: list[Blocker] = []  # what breaks this host's service on IPv6 only (its page's dependencies, zones)
 
 
 class RequirementResult(Struct, kw_only=True):
@@ -150,3 +176,4 @@ class ScoreReport(Struct, kw_only=True):
     criteria: list[CriterionInfo] = []  # the policy's criteria, in policy order
     waivers_file: str | None = None  # the waivers file the scan was judged with
     waivers_unused: list[str] = []  # waivers that matched no failing criterion ("waivers.toml, waiver 2: …")
+    third_parties: list[ThirdParty] = []  # blockers ranked by the hosts they break on IPv6 only, most first

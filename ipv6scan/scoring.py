@@ -20,11 +20,13 @@ from fractions import Fraction
 from itertools import groupby
 
 from .catalogue import say_ui
+from .checks._service import BREAKS, ZoneState, dependencies, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
 from .policy import LANGS, Criterion, Phase, Policy, Requirement, words
 from .scores import (
+    Blocker,
     CriterionInfo,
     CriterionResult,
     HostScore,
@@ -35,6 +37,7 @@ from .scores import (
     RequirementResult,
     ScoreReport,
     State,
+    ThirdParty,
     WaiverNote,
 )
 from .waivers import Waiver, Waivers
@@ -96,6 +99,7 @@ def score(
         ],
         waivers_file=waivers.origin if waivers is not None else None,
         waivers_unused=[w.source for w in (waivers.all if waivers is not None else []) if w.source not in used],
+        third_parties=third_parties(hosts),
     )
 
 
@@ -179,7 +183,49 @@ def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase], wai
         criteria=criteria,
         reasons=list(result.reasons),
         **_site(facts),
+        blocked_by=blockers(facts),
     )
+
+
+# ---------------------------------------------------------------- the whole service on IPv6 only
+
+EXAMPLES = 5  # hosts named per third party
+_WORST = {"broken": 0, "silent": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken AAAA is worse than none: it stalls
+
+
+def blockers(facts: HostFacts) -> list[Blocker]:
+    """What an IPv6-only client cannot use of this host's service: each dependency that breaks, each zone."""
+    out = [Blocker(name=d.host, role="dependency", state=str(state), kinds=list(d.kinds),
+                   outcome=str(d.probe.outcome) if d.probe is not None and state == "broken" else None)
+           for d, state in dependencies(facts) if state in BREAKS]
+    if facts.chain is not None:
+        out += [Blocker(name=zone, role="zone", state=str(state)) for zone, state in zone_states(facts.chain).items()
+                if state in (ZoneState.NO_AAAA, ZoneState.SILENT)]
+    return out
+
+
+def third_parties(hosts: Sequence[HostScore]) -> list[ThirdParty]:
+    """Every blocker of the scan, ranked: most hosts broken first, then most organisations, then by name."""
+    ranked: dict[tuple[str, str], ThirdParty] = {}
+    orgs: dict[tuple[str, str], set[str]] = {}
+    for host in hosts:
+        for b in host.blocked_by:
+            key = (b.role, b.name)
+            entry = ranked.get(key)
+            if entry is None:
+                entry = ranked[key] = ThirdParty(name=b.name, role=b.role, state=b.state, outcome=b.outcome, hosts=0,
+                                                 orgs=0)
+                orgs[key] = set()
+            elif _WORST.get(b.state, 3) < _WORST.get(entry.state, 3):
+                entry.state, entry.outcome = b.state, b.outcome
+            entry.hosts += 1
+            orgs[key].add(host.org)
+            entry.kinds += [k for k in b.kinds if k not in entry.kinds]
+            if len(entry.examples) < EXAMPLES:
+                entry.examples.append(host.display)
+    for key, entry in ranked.items():
+        entry.orgs = len(orgs[key])
+    return sorted(ranked.values(), key=lambda e: (-e.hosts, -e.orgs, e.role, e.name))
 
 
 def _explained(result: CriterionResult, waiver: Waiver | None, as_of: date, used: set[str]) -> CriterionResult:

@@ -325,7 +325,7 @@ def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Tỉnh Mẫu A" in proc.stdout and "Giai đoạn 1" in proc.stdout
     files = sorted(p.name for p in out.iterdir())
-    assert [f.rsplit(".", 1)[1] for f in files] == ["csv", "csv", "html", "json", "md", "xlsx"]
+    assert [f.rsplit(".", 1)[1] for f in files] == ["csv", "csv", "csv", "html", "json", "md", "xlsx"]
     import openpyxl
 
     book = openpyxl.load_workbook(next(out.glob("*.xlsx")), read_only=True)
@@ -340,6 +340,18 @@ def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert (totals["phase1"].orgs_attained, totals["phase1"].orgs_unknown, totals["phase1"].orgs_total) == (2, 1, 6)
     md = next(out.glob("*.md")).read_text(encoding="utf-8")
     assert "Tỉnh Mẫu A" in md
+    # The third parties that break services on IPv6 only, ranked, in every format
+    assert "| static4.deps-cdn.example | không có AAAA | tệp nêu trong CSS | 1 | 1 | deps.gov.example |" in md
+    assert {tp.name for tp in report.third_parties} >= {"192.0.2.77", "dead6.deps-cdn.example",
+                                                        "static4.deps-cdn.example", "v4dns.example", "nsv4.example"}
+    third = next(out.glob("*-third-parties.csv")).read_text(encoding="utf-8-sig")
+    assert "vùng v4dns.example,không máy chủ tên miền nào có AAAA" in third
+    sheet = book[book.sheetnames[-1]]
+    assert book.sheetnames[-1] == "Bên thứ ba" and any("dead6.deps-cdn.example" in str(c.value) for r in sheet.iter_rows()
+                                                        for c in r)
+    ipv6only = next(c for c in next(h for h in report.hosts if h.host == "deps.gov.example").criteria
+                    if c.criterion == "ipv6only_web")
+    assert ipv6only.state == "fail" and "deps_not_ipv6" in ipv6only.reasons
     assert next(out.glob("*-orgs.csv")).read_bytes().startswith(b"\xef\xbb\xbf")
 
 

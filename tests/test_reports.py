@@ -22,9 +22,11 @@ from ipv6scan.report.i18n import STRINGS, percent, reason_text, when
 from ipv6scan.report.markdown import md, render_markdown
 from ipv6scan.report.tables import cell
 from ipv6scan.scores import (
+    Blocker,
     CriterionInfo,
     CriterionResult,
     HostScore,
+    ThirdParty,
     KindTotal,
     OrgPhase,
     OrgScore,
@@ -50,7 +52,7 @@ TITLES = {
 }
 
 
-def _host(host: str, org: str, kind: str, state: State, reasons: list[str], **facts: str | None) -> HostScore:
+def _host(host: str, org: str, kind: str, state: State, reasons: list[str], **facts: object) -> HostScore:
     return HostScore(
         host=host,
         display=host,
@@ -102,6 +104,8 @@ def make_report() -> ScoreReport:
             "dichvucong.evil.gov.vn", EVIL_ORG, kinds.DICHVUCONG, State.FAIL, ["no_aaaa", MD_LINK],
             title=f"{SCRIPT} {MD_LINK}\n**bold**", server=f"{DDE}\r\n{IMG}", final_url=JS_URL,
             cert_issuer=f"{PIPES} +SUM(1) {IMG}", cert_not_after="-2+3",
+            blocked_by=[Blocker(name="static4.example", role="dependency", state="no_aaaa", kinds=["css"]),
+                        Blocker(name="v4dns.example", role="zone", state="no_aaaa")],
         ),
         _host(
             "motcua.evil.gov.vn", EVIL_ORG, kinds.MOTCUA, State.UNKNOWN, ["dns_timeout"],
@@ -166,6 +170,11 @@ def make_report() -> ScoreReport:
         ],
         lang="vi",
         criteria=criteria,
+        third_parties=[
+            ThirdParty(name=f"={DDE}", role="dependency", state="broken", outcome="timeout", kinds=["script"],
+                       hosts=2, orgs=1, examples=["dichvucong.evil.gov.vn", f"{SCRIPT}"]),
+            ThirdParty(name="v4dns.example", role="zone", state="no_aaaa", hosts=1, orgs=1, examples=["hanoi.gov.vn"]),
+        ],
     )
 
 
@@ -272,7 +281,7 @@ def test_markdown_escapes_and_keeps_tables_whole():
                 if not row.startswith("|"):
                     break
                 assert len(_cells(row)) == width, row
-    assert tables == 3
+    assert tables == 4
     plain = text.replace("\\", "")
     assert f"- {PHASE1_VI}: 1/2 đơn vị (50%) — mục tiêu 50% — Đạt" in plain
     assert "  - Căn cứ: QĐ 38/QĐ-BTTTT <script>alert(1)</script> · Thời gian: 01/01/2021 – 31/12/2022" in plain
@@ -305,7 +314,7 @@ def _read_csv(path: Path) -> list[list[str]]:
 
 def test_csv_neutralises_formulas_and_keeps_vietnamese(tmp_path):
     paths = write_reports(make_report(), tmp_path, stem="r", formats=["csv"], titles=TITLES)
-    assert paths == [tmp_path / "r.csv", tmp_path / "r-orgs.csv"]
+    assert paths == [tmp_path / "r.csv", tmp_path / "r-orgs.csv", tmp_path / "r-third-parties.csv"]
     hosts = _read_csv(paths[0])
     header, rows = hosts[0], hosts[1:]
     assert header[:3] == ["Đơn vị", "Hệ thống (tên miền)", "Tên hiển thị"]
@@ -316,6 +325,8 @@ def test_csv_neutralises_formulas_and_keeps_vietnamese(tmp_path):
     assert col["Chứng thư số hết hạn"] == "'-2+3"
     assert col["Đơn vị cấp chứng thư số"].startswith("| col")  # not a formula: kept verbatim
     assert col["Đơn vị"] == EVIL_ORG
+    assert col["Hỏng trên IPv6-only do"] == ("static4.example (tệp nêu trong CSS): không có AAAA; "
+                                            "vùng v4dns.example: không máy chủ tên miền nào có AAAA")
     assert col["Loại hệ thống"] == "Cổng dịch vụ công" and col["Trạng thái"] == "Chưa đạt"
     motcua = next(r for r in rows if r[1] == "motcua.evil.gov.vn")
     assert motcua[header.index("Tiêu đề trang")] == "'@foo"
@@ -328,6 +339,11 @@ def test_csv_neutralises_formulas_and_keeps_vietnamese(tmp_path):
     assert orgs[1][:7] == ["Hà Nội", "1", "1", "Đạt", "Đạt", "Không áp dụng", "Đã đạt mọi giai đoạn"]
     assert orgs[2][3:7] == ["Chưa đạt", "Chưa đạt", "Không áp dụng", "Giai đoạn 1 (2021–2022)"]
     assert "Chưa có Cổng thông tin điện tử trong danh sách quét" in orgs[2][7]
+    third = _read_csv(paths[2])
+    assert third[0] == ["Hạng", "Máy chủ hoặc vùng", "Vấn đề trên IPv6", "Dùng cho", "Hệ thống bị ảnh hưởng", "Đơn vị",
+                        "Ví dụ"]
+    assert third[1][:6] == ["1", "'=" + DDE, "có AAAA nhưng qua IPv6 thì quá thời gian chờ", "mã script", "2", "1"]
+    assert third[2][:4] == ["2", "vùng v4dns.example", "không máy chủ tên miền nào có AAAA", "phân giải tên miền"]
 
 
 @pytest.mark.parametrize("value", ["=1", "+1", "-1", "@x", "\t=1", "\r=1", "＝1", "＋1", "－1", "＠x"])
@@ -406,7 +422,8 @@ def test_todo_falls_back_to_the_scorers_text():
 def test_write_reports_writes_every_format(tmp_path):
     out = tmp_path / "reports" / "2025"
     paths = write_reports(make_report(), out, stem="tinh", lang="en", titles=TITLES)
-    assert [p.name for p in paths] == ["tinh.md", "tinh.html", "tinh.csv", "tinh-orgs.csv", "tinh.xlsx", "tinh.json"]
+    assert [p.name for p in paths] == ["tinh.md", "tinh.html", "tinh.csv", "tinh-orgs.csv", "tinh-third-parties.csv",
+                                       "tinh.xlsx", "tinh.json"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert FORMATS == ("md", "html", "csv", "xlsx", "json")
     with pytest.raises(ValueError):

@@ -29,7 +29,13 @@ def test_summary_hosts_and_one_sheet_per_organisation(tmp_path: Path):
     book = openpyxl.load_workbook(path)
     names = book.sheetnames
     assert names[:2] == ["Tổng hợp", "Hệ thống"]
-    assert names[2] == "Hà Nội" and len(names) == 5  # + the hostile org and Bắc Ninh, each legal and unique
+    assert names[2] == "Hà Nội" and len(names) == 6  # + the hostile org and Bắc Ninh, each legal and unique
+    assert names[-1] == "Bên thứ ba"  # what breaks services on IPv6 only, ranked
+    third = _rows(book["Bên thứ ba"])
+    assert third[3][:7] == ["Hạng", "Máy chủ hoặc vùng", "Vấn đề trên IPv6", "Dùng cho", "Hệ thống bị ảnh hưởng", "Đơn vị",
+                            "Ví dụ"]
+    assert third[4][0] == 1 and third[4][4:6] == [2, 1]  # numbers, not text
+    assert third[4][1].startswith("=") and book["Bên thứ ba"].cell(row=5, column=2).data_type == "s"  # never a formula
     summary = _rows(book["Tổng hợp"])
     phase = _find(summary, "Giai đoạn 1 (2021–2022): Cổng thông tin điện tử và Cổng dịch vụ công")
     assert phase[1:6] == [1, 2, 0.5, 0.5, "Đạt"]  # numbers a spreadsheet can sum, not text
@@ -78,7 +84,7 @@ def test_organisations_in_vietnamese_order_and_english_words(tmp_path: Path):
     records = [r for i, org in enumerate(["Yên Bái", "Điện Biên", "An Giang"]) for r in unit(f"t{i}", org=org)]
     (path,) = write_reports(score_report(records), tmp_path, stem="r", lang="en", formats=["xlsx"])
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Hosts", "An Giang", "Điện Biên", "Yên Bái"]
+    assert book.sheetnames == ["Summary", "Hosts", "An Giang", "Điện Biên", "Yên Bái", "Third parties"]
     assert _rows(book["Hosts"])[0][:3] == ["Host", "Display name", "Organisation"]
 
 
@@ -88,5 +94,5 @@ def test_a_large_report_is_written(tmp_path: Path, lang: str):
     path = tmp_path / "big.xlsx"
     write_xlsx(score_report(records), path, lang=lang)
     book = openpyxl.load_workbook(path, read_only=True)
-    assert len(book.sheetnames) == 42
+    assert len(book.sheetnames) == 43  # summary, hosts, 40 organisations, third parties
     assert sum(1 for _ in book.worksheets[1].iter_rows()) == 1 + 900

@@ -5,8 +5,8 @@
 * ``md``   -> ``<stem>.md``: the phase report in Markdown, to paste into an official report
 * ``html`` -> ``<stem>.html``: one self-contained page (Jinja2 template, inline CSS and SVG charts, no script,
   a print stylesheet for A4)
-* ``csv``  -> ``<stem>.csv`` (one row per host) and ``<stem>-orgs.csv`` (one row per organisation),
-  UTF-8 with BOM for Excel
+* ``csv``  -> ``<stem>.csv`` (one row per host), ``<stem>-orgs.csv`` (one row per organisation) and
+  ``<stem>-third-parties.csv`` (what breaks services on IPv6 only, ranked), UTF-8 with BOM for Excel
 * ``xlsx`` -> ``<stem>.xlsx``: an Excel workbook (summary sheet, all hosts, one sheet per organisation)
 * ``json`` -> ``<stem>.json``: the ScoreReport itself (``schema_version`` first)
 
@@ -30,7 +30,7 @@ from .html import render_html
 from .i18n import LANGS, Titles, check_lang
 from .jsonout import read_json, write_json
 from .markdown import render_markdown
-from .tables import write_hosts_csv, write_orgs_csv
+from .tables import write_hosts_csv, write_orgs_csv, write_third_parties_csv
 from .terminal import render_terminal
 from .xlsx import write_xlsx
 
@@ -73,9 +73,11 @@ def write_reports(
             written.append(path)
         elif fmt == "csv":
             hosts, orgs = outdir / f"{stem}.csv", outdir / f"{stem}-orgs.csv"
+            third = outdir / f"{stem}-third-parties.csv"
             write_hosts_csv(report, hosts, lang=lang, titles=titles)
             write_orgs_csv(report, orgs, lang=lang, titles=titles)
-            written += [hosts, orgs]
+            write_third_parties_csv(report, third, lang=lang)
+            written += [hosts, orgs, third]
         elif fmt == "xlsx":
             path = outdir / f"{stem}.xlsx"
             write_xlsx(report, path, lang=lang, titles=titles)

@@ -29,6 +29,10 @@ from .changes import changes_view
 from .charts import Bar, Trend, bar_chart, trend_chart
 from .i18n import (
     EXPLANATION_COLUMNS,
+    THIRD_PARTY_COLUMNS,
+    TOP_THIRD_PARTIES,
+    blocked_line,
+    third_party_rows,
     STATE_SYMBOL,
     Titles,
     behind,
@@ -42,6 +46,7 @@ from .i18n import (
     kind_share,
     legend,
     next_phase,
+    number,
     one_line,
     percent,
     phase_line,
@@ -129,6 +134,14 @@ def view(report: ScoreReport, lang: str, titles: Titles, trend: Trend | None, ch
             for k in report.kinds]),
         "kinds": {"header": [t(k, lang) for k in kind_columns(report)],
                   "rows": [kind_row(k, lang, report) for k in report.kinds]},
+        "third_parties": {
+            "heading": t("third_parties_heading", lang), "note": t("third_parties_note", lang),
+            "none": t("third_parties_none", lang),
+            "header": [t(k, lang) for k in THIRD_PARTY_COLUMNS],
+            "rows": third_party_rows(report, lang, TOP_THIRD_PARTIES),
+            "more": t("third_parties_more", lang, n=number(len(report.third_parties) - TOP_THIRD_PARTIES, lang))
+            if len(report.third_parties) > TOP_THIRD_PARTIES else "",
+        },
         "orgs": {
             "header": [t("col_org", lang), t("col_hosts", lang), t("col_compliant", lang)]
             + [short_title(p, lang, titles) for p in phases] + [t("col_next_phase", lang)],
@@ -165,6 +178,7 @@ def _host(h: HostScore, lang: str) -> dict[str, Any]:
         "verdict": verdict_label(h.verdict, lang),
         "reasons": [(r, reason_text(r, lang)) for r in h.reasons],
         "explanation": host_explanations(h, lang),
+        "blocked": (t("col_blocked_by", lang) + ": " + blocked_line(h, lang)) if h.blocked_by else "",
         "title": h.title or "",
         "server": h.server or "",
         "final_url": h.final_url or "",

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from .. import catalogue
 from ..locales import collation_key, number, percent, when
-from ..scores import HostScore, KindTotal, OrgScore, PhaseTotal, ScoreReport, State
+from ..scores import Blocker, HostScore, KindTotal, OrgScore, PhaseTotal, ScoreReport, State, ThirdParty
 
 LANGS = ("vi", "en")
 
@@ -340,3 +340,56 @@ def _reasons(host: HostScore | None, criteria: Mapping[str, None], state: State,
 
 def _display(host: HostScore | None, name: str) -> str:
     return host.display if host is not None and host.display else name
+
+
+# ---------------------------------------------------------------- the whole service on IPv6 only
+
+THIRD_PARTY_COLUMNS = ("col_rank", "col_blocker", "col_problem", "col_used_for", "col_hosts_broken", "col_orgs",
+                       "col_examples")
+TOP_THIRD_PARTIES = 20  # rows in the terminal, Markdown and HTML (CSV, XLSX and JSON have them all)
+
+
+def blocker_problem(item: Blocker | ThirdParty, lang: str) -> str:
+    """Why an IPv6-only client cannot use it: "has no AAAA", "timed out", "no name server answers over IPv6"."""
+    if item.role == "zone":
+        return catalogue.render({"f": f"zone.{item.state}"}, lang)
+    if item.state == "broken":
+        from ..checks._facts import did
+        from ..model import Outcome
+
+        outcome = Outcome(item.outcome) if item.outcome in Outcome._value2member_map_ else None
+        return catalogue.render({"f": "dep.broken", "did": did(outcome)}, lang)
+    return catalogue.render({"f": f"dep.{item.state}"}, lang)
+
+
+def blocker_name(item: Blocker | ThirdParty, lang: str) -> str:
+    """The dependency's host, or "zone x" for a zone."""
+    return t("zone_named", lang, zone=item.name) if item.role == "zone" else item.name
+
+
+def blocker_kinds(item: Blocker | ThirdParty, lang: str) -> str:
+    if item.role == "zone":
+        return t("zone_used_for", lang)
+    return catalogue.join([catalogue.render({"f": f"depkind.{k}"}, lang) for k in item.kinds], lang)
+
+
+def blocked_line(host: HostScore, lang: str) -> str:
+    """What breaks a host on IPv6 only, for a table cell: "js.x (script) has no AAAA; zone y: …"."""
+    parts = []
+    for b in host.blocked_by:
+        kinds = f" ({blocker_kinds(b, lang)})" if b.kinds and b.role != "zone" else ""
+        parts.append(f"{blocker_name(b, lang)}{kinds}: {blocker_problem(b, lang)}")
+    return "; ".join(parts)
+
+
+def third_party_rows(report: ScoreReport, lang: str, limit: int | None = None) -> list[list[str]]:
+    """The ranked blockers as table rows (``THIRD_PARTY_COLUMNS``)."""
+    return [[number(i, lang), blocker_name(tp, lang), blocker_problem(tp, lang), blocker_kinds(tp, lang),
+             number(tp.hosts, lang), number(tp.orgs, lang), ", ".join(tp.examples) + (" …" if tp.hosts > len(tp.examples) else "")]
+            for i, tp in enumerate(report.third_parties[:limit], 1)]
+
+
+def third_party_line(tp: ThirdParty, lang: str) -> str:
+    """ "js.cdn.example: has no AAAA — breaks 41 hosts (12 organisations)" """
+    return t("third_party_line", lang, name=blocker_name(tp, lang), problem=blocker_problem(tp, lang),
+             hosts=number(tp.hosts, lang), orgs=number(tp.orgs, lang))

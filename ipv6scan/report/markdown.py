@@ -21,6 +21,8 @@ from ..scores import ScoreReport
 from .changes import changes_view
 from .i18n import (
     EXPLANATION_COLUMNS,
+    THIRD_PARTY_COLUMNS,
+    TOP_THIRD_PARTIES,
     STATE_SYMBOL,
     Titles,
     behind,
@@ -44,9 +46,11 @@ from .i18n import (
     state_label,
     summary,
     t,
+    third_party_rows,
     title,
     unused_waivers,
     when,
+    blocked_line,
 )
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#!|~&$^])")
@@ -73,6 +77,7 @@ def render_markdown(report: ScoreReport, *, lang: str, titles: Titles | None = N
     out += ["", f"## {md(t('kinds_heading', lang))}", ""]
     out += _table([t(k, lang) for k in kind_columns(report)], [kind_row(k, lang, report) for k in report.kinds])
     out += ["", md(t("share_note", lang))]
+    out += _third_parties(report, lang)
     out += ["", f"## {md(t('orgs_heading', lang))}", ""]
     out += _orgs(report, lang, titles)
     out += ["", md(legend(report, lang))]
@@ -108,6 +113,15 @@ def _changes(view: dict) -> list[str]:
     return out + ["", md(view["unchanged"])]
 
 
+def _third_parties(report: ScoreReport, lang: str) -> list[str]:
+    out = ["", f"## {md(t('third_parties_heading', lang))}", "", md(t("third_parties_note", lang)), ""]
+    if not report.third_parties:
+        return out + [md(t("third_parties_none", lang))]
+    out += _table([t(k, lang) for k in THIRD_PARTY_COLUMNS], third_party_rows(report, lang, TOP_THIRD_PARTIES))
+    more = len(report.third_parties) - TOP_THIRD_PARTIES
+    return out + (["", md(t("third_parties_more", lang, n=number(more, lang)))] if more > 0 else [])
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A GFM table; every cell is escaped here."""
     lines = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
@@ -128,7 +142,7 @@ def _orgs(report: ScoreReport, lang: str, titles: Titles) -> list[str]:
 
 
 def _hosts(report: ScoreReport, lang: str) -> list[str]:
-    keys = ("col_host", "col_org", "col_kind", "col_state", "col_reasons", "col_title", "col_server",
+    keys = ("col_host", "col_org", "col_kind", "col_state", "col_reasons", "col_blocked_by", "col_title", "col_server",
             "col_final_url", "col_cert_issuer", "col_cert_not_after")
     rows = []
     for h in sorted_hosts(report):
@@ -136,6 +150,7 @@ def _hosts(report: ScoreReport, lang: str) -> list[str]:
         kind = kind_label(h.kind, lang) + (f" ({t('guessed', lang)})" if h.kind_inferred else "")
         reasons = "; ".join(reason_text(r, lang) for r in h.reasons)
         expires = when(h.cert_not_after, lang) if h.cert_not_after else ""
-        rows.append([name, h.org, kind, state_label(h.state, lang), reasons, h.title or "", h.server or "",
+        rows.append([name, h.org, kind, state_label(h.state, lang), reasons, blocked_line(h, lang), h.title or "",
+                     h.server or "",
                      h.final_url or "", h.cert_issuer or "", expires])
     return _table([t(k, lang) for k in keys], rows)

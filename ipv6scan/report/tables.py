@@ -1,4 +1,4 @@
-"""CSV for spreadsheets: one row per host, and one row per organisation.
+"""CSV for spreadsheets: one row per host, one per organisation, and one per third party breaking IPv6-only.
 
 UTF-8 with a byte-order mark (so Excel shows Vietnamese), the ``csv`` module's
 minimal quoting and ``\\r\\n`` line ends. Headers, kinds, verdicts and states
@@ -17,7 +17,9 @@ from pathlib import Path
 from ..atomic import replacing
 from ..scores import ScoreReport
 from .i18n import (
+    THIRD_PARTY_COLUMNS,
     Titles,
+    blocked_line,
     behind,
     fixes_line,
     host_explanations,
@@ -30,6 +32,7 @@ from .i18n import (
     sorted_hosts,
     state_label,
     t,
+    third_party_rows,
     title,
     verdict_label,
 )
@@ -57,7 +60,7 @@ def write_hosts_csv(report: ScoreReport, path: Path, *, lang: str, titles: Title
     named = [c.id for c in report.criteria] + [c.criterion for h in report.hosts for c in h.criteria]
     criteria = list(dict.fromkeys(named))
     head = ("col_org", "col_host", "col_display", "col_kind", "col_kind_inferred", "col_verdict", "col_state")
-    tail = ("col_reason_codes", "col_reasons", "col_title", "col_server", "col_final_url", "col_cert_issuer",
+    tail = ("col_reason_codes", "col_reasons", "col_blocked_by", "col_title", "col_server", "col_final_url", "col_cert_issuer",
             "col_cert_not_after") + (("col_explanation",) if report.waivers_file else ())
     header = [t(k, lang) for k in head] + [title(c, lang, titles) for c in criteria] + [t(k, lang) for k in tail]
     rows = []
@@ -67,7 +70,7 @@ def write_hosts_csv(report: ScoreReport, path: Path, *, lang: str, titles: Title
         row: list[object] = [h.org, h.host, h.display, kind_label(h.kind, lang), inferred,
                              verdict_label(h.verdict, lang), state_label(h.state, lang)]
         row += [state_label(states[c], lang) if c in states else "" for c in criteria]
-        row += ["; ".join(h.reasons), "; ".join(reason_text(r, lang) for r in h.reasons),
+        row += ["; ".join(h.reasons), "; ".join(reason_text(r, lang) for r in h.reasons), blocked_line(h, lang),
                 h.title or "", h.server or "", h.final_url or "", h.cert_issuer or "", h.cert_not_after or ""]
         row += [host_explanations(h, lang)] if report.waivers_file else []
         rows.append(row)
@@ -89,3 +92,8 @@ def write_orgs_csv(report: ScoreReport, path: Path, *, lang: str, titles: Titles
         for org in report.orgs
     ]
     _write(path, header, rows)
+
+
+def write_third_parties_csv(report: ScoreReport, path: Path, *, lang: str) -> None:
+    """One row per host or zone that breaks scanned services on IPv6 only, most hosts broken first."""
+    _write(path, [t(k, lang) for k in THIRD_PARTY_COLUMNS], third_party_rows(report, lang))

@@ -35,6 +35,7 @@ from .i18n import (
     short_title,
     summary,
     t,
+    third_party_line,
     unused_waivers,
     when,
 )
@@ -61,7 +62,20 @@ def render_terminal(
         console.print(_kinds(report, lang))
     if report.waivers_file:
         _explanations(report, console, lang, titles, worst)
+    if report.third_parties:
+        _third_parties(report, console, lang, worst)
     _worst(report, console, lang, titles, worst)
+
+
+def _third_parties(report: ScoreReport, console: Console, lang: str, most: int) -> None:
+    """What breaks the most services on IPv6 only, one line each (the reports have them all)."""
+    console.print(_text(t("third_parties_heading", lang), "bold"))
+    for tp in report.third_parties[:most]:
+        line = Text("• ")
+        line.append(_text(third_party_line(tp, lang)))
+        console.print(line)
+    if len(report.third_parties) > most:
+        console.print(_text(t("third_parties_more", lang, n=number(len(report.third_parties) - most, lang)), "dim"))
 
 
 def _explanations(report: ScoreReport, console: Console, lang: str, titles: Titles, most: int) -> None:

@@ -27,6 +27,11 @@ from ..locales import tenths_down, when
 from ..scores import HostScore, ScoreReport
 from .i18n import (
     EXPLANATION_COLUMNS,
+    THIRD_PARTY_COLUMNS,
+    blocked_line,
+    blocker_kinds,
+    blocker_name,
+    blocker_problem,
     Titles,
     behind,
     fixes_line,
@@ -108,6 +113,7 @@ class _Book:
         for org in self.report.orgs:
             sheet = self.book.add_worksheet(sheet_name(org.org, self.taken))
             self._hosts(sheet, by_org.get(org.org, []), with_org=False, caption=org.org)
+        self._third_parties(self.book.add_worksheet(sheet_name(self.t("sheet_third_parties"), self.taken)))
 
     def t(self, key: str, **values: object) -> str:
         return t(key, self.lang, **values)
@@ -183,11 +189,28 @@ class _Book:
         if unused := unused_waivers(self.report, self.lang):
             sheet.write_string(row + 2, 0, unused)
 
+    def _third_parties(self, sheet) -> None:
+        lang = self.lang
+        sheet.write_string(0, 0, self.t("third_parties_heading"), self.title_format)
+        sheet.write_string(1, 0, self.t("third_parties_note"))
+        self._row(sheet, 3, [self.t(k) for k in THIRD_PARTY_COLUMNS], self.head)
+        sheet.set_column(0, 0, 8)
+        sheet.set_column(1, 3, 30)
+        sheet.set_column(4, 5, 14)
+        sheet.set_column(6, 6, 60, self.wrap)
+        if not self.report.third_parties:
+            sheet.write_string(4, 0, self.t("third_parties_none"))
+            return
+        for rank, tp in enumerate(self.report.third_parties, 1):
+            self._row(sheet, 3 + rank, [rank, blocker_name(tp, lang), blocker_problem(tp, lang),
+                                        blocker_kinds(tp, lang), tp.hosts, tp.orgs, ", ".join(tp.examples)])
+        sheet.autofilter(3, 0, 3 + len(self.report.third_parties), len(THIRD_PARTY_COLUMNS) - 1)
+
     def _hosts(self, sheet, hosts: list[HostScore], *, with_org: bool, caption: str | None = None) -> None:
         lang, titles = self.lang, self.titles
         keys = ["col_host", "col_display"] + (["col_org"] if with_org else []) + ["col_kind", "col_kind_inferred",
                                                                                   "col_verdict", "col_state"]
-        tail = ["col_reasons", "col_reason_codes", "col_title", "col_server", "col_final_url", "col_cert_issuer",
+        tail = ["col_reasons", "col_reason_codes", "col_blocked_by", "col_title", "col_server", "col_final_url", "col_cert_issuer",
                 "col_cert_not_after"] + (["col_explanation"] if self.report.waivers_file else [])
         header = [self.t(k) for k in keys] + [title(c, lang, titles) for c in self.criteria] + [self.t(k) for k in tail]
         first = 0
@@ -207,7 +230,8 @@ class _Book:
             cells: list[object] = [h.host, h.display] + ([h.org] if with_org else [])
             cells += [kind_label(h.kind, lang), h.kind_inferred, verdict_label(h.verdict, lang), state_label(h.state, lang)]
             cells += [state_label(states[c], lang) if c in states else "" for c in self.criteria]
-            cells += ["; ".join(reason_text(r, lang) for r in h.reasons), "; ".join(h.reasons), h.title or "",
+            cells += ["; ".join(reason_text(r, lang) for r in h.reasons), "; ".join(h.reasons), blocked_line(h, lang),
+                      h.title or "",
                       h.server or "", h.final_url or "", h.cert_issuer or "",
                       when(h.cert_not_after, lang) if h.cert_not_after else ""]
             cells += [host_explanations(h, lang)] if self.report.waivers_file else []
