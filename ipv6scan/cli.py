@@ -245,20 +245,41 @@ def run(
 
 @app.command()
 def show(
-    scan_file: Annotated[Path, typer.Argument(help="A scan saved as JSON Lines (reports/scan-*.jsonl).")],
+    source: Annotated[str, typer.Argument(metavar="SCAN_OR_HOST", help="A scan saved as JSON Lines (reports/scan-*.jsonl), or a host name: its latest record in the history database, in full.")],
+    host: Annotated[Optional[str], typer.Option("--host", "-H", help="Show this one host of the scan in full: every check, what its page loads, its resolution chain.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.TABLE,
     output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
     rejudge: Annotated[bool, typer.Option("--rejudge/--as-saved", help="Judge the saved facts again with this version's checks (no network).")] = True,
     details: Annotated[bool, typer.Option("--details", "-d", help="Per-family columns too (web, TLS, parity, NS, MX): for a wide terminal.")] = False,
+    db: Annotated[Path, typer.Option("--db", envvar="IPV6SCAN_DB", help="History database (for a host name).")] = DEFAULT_DB,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="An audit's config file: its history database is used (no need for --db).")] = None,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
 ) -> None:
-    """Show a saved scan again, re-judged offline from its facts."""
+    """Show a saved scan again, re-judged offline from its facts; or one host in full.
+
+    Examples:
+
+      ipv6scan show reports/scan-20261203T080000Z.jsonl
+
+      ipv6scan show reports/scan-20261203T080000Z.jsonl --host dichvucong.danang.gov.vn
+
+      ipv6scan show dichvucong.danang.gov.vn
+    """
     from .checks import judge
     from .model import HostRecord, ScanSummary
-    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
+    from .session import EXIT_CANNOT_RUN
     speak(lang)
-    if not scan_file.is_file():
-        raise _fail(EXIT_USAGE, "no_such_file", path=scan_file)
+    scan_file = Path(source)
+    if not scan_file.is_file() or host is not None:
+        rec = _one_host(scan_file, host or source, db, config)
+        if rejudge:
+            rec = HostRecord(facts=rec.facts, result=judge(rec.facts))
+        if fmt is not Format.TABLE:
+            print(msgspec.json.encode(rec).decode())
+            return
+        from .output import render_host
+        render_host(SafeConsole(highlight=False), rec, run_lang())
+        return
     sink, closers = output_sink(fmt, output, details=details)
     good = 0
     summary: ScanSummary | None = None
@@ -282,6 +303,40 @@ def show(
         f.close()
     if good == 0:
         raise _fail(EXIT_CANNOT_RUN, "no_scan_records", path=scan_file)
+
+
+def _one_host(scan_file: Path, name: str, db: Path, config: Path | None) -> HostRecord:
+    """One host's record: its last in the scan file (when there is one), else its latest in the history."""
+    from .model import HostRecord
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
+    from .store import StoreError
+    from .targets import normalise_host
+    try:
+        wanted = normalise_host(name)
+    except ValueError as e:
+        if not scan_file.exists() and ("/" in name or name.endswith((".jsonl", ".json"))):
+            raise _fail(EXIT_USAGE, "no_such_file", path=scan_file) from None
+        raise _fail(EXIT_USAGE, "bad_host", host=repr(name), problem=e) from None
+    if scan_file.is_file():
+        found = None
+        for line in _scan_lines(scan_file):
+            if isinstance(line, HostRecord) and line.facts.host == wanted:
+                found = line
+        if found is None:
+            raise _fail(EXIT_CANNOT_RUN, "show_no_host", host=wanted, path=scan_file)
+        return found
+    if config is not None:
+        from .cli_audit import audit_defaults
+
+        db, _, _ = audit_defaults(config, db, None, None)
+    store = _open_history(db)
+    try:
+        rec = store.latest_record(wanted) if store else None
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, e) from None
+    if rec is None:
+        raise _fail(EXIT_CANNOT_RUN, "show_host_not_in_history", host=wanted, db=db)
+    return rec
 
 
 # ------------------------------------------------------------------ history

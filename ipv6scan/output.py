@@ -368,3 +368,90 @@ def _decimal(x: float, lang: str) -> str:
     """One decimal, in the language's way: ``12,5`` (vi), ``12.5`` (en)."""
     text = f"{x:.1f}"
     return text.replace(".", ",") if lang == "vi" else text
+
+
+# ------------------------------------------------------------------ one host in full (`ipv6scan show HOST`)
+
+_STATUS_MARK = {"pass": ("✓", "green"), "fail": ("✗", "bold red"), "warn": ("!", "yellow"), "info": ("i", "cyan"),
+                "untestable": ("?", "blue"), "not_applicable": ("–", "dim")}
+_DEP_STYLE = {"ok": "green", "no_aaaa": "red", "ipv4_literal": "bold red", "broken": "bold red", "dns_failed": "magenta",
+              "untestable": "blue", "not_probed": "dim"}
+
+
+def render_host(console: Console, rec: HostRecord, lang: str) -> None:
+    """Everything judged about one host: every check in words, what its page loads (each origin over IPv6,
+    when and for which host it was probed) and every zone on its resolution path."""
+    from .catalogue import join, render
+    from .checks import message
+    from .checks._facts import did, dns_why
+    from .checks._service import dep_state, names_through, zone_state
+
+    def how(outcome: Outcome, status: int | None = None) -> str:
+        """What a request did, in words: "HTTP 200", "timed out", ..."""
+        if outcome == Outcome.OK or status is not None and outcome not in (Outcome.TIMEOUT,):
+            return f"HTTP {status}" if status is not None else "✓"
+        return render(dns_why(outcome) if outcome.value.startswith(("dns_", "cname_")) else did(outcome), lang)
+
+    facts, result = rec.facts, rec.result
+    title = Text(facts.display, style="bold")
+    if facts.display != facts.host:
+        title.append(f" ({facts.host})")
+    title.append(" — ")
+    title.append(say_ui(f"verdict.{result.verdict.value}", lang), style=verdict_style(result.verdict.value))
+    console.print(title)
+    console.print(Text(say_ui("show_scanned", lang, when=facts.started), style="dim"))
+    console.print(Text(say_ui("show_checks", lang), style="bold"))
+    for check in result.checks:
+        mark, style = _STATUS_MARK.get(check.status.value, ("·", ""))
+        line = Text(f"  {mark} ", style=style)
+        line.append(check.id, style="cyan")
+        line.append(f"  {message(check, lang)}")
+        console.print(line)
+    page = facts.page
+    console.print(Text(say_ui("show_deps", lang), style="bold"))
+    if page is None:
+        console.print(Text("  " + say_ui("show_not_looked" if not facts.subresources else "show_no_page", lang)))
+    else:
+        console.print(Text("  " + say_ui("show_page", lang, url=page.url, family="IPv6" if page.family == "ipv6"
+                                         else "IPv4", address=page.address, found=number(page.found, lang),
+                                         cap=number(page.cap, lang))))
+        for sheet in page.stylesheets:
+            console.print(Text("  " + say_ui("show_stylesheet", lang, url=sheet.url,
+                                             outcome=how(sheet.outcome, sheet.status))))
+        if page.dependencies:
+            table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+            for key in ("col_blocker", "col_used_for", "col_ipv6", "col_detail", "col_probed_for"):
+                table.add_column(say_ui(key, lang), overflow="fold")
+            for dep in page.dependencies:
+                state = dep_state(dep)
+                probe = dep.probe
+                kinds = join([render({"f": f"depkind.{k}"}, lang) for k in dep.kinds], lang)
+                detail = "" if probe is None or state in ("no_aaaa", "dns_failed") else how(probe.outcome, probe.status)
+                address = f"{probe.address} " if probe is not None and probe.address else ""
+                probed = "" if probe is None else say_ui("show_probed_for", lang, host=probe.for_host, at=probe.at)
+                table.add_row(dep.host, kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
+                              f"{address}{detail}".strip(), probed)
+            console.print(table)
+    chain = facts.chain
+    console.print(Text(say_ui("show_chain", lang), style="bold"))
+    if chain is None:
+        console.print(Text("  " + say_ui("show_chain_not_looked", lang)))
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for key in ("col_zone", "col_ipv6", "col_name_servers", "col_needed_for"):
+        table.add_column(say_ui(key, lang), overflow="fold")
+    for link in chain.zones:
+        state = zone_state(link)
+        servers = "; ".join(
+            f"{s.name}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
+                             or say_ui("ns_no_aaaa" if s.aaaa_outcome == Outcome.DNS_NODATA
+                                       else "dep_state.dns_failed", lang))
+            for s in link.servers) or how(link.outcome)
+        style = "green" if state == "ok" else "bold red" if state in ("no_aaaa", "silent") else "magenta"
+        table.add_row(link.zone, Text(say_ui(f"zone_state.{state}", lang), style=style), servers,
+                      ", ".join(names_through(chain, link.zone)))
+    console.print(table)
+    for name in chain.names:
+        if name.outcome != Outcome.OK:
+            console.print(Text("  " + say_ui("show_chain_lost", lang, name=name.name, detail=how(name.outcome)),
+                               style="magenta"))

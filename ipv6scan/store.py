@@ -452,6 +452,13 @@ class Store:
             "SELECT scan_id, started, verdict, reasons FROM hosts WHERE host = ? ORDER BY started, scan_id", (host,))
         return [HostChange(scan_id=s, started=t, verdict=v, reasons=json.loads(r)) for s, t, v, r in rows]
 
+    @_guarded
+    def latest_record(self, host: str) -> HostRecord | None:
+        """The last record saved of ``host`` (ASCII form), by scan time; None when no scan saw it."""
+        row = self.db.execute("SELECT record FROM hosts WHERE host = ? ORDER BY started DESC, scan_id DESC, id DESC "
+                              "LIMIT 1", (host,)).fetchone()
+        return _host_decoder.decode(row[0]) if row else None
+
     def close(self) -> None:
         self.db.close()
 

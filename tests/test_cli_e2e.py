@@ -305,6 +305,38 @@ def test_show_rejudges_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert f"{damaged}:4" in proc.stderr and "cut short" in proc.stderr
 
 
+def test_show_one_host_in_full_from_a_scan_file_or_the_history(catalogue_scan, lab, lab_dir, tmp_path):
+    _, _, _, reports, _ = catalogue_scan
+    saved = next(reports.glob("scan-*.jsonl"))
+    proc = run_cli("show", str(saved), "--host", "deps.gov.example", "--lang", "vi", env={"COLUMNS": "160"})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for text in ("deps.gov.example — Sẵn sàng IPv6", "✗ deps.ipv6", "Trang đã đọc: https://deps.gov.example/ (qua IPv6",
+                 "Tệp CSS đã đọc: https://deps.gov.example/site.css (HTTP 200)", "js.cdn-ok.example",
+                 "static4.deps-cdn.example", "không có AAAA (chỉ qua NAT64)", "địa chỉ IPv4 trong URL (không bao giờ)",
+                 "2001:db8::45 quá thời gian chờ", "cho deps.gov.example", "Chuỗi phân giải tên miền qua IPv6",
+                 "deps-cdn.example"):
+        assert text in out, text
+    for english in ("timed out", "no AAAA records", "answers over IPv6", "Checks"):
+        assert english not in out, english
+    # By host name: the latest record in the history database, as JSON too.
+    db = tmp_path / "history.sqlite"
+    scan = run_cli("scan", "-", *lab.cli_args(lab_dir), "--no-save", "--db", str(db), stdin="cname4ns.gov.example\n")
+    assert scan.returncode == 0, scan.stderr
+    proc = run_cli("show", "cname4ns.gov.example", "--db", str(db), "--lang", "en", env={"COLUMNS": "160"})
+    assert proc.returncode == 0, proc.stderr
+    assert "v4dns.example" in proc.stdout and "no name server has an AAAA" in proc.stdout
+    assert "edge.v4dns.example" in proc.stdout
+    as_json = run_cli("show", "cname4ns.gov.example", "--db", str(db), "--format", "json")
+    rec = msgspec.json.decode(as_json.stdout, type=HostRecord)
+    assert rec.facts.chain is not None and {z.zone for z in rec.facts.chain.zones} >= {"example", "v4dns.example"}
+    missing = run_cli("show", "nowhere.gov.example", "--db", str(db), "--lang", "en")
+    assert missing.returncode == 3 and "No scan in" in missing.stderr
+    not_in_file = run_cli("show", str(saved), "--host", "nowhere.gov.example", "--lang", "en")
+    assert not_in_file.returncode == 3 and "nowhere.gov.example is not in" in not_in_file.stderr
+    assert run_cli("show", str(tmp_path / "gone.jsonl")).returncode == 2
+
+
 def test_demo_runs_the_lab(tmp_path):
     proc = run_cli("demo", "--format", "jsonl", "--no-save", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
