@@ -32,7 +32,7 @@ def _s(host: str, verdict: str, reasons: set[str] | None = None, checks: dict[st
 SCENARIOS: list[Scenario] = [
     _s("dual.gov.example", "ready",
        checks={"web.https.ipv6": "pass", "tls.ipv6": "pass", "parity.https": "pass", "ns.ipv6": "pass",
-               "mx.ipv6": "pass", "zone.dnssec": "pass"},
+               "mx.ipv6": "pass", "zone.dnssec": "pass", "deps.ipv6": "pass", "dns.chain_ipv6": "pass"},
        about="dual-stack nginx, valid certificate from the lab CA, same page; gov.example has two dual-stack "
              "name servers, a dual-stack MX (exim) and is DNSSEC-signed (DS in example.)"),
     _s("v4only.gov.example", "no_ipv6", {"no_aaaa"}, about="A record only"),
@@ -67,13 +67,24 @@ SCENARIOS: list[Scenario] = [
        about="lame delegation: gov.example delegates lame.gov.example to a BIND that does not serve it "
              "(REFUSED), so the recursive resolver answers SERVFAIL"),
     _s("www.nsv4.example", "partial", {"ns_no_ipv6"},
-       {"ns.ipv6": "fail", "mx.ipv6": "fail", "zone.dnssec": "fail"},
+       {"ns.ipv6": "fail", "mx.ipv6": "fail", "zone.dnssec": "fail", "dns.chain_ipv6": "fail"},
        about="zone whose only name server and MX (exim) have no IPv6; unsigned"),
     _s("www.onens.example", "ready", {"ns_single_ipv6"}, {"ns.ipv6": "warn"},
        about="zone with two name servers, one of them on IPv6"),
     _s("www.rrl.example", "ready", checks={"ns.ipv6": "pass"},
        about="the zone's name servers (four names, one BIND) use response-rate limiting with slip 1: "
              "rate-limited UDP answers come back truncated and must be retried over TCP"),
+]
+
+SCENARIOS += [
+    _s("deps.gov.example", "ready", checks={"deps.ipv6": "fail", "deps.nat64": "info", "dns.chain_ipv6": "pass"},
+       about="its page (nginx) loads a script from js.cdn-provider.example (fine over IPv6), a script from "
+             "dead6.cdn-provider.example (AAAA dropped by nftables), an image from http://192.0.2.10/, and in its "
+             "own stylesheet a font CSS from fonts.cdn-provider.example (CNAME js) and a background from the "
+             "IPv4-only static4.cdn-provider.example"),
+    _s("cname4ns.gov.example", "ready", checks={"dns.chain_ipv6": "fail", "deps.ipv6": "pass"},
+       about="CNAME to www.nsv4.example: the front door works over IPv6, but an IPv6-only resolver cannot ask "
+             "nsv4.example's only name server"),
 ]
 
 BY_HOST = {s.host: s for s in SCENARIOS}

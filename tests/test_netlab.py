@@ -221,3 +221,41 @@ def test_lab_stays_inside_its_namespaces(netlab):
     assert "2001:db8::53" not in addrs and "192.0.2.53/" not in addrs
     server_pids = subprocess.run(["ip", "netns", "pids", netlab.server_ns], check=False, capture_output=True, text=True).stdout
     assert len(server_pids.split()) >= 4  # named x2, nginx, exim
+
+
+def test_what_the_page_loads_over_ipv6(netlab, scan):
+    """Real nginx pages: each origin the page and its stylesheet load, probed over IPv6 through the real resolver."""
+    rec = scan[1]["deps.gov.example"]
+    page = rec["facts"]["page"]
+    assert page["family"] == "ipv6" and page["url"] == "https://deps.gov.example/"
+    assert [(s["url"], s["status"]) for s in page["stylesheets"]] == [("https://deps.gov.example/site.css", 200)]
+    deps = {d["host"]: d for d in page["dependencies"]}
+    assert set(deps) == {"js.cdn-provider.example", "dead6.cdn-provider.example", "192.0.2.10",
+                         "fonts.cdn-provider.example", "static4.cdn-provider.example"}
+    assert (deps["js.cdn-provider.example"]["probe"]["outcome"], deps["js.cdn-provider.example"]["probe"]["status"]) \
+        == ("ok", 200)
+    assert deps["dead6.cdn-provider.example"]["probe"]["outcome"] == "timeout"
+    assert deps["static4.cdn-provider.example"]["probe"]["outcome"] == "dns_nodata"
+    assert deps["192.0.2.10"]["literal"] == "ipv4" and deps["192.0.2.10"]["probe"] is None
+    assert deps["fonts.cdn-provider.example"]["probe"]["resolution"]["cname_chain"] == ["js.cdn-provider.example"]
+    message = _checks(rec)["deps.ipv6"]["message"]
+    for host in ("dead6.cdn-provider.example", "192.0.2.10", "static4.cdn-provider.example"):
+        assert host in message
+    log = (netlab.dir / "logs" / "nginx-access.log").read_text(errors="replace")
+    assert "GET /site.css" in log and "GET /app.js" in log
+
+
+def test_the_resolution_chain_over_ipv6(scan):
+    """The real delegation example. -> gov.example, and a CNAME into nsv4.example (an IPv4-only name server)."""
+    hosts = scan[1]
+    dual = hosts["dual.gov.example"]["facts"]["chain"]
+    assert [n["zones"] for n in dual["names"] if n["name"] == "dual.gov.example"] == [["example", "gov.example"]]
+    answered = {z["zone"]: {p["address"] for s in z["servers"] for p in s["probes"] if p["outcome"] == "ok"}
+                for z in dual["zones"]}
+    assert answered["example"] == {"2001:db8::5"} and answered["gov.example"] == {"2001:db8::53", "2001:db8::54"}
+    chain = hosts["cname4ns.gov.example"]["facts"]["chain"]
+    nsv4 = next(z for z in chain["zones"] if z["zone"] == "nsv4.example")
+    assert [(s["name"], s["aaaa_outcome"], s["probes"]) for s in nsv4["servers"]] == [
+        ("ns.nsv4.example", "dns_nodata", [])]
+    message = _checks(hosts["cname4ns.gov.example"])["dns.chain_ipv6"]["message"]
+    assert "nsv4.example" in message and "www.nsv4.example" in message
