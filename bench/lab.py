@@ -55,6 +55,22 @@ PAGE = (
 )
 
 
+# --page-deps: the same page, also loading what a real portal loads from elsewhere. Its own stylesheet
+# (read per host), a script and an image from two CDN hosts that every page shares (probed once per scan),
+# and in the stylesheet a font from a third shared host. The wildcards answer for them and the group
+# certificates cover them (``*.g<k>``).
+DEPS_PAGE = PAGE.replace(
+    "</title></head>",
+    '</title>\n<link rel="stylesheet" href="/site.css">\n<script src="https://cdn.g0.bench.example/app.js"></script>'
+    "\n</head>",
+).replace("<h1>Bench portal</h1>", '<h1>Bench portal</h1>\n<img src="https://img.g1.bench.example/logo.png" alt="">')
+DEPS_FILES = {
+    "site.css": "body { font-family: Lab; background: url(/bg.png) }\n"
+                "@font-face { font-family: Lab; src: url(https://fonts.g2.bench.example/lab.woff2) }\n",
+    "app.js": "/* a script */\n", "logo.png": "png", "lab.woff2": "woff2", "bg.png": "png",
+}
+
+
 class LabUnavailable(Exception):
     """The lab cannot run on this machine (not root, no namespaces, software missing)."""
 
@@ -136,7 +152,8 @@ def unavailable_reason() -> str | None:
 class BenchLab:
     """One benchmark lab: two namespaces, BIND, nginx, a lab CA; all named after this process."""
 
-    def __init__(self, groups: int = DEFAULT_GROUPS, name: str | None = None, mixed: int = 0) -> None:
+    def __init__(self, groups: int = DEFAULT_GROUPS, name: str | None = None, mixed: int = 0,
+                 page_deps: bool = False) -> None:
         if not 1 <= groups <= 150:
             raise ValueError("groups must be between 1 and 150 (addresses 192.0.2.100-249)")
         self.name = name or f"{PREFIX}-{os.getpid()}"
@@ -144,6 +161,7 @@ class BenchLab:
             raise ValueError(f"bad lab name {self.name!r}")
         self.groups = groups
         self.mixed = mixed  # hosts of the largest mixed list (0: no mixed population)
+        self.page_deps = page_deps  # the page loads sub-resources (DEPS_PAGE)
         self.server_ns = f"{self.name}-srv"
         self.client_ns = f"{self.name}-cli"
         self.dir = Path(f"/tmp/{self.name}")
@@ -210,7 +228,10 @@ class BenchLab:
         self.named_dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o755)
         (self.dir / "www").chmod(0o755)
-        (self.dir / "www" / "index.html").write_text(PAGE, encoding="utf-8")
+        (self.dir / "www" / "index.html").write_text(DEPS_PAGE if self.page_deps else PAGE, encoding="utf-8")
+        if self.page_deps:
+            for name, text in DEPS_FILES.items():
+                (self.dir / "www" / name).write_text(text, encoding="utf-8")
 
         ca = _LabCA()
         self.ca_bundle.write_bytes(ca.cert_pem)
@@ -275,7 +296,7 @@ http {{
     fastcgi_temp_path {d}/nginx/fastcgi;
     uwsgi_temp_path {d}/nginx/uwsgi;
     scgi_temp_path {d}/nginx/scgi;
-    types {{ text/html html; }}
+    types {{ text/html html; text/css css; application/javascript js; }}
     default_type text/html;
     charset utf-8;
     keepalive_timeout 0;

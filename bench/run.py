@@ -666,6 +666,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mixed", type=int, default=0, metavar="N",
                    help="also scan a mixed population of N hosts (dead, late, refusing IPv6 addresses shared by "
                         "many names) with ipv6scan's defaults, against the ideal schedule")
+    p.add_argument("--page-deps", action="store_true",
+                   help="the page loads sub-resources: its own stylesheet, two shared CDN hosts, a font in the CSS")
     p.add_argument("--huge", action="store_true", help=f"add {HUGE} hosts (floor and ipv6scan only): is memory flat?")
     p.add_argument("--smoke", action="store_true", help="50 hosts, floor and ipv6scan only (CI)")
     p.add_argument("--tools", default=",".join(TOOLS), help=f"which tools (default {','.join(TOOLS)})")
@@ -718,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
-    lab = BenchLab(groups=args.groups, mixed=args.mixed)
+    lab = BenchLab(groups=args.groups, mixed=args.mixed, page_deps=args.page_deps)
     try:
         lab.up()
         bench = Bench(args=args, lab=lab, work=lab.dir, ipv6scan_flags=flags)
