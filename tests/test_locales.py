@@ -34,7 +34,8 @@ def test_scored_organisations_and_every_renderer_list_them_in_vietnamese_order(t
     expected = ["An Giang", "Bắc Ninh", "Đà Nẵng", "Điện Biên", "Yên Bái"]
     assert [o.org for o in rep.orgs] == expected
     assert list(dict.fromkeys(h.org for h in rep.hosts)) == expected
-    md, html, hosts_csv, orgs_csv = write_reports(rep, tmp_path, stem="r", lang="vi", formats=["md", "html", "csv"])
+    md, html, hosts_csv, orgs_csv, _third = write_reports(rep, tmp_path, stem="r", lang="vi",
+                                                        formats=["md", "html", "csv"])
     for path in (md, html, hosts_csv, orgs_csv):
         text = path.read_text(encoding="utf-8-sig")
         positions = [text.index(org) for org in expected]

@@ -137,7 +137,7 @@ def test_problems_are_said_in_vietnamese_and_every_one_is_listed(tmp_path: Path)
 
 def test_every_report_shows_explained_expired_and_unused(tmp_path: Path):
     rep = _scored(waivers=_waivers())
-    md, html, hosts_csv, _orgs, xlsx, _ = write_reports(rep, tmp_path, stem="r", lang="vi")
+    md, html, hosts_csv, _orgs, _third, xlsx, _ = write_reports(rep, tmp_path, stem="r", lang="vi")
     for path in (md, html, hosts_csv):
         text = path.read_text(encoding="utf-8-sig")
         assert "Chuyển sang trung tâm dữ liệu mới" in text and "31/12/2025" in text, path.name
