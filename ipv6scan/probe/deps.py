@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ..addresses import IPNetwork, is_allowed
@@ -37,43 +34,16 @@ from ..model import (
     WebProbe,
 )
 from ..timeutil import utcnow
+from ._once import Once
 from .dns import DnsClient
 from .page import Found, Origin, css_references, join_url, page_references
 from .parity import decode_html
 from .web import WebProber
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
 CACHE_ENTRIES = 10_000  # origins (and stylesheets) remembered per scan; the oldest go first beyond that
 _OFF_LOOP_BYTES = 128 * 1024  # pages bigger than this are parsed in a thread
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
 _PAGE_ORDER = ((Family.V6, "https"), (Family.V6, "http"), (Family.V4, "https"), (Family.V4, "http"))
-
-
-class _Shared(Generic[K, V]):
-    """One task per key for the whole scan (the first caller starts it, others wait for it), bounded in size."""
-
-    def __init__(self, limit: int = CACHE_ENTRIES) -> None:
-        self._tasks: OrderedDict[K, asyncio.Task[V]] = OrderedDict()
-        self._limit = limit
-
-    async def get(self, key: K, make: Callable[[], Awaitable[V]]) -> tuple[V, bool]:
-        """The value for ``key``, and whether this caller computed it (False: shared from an earlier one)."""
-        task = self._tasks.get(key)
-        mine = task is None
-        if task is None:
-            task = self._tasks[key] = asyncio.ensure_future(make())
-            while len(self._tasks) > self._limit:
-                self._tasks.popitem(last=False)
-        else:
-            self._tasks.move_to_end(key)
-        return await asyncio.shield(task), mine
-
-    def cancel(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
 
 
 class Dependencies:
@@ -87,8 +57,8 @@ class Dependencies:
         self.options = options
         self.allowed = allowed
         self.ipv6_ok = ipv6_ok
-        self._probes: _Shared[tuple[str, str, int], DependencyProbe] = _Shared()
-        self._sheets: _Shared[str, tuple[StylesheetRead, bytes | None]] = _Shared()
+        self._probes: Once[tuple[str, str, int], DependencyProbe] = Once(CACHE_ENTRIES)
+        self._sheets: Once[str, tuple[StylesheetRead, bytes | None]] = Once(CACHE_ENTRIES)
         self._slots = asyncio.Semaphore(max(8, options.concurrency))
 
     def aclose(self) -> None:
@@ -140,10 +110,9 @@ class Dependencies:
     async def _origin(self, origin: Origin, for_host: str) -> DependencyProbe | None:
         if origin.literal is Family.V4:
             return None  # never reachable from an IPv6-only network: nothing to ask
-        value, _ = await self._probes.get(
+        return await self._probes.get(
             (origin.scheme, origin.host, origin.port), lambda: self._probe(origin, for_host)
         )
-        return value
 
     async def _probe(self, origin: Origin, for_host: str) -> DependencyProbe:
         at, t0 = utcnow(), time.monotonic()
@@ -197,8 +166,7 @@ class Dependencies:
                 return address, None
             return await self._fetch_sheet(url, origin.host, address)
 
-        value, _ = await self._sheets.get(url, read)
-        return value
+        return await self._sheets.get(url, read)
 
     async def _address_for(self, origin: Origin, for_host: str) -> str | StylesheetRead:
         """Where to read a stylesheet of another origin: its IPv6 address, or IPv4 when IPv6 cannot be used."""

@@ -34,6 +34,7 @@ from ..model import (
 )
 from ..net import Network
 from ..polite import Polite
+from ._once import Once
 from .dns import DnsClient, normalise_name
 from .smtp import probe_smtp
 
@@ -59,8 +60,8 @@ class ZoneCache:
         self.allowed = allowed
         self.ipv6_ok = ipv6_ok
         self.polite = polite if polite is not None else Polite()
-        self._tasks: dict[str, asyncio.Task[ZoneFacts]] = {}
-        self._links: dict[str, asyncio.Task[ZoneLink]] = {}
+        self._zones: Once[str, ZoneFacts] = Once()
+        self._links: Once[str, ZoneLink] = Once()
         self._slots = asyncio.Semaphore(options.per_host_connections)
 
     async def for_host(self, name: str) -> ZoneFacts:
@@ -73,10 +74,7 @@ class ZoneCache:
     async def get(self, apex: str) -> ZoneFacts:
         """The facts of one zone; the first caller computes them, the others wait for that."""
         key = normalise_name(apex)
-        task = self._tasks.get(key)
-        if task is None:
-            task = self._tasks[key] = asyncio.create_task(self._compute(key))
-        return await asyncio.shield(task)
+        return await self._zones.get(key, lambda: self._compute(key))
 
     async def _compute(self, apex: str) -> ZoneFacts:
         ns_lookup, mx_lookup, ds, dnskey = await asyncio.gather(
@@ -133,13 +131,10 @@ class ZoneCache:
     async def link(self, apex: str) -> ZoneLink:
         """One zone as an IPv6-only resolver meets it, computed once per scan."""
         key = normalise_name(apex)
-        task = self._links.get(key)
-        if task is None:
-            task = self._links[key] = asyncio.create_task(self._link(key))
-        return await asyncio.shield(task)
+        return await self._links.get(key, lambda: self._link(key))
 
     async def _link(self, apex: str) -> ZoneLink:
-        full = self._tasks.get(apex)
+        full = self._zones.pending(apex)
         if full is not None:  # this zone's full facts are on their way: read the chain's part from them
             facts = await asyncio.shield(full)
             assert facts.ns_lookup is not None
@@ -151,6 +146,11 @@ class ZoneCache:
 
     async def _chain_server(self, name: str, apex: str) -> ChainServer:
         aaaa = await self.dns.lookup(name, "AAAA")
+        probes = await self._ask_servers([classify(r) for r in aaaa.records], apex)
+        return ChainServer(name=name, aaaa_outcome=aaaa.outcome, aaaa=list(aaaa.records), probes=probes)
+
+    async def _ask_servers(self, addresses: list[Address], apex: str) -> list[DnsServerProbe]:
+        """A real query for the zone's SOA to each name-server address (unless policy says to skip it)."""
         port = self.options.dns_port
 
         def query(a: Address) -> Awaitable[DnsServerProbe]:
@@ -159,24 +159,13 @@ class ZoneCache:
         def skip(a: Address, outcome: Outcome, detail: str) -> DnsServerProbe:
             return DnsServerProbe(address=a.address, family=a.family, outcome=outcome, detail=detail)
 
-        addresses = [classify(r) for r in aaaa.records]
-        probes = await asyncio.gather(*(self._probe(a, query, skip) for a in addresses))
-        return ChainServer(name=name, aaaa_outcome=aaaa.outcome, aaaa=list(aaaa.records), probes=list(probes))
+        return list(await asyncio.gather(*(self._probe(a, query, skip) for a in addresses)))
 
     # ------------------------------------------------------------ name and mail servers
 
     async def _name_server(self, name: str, apex: str) -> NameServer:
         resolution = await self.dns.resolve(name)
-        port = self.options.dns_port
-
-        def query(a: Address) -> Awaitable[DnsServerProbe]:
-            return self.dns.probe_server(a.address, port, apex)
-
-        def skip(a: Address, outcome: Outcome, detail: str) -> DnsServerProbe:
-            return DnsServerProbe(address=a.address, family=a.family, outcome=outcome, detail=detail)
-
-        probes = await asyncio.gather(*(self._probe(a, query, skip) for a in resolution.addresses))
-        return NameServer(name=name, resolution=resolution, probes=list(probes))
+        return NameServer(name=name, resolution=resolution, probes=await self._ask_servers(resolution.addresses, apex))
 
     async def _mail_server(self, name: str, preference: int) -> MailServer:
         resolution = await self.dns.resolve(name)
