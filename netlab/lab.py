@@ -52,7 +52,7 @@ ALLOW_SPECIAL = ["192.0.2.0/24", "2001:db8::/32"]
 #   1 the client's gateway, 3 resolver, 4 root, 5 example., 53/54 gov.example NS, 55 nsv4 NS (v4), 56/57 onens NS (57 v4),
 #   58 cdn-provider NS, 60 rrl NS, 66 lame NS; 10-24 and 30-40 web sites (11 v4 only);
 #   25 mail.gov.example, 26 mx.nsv4.example (v4); 250 the dead backend behind slow.gov.example (v4)
-_WEB = [10, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 23, 30, 31, 32, 40, 42, 43]
+_WEB = [10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 30, 31, 32, 40, 42, 43]
 SERVER_V4 = sorted({1, 3, 4, 5, 11, 25, 26, 44, 53, 54, 55, 56, 57, 58, 60, 66, 250, *_WEB})
 SERVER_V6 = sorted({1, 3, 4, 5, 24, 25, 46, 53, 54, 56, 58, 60, 66, *_WEB})
 
@@ -63,7 +63,7 @@ CERTS = {
         "dual.gov.example", "v4only.gov.example", "refuse6.gov.example", "timeout6.gov.example",
         "diff6.gov.example", "badcert6.gov.example", "slow.gov.example", "shared-a.gov.example",
         "xn--cng-qmz.gov.example", "redirect6.gov.example", "multi6.gov.example", "www.nsv4.example",
-        "www.onens.example", "www.rrl.example", "deps.gov.example",
+        "www.onens.example", "www.rrl.example", "deps.gov.example", "secure.gov.example",
     )
 }
 CERTS["www.nsv4.example"] = ["www.nsv4.example", "cname4ns.gov.example"]

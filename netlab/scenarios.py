@@ -32,7 +32,8 @@ def _s(host: str, verdict: str, reasons: set[str] | None = None, checks: dict[st
 SCENARIOS: list[Scenario] = [
     _s("dual.gov.example", "ready",
        checks={"web.https.ipv6": "pass", "tls.ipv6": "pass", "parity.https": "pass", "ns.ipv6": "pass",
-               "mx.ipv6": "pass", "zone.dnssec": "pass", "deps.ipv6": "pass", "dns.chain_ipv6": "pass"},
+               "mx.ipv6": "pass", "zone.dnssec": "pass", "deps.ipv6": "pass", "dns.chain_ipv6": "pass",
+               "web.https_enforced": "fail"},
        about="dual-stack nginx, valid certificate from the lab CA, same page; gov.example has two dual-stack "
              "name servers, a dual-stack MX (exim) and is DNSSEC-signed (DS in example.)"),
     _s("v4only.gov.example", "no_ipv6", {"no_aaaa"}, about="A record only"),
@@ -46,7 +47,8 @@ SCENARIOS: list[Scenario] = [
        about="self-signed certificate on the IPv6 listener only"),
     _s("expired.gov.example", "partial", {"tls_invalid"}, {"tls.expiry": "warn"},
        about="expired certificate (lab CA) on both families"),
-    _s("httponly.gov.example", "ready", checks={"web.http.ipv6": "pass", "web.https.ipv6": "info"},
+    _s("httponly.gov.example", "ready", checks={"web.http.ipv6": "pass", "web.https.ipv6": "info",
+                                                "web.https_enforced": "fail"},
        about="nginx listens on port 80 only: HTTPS absent on both families"),
     _s("multi6.gov.example", "partial", {"http_timeout_ipv6", "https_timeout_ipv6"},
        about="two AAAA: 2001:db8::23 serves, 2001:db8::24 is dead (nftables drops)"),
@@ -77,6 +79,8 @@ SCENARIOS: list[Scenario] = [
 ]
 
 SCENARIOS += [
+    _s("secure.gov.example", "ready", checks={"web.https_enforced": "pass", "tls.hsts": "pass"},
+       about="nginx: HTTP answers 301 to https://$host$request_uri on both families; HTTPS sends HSTS for a year"),
     _s("deps.gov.example", "ready", checks={"deps.ipv6": "fail", "deps.nat64": "info", "dns.chain_ipv6": "pass"},
        about="its page (nginx) loads a script from js.cdn-provider.example (fine over IPv6), a script from "
              "dead6.cdn-provider.example (AAAA dropped by nftables), an image from http://192.0.2.10/, and in its "

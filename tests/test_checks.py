@@ -76,7 +76,8 @@ def cert(sha256: str = CERT, not_after: str = "2027-01-01T00:00:00+00:00") -> Ce
 
 
 def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final_outcome: Outcome | None = None,
-              final_url: str | None = None, tls: TlsFacts | None = None, body_length: int = 5000) -> WebProbe:
+              final_url: str | None = None, tls: TlsFacts | None = None, body_length: int = 5000,
+              redirect: bool = True) -> WebProbe:
     """One probe as the prober would record it: HTTP status and TLS facts only when the server answered."""
     port = 443 if scheme == "https" else 80
     url = f"{scheme}://{HOST}/"
@@ -84,6 +85,13 @@ def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final
     if scheme == "https" and tls is None and (answered or outcome in TLS_FAILURES):
         tls = TlsFacts(outcome=Outcome.OK if outcome == Outcome.OK else outcome,
                        protocol="TLSv1.3" if answered else None, cert=cert() if answered else None)
+    if scheme == "http" and answered and redirect:  # a well-kept site sends HTTP visitors to HTTPS
+        secure = f"https://{HOST}/"
+        hops = [HttpHop(url=url, address=address, outcome=outcome, status=301, location=secure),
+                HttpHop(url=secure, address=address, outcome=Outcome.OK, status=200)]
+        return WebProbe(scheme=scheme, address=address, family=classify(address).family, port=port, outcome=outcome,
+                        status=301, hops=hops, final_outcome=final_outcome or Outcome.OK, final_url=final_url or secure,
+                        final_status=200, body_length=body_length, tls=tls)
     return WebProbe(
         scheme=scheme, address=address, family=classify(address).family, port=port, outcome=outcome,
         status=200 if answered else None,
@@ -330,6 +338,7 @@ def test_scanner_without_ipv6_is_untestable_never_broken():
     assert checks["web.https.ipv4"].status == CheckStatus.PASS and checks["tls.ipv4"].status == CheckStatus.PASS
     for cid in ("web.https.ipv6", "parity.https", "ns.ipv6", "mx.ipv6"):
         assert checks[cid].status == CheckStatus.UNTESTABLE, cid
+    assert checks["web.https_enforced"].status == CheckStatus.PASS  # judged on the addresses it could probe
 
 
 def test_untestable_even_when_ipv4_refuses():

@@ -411,3 +411,16 @@ def test_a_host_repeated_in_a_scan_file_counts_once_in_show_and_report(lab, lab_
     assert report.returncode == 0 and "3 records repeat a host" in report.stderr
     (doc,) = (lab_dir / "twice").glob("*.json")
     assert len(json.loads(doc.read_text(encoding="utf-8"))["hosts"]) == 2
+
+
+def test_https_as_the_law_asks(catalogue_scan):
+    """Circular 32 art. 20: HTTP redirects to HTTPS on the same site, HTTPS valid (web.https_enforced)."""
+    _, _, hosts, _, _ = catalogue_scan
+    secure = {c.id: c for c in hosts["secure.gov.example"].result.checks}
+    assert (secure["web.https_enforced"].status, secure["web.https_enforced"].reason) == ("pass", "https_enforced")
+    assert secure["tls.hsts"].status == "pass"
+    plain = {c.id: c for c in hosts["dual.gov.example"].result.checks}["web.https_enforced"]
+    assert (plain.status, plain.reason) == ("fail", "http_not_redirected")
+    assert "192.0.2.10" in plain.message and "2001:db8::10" in plain.message
+    expired = {c.id: c for c in hosts["expired.gov.example"].result.checks}["web.https_enforced"]
+    assert expired.reason == "https_not_valid"

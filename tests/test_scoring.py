@@ -39,6 +39,7 @@ def check(cid: str, status: str = "pass", reason: str | None = None) -> CheckRes
 # Checks of a host that is fine everywhere (the zone signed, two name servers and the MX on IPv6, every zone on
 # the resolution path and everything the page loads on IPv6).
 GOOD = (
+    check("web.https_enforced", reason="https_enforced"),
     check("dns.chain_ipv6", reason="chain_ipv6"),
     check("deps.ipv6", reason="deps_ipv6"),
     check("web.https.ipv6", reason="https_ok_ipv6"),

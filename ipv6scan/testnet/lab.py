@@ -64,6 +64,7 @@ SCENARIOS = [
     Scenario("www.onens.example", Verdict.READY, about="zone with one name server on IPv6"),
     Scenario("deps.gov.example", Verdict.READY, about="page loads from an IPv4-only host, an IPv4 literal, a dead AAAA"),
     Scenario("cname4ns.gov.example", Verdict.READY, about="CNAME into a zone whose name servers are IPv4-only"),
+    Scenario("secure.gov.example", Verdict.READY, about="HTTP redirects to HTTPS on both families, HSTS for a year"),
 ]
 
 # Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
@@ -86,6 +87,7 @@ ORGS = {
     "www.onens.example": ("Bộ Mẫu D", "data_portal"),
     "deps.gov.example": ("Tỉnh Mẫu F", "portal"),
     "cname4ns.gov.example": ("Tỉnh Mẫu F", "dichvucong"),
+    "secure.gov.example": ("Tỉnh Mẫu F", "website"),
     "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
     "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
@@ -162,6 +164,8 @@ ZONES = {
         multi6 AAAA 2001:db8::23
         multi6 AAAA 2001:db8::24
         servfail A 192.0.2.99
+        secure A 192.0.2.19
+        secure AAAA 2001:db8::19
         deps A 192.0.2.42
         deps AAAA 2001:db8::42
         cname4ns CNAME edge.v4dns.example.
@@ -247,12 +251,15 @@ class _Site:
     https: str = "serve"
     certs: dict[str, str] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
+    http_pages: dict[str, Page] = field(default_factory=dict)  # what port 80 answers instead (a redirect to HTTPS)
 
 
 def _sites() -> list[_Site]:
     redirect = Page(status=301, body="moved", headers={"Location": "https://v4only.gov.example/"})
     other = Page(body="<html><head><title>Bảo trì</title></head><body>Hệ thống đang bảo trì. Maintenance.</body></html>")
     asset = Page(body="/* an asset */", headers={"Content-Type": "text/css"})
+    to_https = Page(status=301, body="moved", headers={"Location": "https://secure.gov.example/"})
+    hsts = Page(body=_page("secure.gov.example").body, headers={"Strict-Transport-Security": "max-age=31536000"})
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
     idn = _idn(IDN_HOST)
     sites = []
@@ -275,6 +282,8 @@ def _sites() -> list[_Site]:
             _Site(prefix + "40", ["www.gov.example", "cdn.gov.example", "edge.cdn-provider.example"]),
             _Site(prefix + "41", ["cname4ns.gov.example", "edge.v4dns.example"]),
             _Site(prefix + "42", ["deps.gov.example"], pages={"deps.gov.example": deps}),
+            _Site(prefix + "19", ["secure.gov.example"], pages={"secure.gov.example": hsts},
+                  http_pages={"secure.gov.example": to_https}),
             _Site(prefix + "43", ["js.cdn-ok.example", "fonts.cdn-ok.example"], pages={"js.cdn-ok.example": asset,
                                                                                        "fonts.cdn-ok.example": asset}),
         ]
@@ -327,6 +336,7 @@ class Lab:
         lo = V6 if ":" in site.address else V4
         pages = {h: site.pages.get(h) or _page(h) for h in site.hosts}
         for port, tls, how in ((80, False, site.http), (443, True, site.https)):
+            served = {**pages, **site.http_pages} if port == 80 else pages
             if how == "unmapped":
                 continue
             if how == "refuse":
@@ -334,7 +344,7 @@ class Lab:
                 continue
             self.routes[(site.address, port)] = (
                 lo,
-                await self.web.listen(lo, tls=tls, sites=pages, certs=site.certs, behaviour=how),
+                await self.web.listen(lo, tls=tls, sites=served, certs=site.certs, behaviour=how),
             )
 
     async def close(self) -> None:
