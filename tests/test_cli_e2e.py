@@ -424,3 +424,11 @@ def test_https_as_the_law_asks(catalogue_scan):
     assert "192.0.2.10" in plain.message and "2001:db8::10" in plain.message
     expired = {c.id: c for c in hosts["expired.gov.example"].result.checks}["web.https_enforced"]
     assert expired.reason == "https_not_valid"
+
+
+def test_a_security_header_on_one_family_only(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    found = {c.id: c for c in hosts["diff6.gov.example"].result.checks}["parity.headers"]
+    assert (found.status, found.reason) == ("warn", "headers_differ")
+    assert "X-Frame-Options (IPv4: deny; IPv6: none)" in found.message
+    assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["parity.headers"].status == "pass"

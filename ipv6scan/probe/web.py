@@ -70,7 +70,8 @@ from .reach import Reachability, SharedFailure
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
 """The DNS client's ``addresses(name, family)``: how the lookup ended, and the addresses."""
 
-KEPT_HEADERS = ("server", "content-type", "location", "strict-transport-security", "alt-svc", "x-powered-by")
+KEPT_HEADERS = ("server", "content-type", "location", "strict-transport-security", "alt-svc", "x-powered-by",
+                "content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _HEADER_MAX = 200
 _TITLE_MAX = 200

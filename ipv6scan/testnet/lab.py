@@ -258,6 +258,7 @@ def _sites() -> list[_Site]:
     redirect = Page(status=301, body="moved", headers={"Location": "https://v4only.gov.example/"})
     other = Page(body="<html><head><title>Bảo trì</title></head><body>Hệ thống đang bảo trì. Maintenance.</body></html>")
     asset = Page(body="/* an asset */", headers={"Content-Type": "text/css"})
+    framed = Page(body=_page("diff6.gov.example").body, headers={"X-Frame-Options": "DENY"})  # over IPv4 only
     to_https = Page(status=301, body="moved", headers={"Location": "https://secure.gov.example/"})
     hsts = Page(body=_page("secure.gov.example").body, headers={"Strict-Transport-Security": "max-age=31536000"})
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
@@ -269,7 +270,7 @@ def _sites() -> list[_Site]:
             _Site(prefix + "10", ["dual.gov.example"]),
             _Site(prefix + "12", ["refuse6.gov.example"], *(["refuse", "refuse"] if v6 else [])),
             _Site(prefix + "13", ["timeout6.gov.example"], *(["blackhole", "blackhole"] if v6 else [])),
-            _Site(prefix + "14", ["diff6.gov.example"], pages={"diff6.gov.example": other} if v6 else {}),
+            _Site(prefix + "14", ["diff6.gov.example"], pages={"diff6.gov.example": other if v6 else framed}),
             _Site(prefix + "15", ["badcert6.gov.example"], certs={"badcert6.gov.example": "self_signed"} if v6 else {}),
             _Site(prefix + "16", ["expired.gov.example"], certs={"expired.gov.example": "expired"}),
             _Site(prefix + "17", ["httponly.gov.example"], https="refuse"),
