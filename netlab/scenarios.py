@@ -48,7 +48,7 @@ SCENARIOS: list[Scenario] = [
     _s("expired.gov.example", "partial", {"tls_invalid"}, {"tls.expiry": "warn"},
        about="expired certificate (lab CA) on both families"),
     _s("httponly.gov.example", "ready", checks={"web.http.ipv6": "pass", "web.https.ipv6": "info",
-                                                "web.https_enforced": "fail", "parity.headers": "pass"},
+                                                "web.https_enforced": "fail", "parity.headers": "not_applicable"},
        about="nginx listens on port 80 only: HTTPS absent on both families"),
     _s("multi6.gov.example", "partial", {"http_timeout_ipv6", "https_timeout_ipv6"},
        about="two AAAA: 2001:db8::23 serves, 2001:db8::24 is dead (nftables drops)"),
