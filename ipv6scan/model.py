@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 
 class Family(StrEnum):
@@ -259,6 +259,9 @@ class WebProbe(Struct, kw_only=True):
     # in the scan (the first and its confirmation; other names, or this one's retry). Empty: this probe connected
     # (or failed) on its own. Only a TCP connect is ever shared, never TLS or HTTP.
     connect_shared: list[ConnectObservation] = []
+    # From 1.5: the first request's timings (None: not reached), from sending it (its address slot held):
+    connect_ms: float | None = None  # the TCP connection made (before TLS)
+    first_byte_ms: float | None = None  # the response head parsed (TLS, the server's work, the head)
 
 
 class ParityFacts(Struct, kw_only=True):

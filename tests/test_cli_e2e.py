@@ -432,3 +432,14 @@ def test_a_security_header_on_one_family_only(catalogue_scan):
     assert (found.status, found.reason) == ("warn", "headers_differ")
     assert "X-Frame-Options (IPv4: deny; IPv6: none)" in found.message
     assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["parity.headers"].status == "pass"
+
+
+def test_ipv6_answering_late_is_a_warning_with_the_figures(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    rec = hosts["late6.gov.example"]
+    found = {c.id: c for c in rec.result.checks}["web.latency"]
+    assert (found.status, found.reason) == ("warn", "ipv6_slower") and "2001:db8::18 answers in" in found.message
+    v6 = [p for p in rec.facts.web if p.family is Family.V6]
+    assert all(p.first_byte_ms >= 600 and p.connect_ms < 300 for p in v6), [(p.connect_ms, p.first_byte_ms) for p in v6]
+    assert rec.result.verdict == "ready"
+    assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["web.latency"].status == "pass"

@@ -119,9 +119,9 @@ def _facts(lines) -> dict[str, dict]:
 
     (The lab's pages carry a per-request nonce: their hashes differ; the checks' messages count the days
     a certificate has left from the scan's start, and the lab's certificates are made a whole number of
-    days from the lab's start.)
+    days from the lab's start; the latency check's parameters ``v4``/``v6`` are the measured milliseconds.)
     """
-    volatile = {"started", "at", "elapsed_ms", "body_sha256", "message"}
+    volatile = {"started", "at", "elapsed_ms", "connect_ms", "first_byte_ms", "v4", "v6", "body_sha256", "message"}
 
     def clean(node):
         if isinstance(node, dict):

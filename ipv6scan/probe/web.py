@@ -120,6 +120,8 @@ class _Answer:
     tls: TlsFacts | None = None
     attempts: int = 1
     elapsed_ms: float = 0.0
+    connect_ms: float | None = None  # from sending the request (a slot held) to the TCP connection made
+    first_byte_ms: float | None = None  # ... to the response head
     shared: list[ConnectObservation] = field(default_factory=list)  # the connect failure came from these
 
 
@@ -221,6 +223,8 @@ class WebProber:
             tls=first.tls,
             hops=[_hop(target, first)],
             connect_shared=first.shared,
+            connect_ms=first.connect_ms,
+            first_byte_ms=first.first_byte_ms,
         )
         last, last_target = await self._follow(result, first, target, chain) if follow else (first, target)
         result.final_outcome = next((h.outcome for h in result.hops if h.outcome != Outcome.OK), Outcome.OK)
@@ -349,7 +353,7 @@ class WebProber:
             target.request_url,
             headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
             extensions={"sni_hostname": target.host, "timeout": self._timeout,
-                        "on_tcp_connected": lambda: tcp.append(True)},
+                        "on_tcp_connected": lambda: tcp.append(time.monotonic())},
         )
         answer = _Answer(outcome=Outcome.OK)
         try:
@@ -385,7 +389,11 @@ class WebProber:
                 deadline = asyncio.get_running_loop().time() + self._deadline
                 cut_by_chain = until is not None and until < deadline
                 async with asyncio.timeout_at(until if cut_by_chain else deadline):
+                    sent = time.monotonic()
                     response = await transport.handle_async_request(request)
+                    answer.first_byte_ms = _ms_since(sent)
+                    if tcp:
+                        answer.connect_ms = round((tcp[0] - sent) * 1000, 1)
                     try:
                         _read_head(response, target, answer)
                         cap = self._options.body_cap if target.cap is None else min(target.cap, self._options.body_cap)

@@ -65,6 +65,7 @@ SCENARIOS = [
     Scenario("deps.gov.example", Verdict.READY, about="page loads from an IPv4-only host, an IPv4 literal, a dead AAAA"),
     Scenario("cname4ns.gov.example", Verdict.READY, about="CNAME into a zone whose name servers are IPv4-only"),
     Scenario("secure.gov.example", Verdict.READY, about="HTTP redirects to HTTPS on both families, HSTS for a year"),
+    Scenario("late6.gov.example", Verdict.READY, about="IPv6 answers 0.6 s later than IPv4"),
 ]
 
 # Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
@@ -88,6 +89,7 @@ ORGS = {
     "deps.gov.example": ("Tỉnh Mẫu F", "portal"),
     "cname4ns.gov.example": ("Tỉnh Mẫu F", "dichvucong"),
     "secure.gov.example": ("Tỉnh Mẫu F", "website"),
+    "late6.gov.example": ("Tỉnh Mẫu F", "website"),
     "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
     "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
@@ -164,6 +166,8 @@ ZONES = {
         multi6 AAAA 2001:db8::23
         multi6 AAAA 2001:db8::24
         servfail A 192.0.2.99
+        late6 A 192.0.2.18
+        late6 AAAA 2001:db8::18
         secure A 192.0.2.19
         secure AAAA 2001:db8::19
         deps A 192.0.2.42
@@ -283,6 +287,7 @@ def _sites() -> list[_Site]:
             _Site(prefix + "40", ["www.gov.example", "cdn.gov.example", "edge.cdn-provider.example"]),
             _Site(prefix + "41", ["cname4ns.gov.example", "edge.v4dns.example"]),
             _Site(prefix + "42", ["deps.gov.example"], pages={"deps.gov.example": deps}),
+            _Site(prefix + "18", ["late6.gov.example"], *(["late", "late"] if v6 else [])),
             _Site(prefix + "19", ["secure.gov.example"], pages={"secure.gov.example": hsts},
                   http_pages={"secure.gov.example": to_https}),
             _Site(prefix + "43", ["js.cdn-ok.example", "fonts.cdn-ok.example"], pages={"js.cdn-ok.example": asset,

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-BEHAVIOURS = ("serve", "blackhole", "slow")
+BEHAVIOURS = ("serve", "blackhole", "slow", "late")  # late: serves, each answer ``late_delay`` s after the request
 CERT_KINDS = ("valid", "expired", "not_yet_valid", "wrong_name", "self_signed", "untrusted")
 WRONG_NAME = "wrong.invalid"
 _SLOW_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
@@ -124,6 +124,7 @@ class _Listener:
     server: asyncio.AbstractServer | None = None
     sites: dict[str, Page] = field(default_factory=dict)
     transports: set[asyncio.BaseTransport] = field(default_factory=set)
+    delay: float = 0.0  # seconds before each answer (behaviour "late")
 
 
 class _Silent(asyncio.Protocol):
@@ -158,6 +159,7 @@ class WebServer:
     """Loopback HTTP/HTTPS listeners that record which Host and SNI reached them."""
 
     slow_interval = 1.0  # seconds between bytes for behaviour="slow"
+    late_delay = 0.6  # seconds behaviour="late" waits before each answer
 
     def __init__(self, certs: CertFactory) -> None:
         self.certs = certs
@@ -187,7 +189,8 @@ class WebServer:
         """
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}; one of {', '.join(BEHAVIOURS)}")
-        listener = _Listener(host=host, sites={name.lower(): page for name, page in sites.items()})
+        listener = _Listener(host=host, sites={name.lower(): page for name, page in sites.items()},
+                             delay=self.late_delay if behaviour == "late" else 0.0)
         ssl_ctx = None
         if tls and behaviour != "blackhole":
             ssl_ctx = self._server_context(sites, certs or {}, default_cert)
@@ -198,7 +201,7 @@ class WebServer:
 
         def protocol() -> asyncio.BaseProtocol:
             self.connections[listener.port] += 1
-            if behaviour == "serve":
+            if behaviour in ("serve", "late"):
                 return serve()
             return _Silent(listener, self.slow_interval if behaviour == "slow" else None)
 
@@ -235,6 +238,8 @@ class WebServer:
         name = _strip_port(host_header).lower()
         self.requests.append((listener.host, str(listener.port), host_header, sni))
         page = listener.sites.get(name)
+        if listener.delay:
+            await asyncio.sleep(listener.delay)
         if page is None:
             text = f"<html><head><title>misdirected</title></head><body>no site {name!r} here</body></html>"
             return web.Response(status=421, text=text, content_type="text/html")
