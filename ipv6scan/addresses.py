@@ -49,6 +49,16 @@ _NETS: list[tuple[str, list[IPNetwork]]] = [
 ]
 
 
+def canonical(address: str | IPAddress) -> str:
+    """The address's one written form (RFC 5952): an IPv4-mapped IPv6 address as ``::ffff:192.0.2.1``.
+
+    Python before 3.13 writes that one ``::ffff:c000:201``, which nobody reading a report recognises."""
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return str(ip)
+
+
 def family_of(address: str) -> Family:
     return Family.V6 if ":" in address else Family.V4
 

@@ -27,8 +27,8 @@ T = TypeVar("T")
 _BABEL_LOCALE = {"vi": "vi", "en": "en"}
 
 
-def number(n: int, lang: str) -> str:
-    """``1.234`` (vi) / ``1,234`` (en)."""
+def number(n: int | float, lang: str) -> str:
+    """``1.234`` (vi) / ``1,234`` (en); ``1,5`` / ``1.5``."""
     from babel.numbers import format_decimal
 
     return format_decimal(n, locale=_BABEL_LOCALE[lang])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import ipaddress
 import json
 import socket
 import ssl as _ssl
@@ -22,7 +21,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from .addresses import special_category
+from .addresses import canonical, special_category
 
 # A public, well-known IPv6 address used only to ask the kernel for a route:
 # connect() on a UDP socket sends no packet.
@@ -38,7 +37,7 @@ class Unroutable(OSError):
 
 
 def normalise_ip(address: str) -> str:
-    return str(ipaddress.ip_address(address.strip("[]")))
+    return canonical(address.strip("[]"))
 
 
 def format_hostport(address: str, port: int) -> str:

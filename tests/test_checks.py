@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from ipv6scan.addresses import classify, is_allowed, parse_prefixes
-from ipv6scan.checks import CHECKS, REASON_TEXT, judge
+from ipv6scan.checks import CHECKS, REASON_TEXT, judge, message
 from ipv6scan.model import (
     CERT_FAILURES,
     DNS_FAILURES,
@@ -357,7 +357,23 @@ def test_nothing_answering_over_ipv6_is_broken(failure):
     kind = {Outcome.REFUSED: "refused", Outcome.TIMEOUT: "timeout"}[failure]
     assert result.verdict == Verdict.BROKEN_IPV6
     assert result.reasons[:2] == [f"http_{kind}_ipv6", f"https_{kind}_ipv6"]
-    assert {"http_ipv4_only", "https_ipv4_only"} <= set(result.reasons)
+    # A silent IPv6 is "no answer in the time allowed", never "answers on no IPv6 address".
+    side = {Outcome.REFUSED: "ipv4_only", Outcome.TIMEOUT: "ipv6_no_answer"}[failure]
+    assert {f"http_{side}", f"https_{side}"} <= set(result.reasons)
+
+
+def test_a_timeout_says_how_long_it_waited_in_either_language():
+    facts = site(outcomes={("https", V6A): Outcome.TIMEOUT})
+    for p in facts.web:
+        if p.scheme == "https" and p.family is Family.V6:
+            p.attempts, p.hops = 2, [HttpHop(url="https://x/", address=V6A, outcome=Outcome.TIMEOUT, elapsed_ms=20012.5)]
+    checks = checks_of(judge(facts))
+    assert checks["web.https.ipv6"].message == "HTTPS on 2001:db8::10 port 443 gave no answer within 20 s (2 tries)"
+    parity = checks["parity.https"]
+    assert parity.reason == "https_ipv6_no_answer"
+    assert parity.message == "HTTPS answers over IPv4, but over IPv6 2001:db8::10 port 443 gave no answer within 20 s (2 tries)"
+    assert message(parity, "vi") == ("HTTPS trả lời qua IPv4, nhưng qua IPv6 2001:db8::10 cổng 443 "
+                                     "không trả lời trong 20 giây (2 lần thử)")
 
 
 def test_refused_message_names_address_and_port():

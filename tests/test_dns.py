@@ -25,6 +25,7 @@ ns1 A 192.0.2.1
 both A 192.0.2.10
 both AAAA 2001:db8::10
 v4only A 192.0.2.11
+mapped AAAA ::ffff:192.0.2.12
 ; a chain of three CNAMEs ending in another zone
 chain CNAME c1
 c1 CNAME c2.other.vn.
@@ -108,6 +109,13 @@ async def test_a_and_aaaa(client):
         ("2001:db8::10", Family.V6, "documentation"),
     ]
     assert res.cname_chain == [] and res.canonical == "both.example.vn" and res.chain_outcome == Outcome.OK
+
+
+async def test_an_ipv4_mapped_aaaa_is_written_as_people_read_it(client):
+    """::ffff:192.0.2.12, as RFC 5952 writes it (Python before 3.13 would say ::ffff:c000:20c)."""
+    res = await client.resolve("mapped.example.vn")
+    assert res.aaaa.records == ["::ffff:192.0.2.12"]
+    assert [(a.address, a.special) for a in res.addresses] == [("::ffff:192.0.2.12", "ipv4_mapped")]
 
 
 async def test_nodata_is_the_only_no_ipv6(client):

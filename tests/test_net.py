@@ -8,7 +8,7 @@ import errno
 import pytest
 
 from ipv6scan.addresses import is_allowed, parse_prefixes, special_category
-from ipv6scan.net import LabNetwork, Unroutable, split_hostport
+from ipv6scan.net import LabNetwork, Unroutable, normalise_ip, split_hostport
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,12 @@ async def test_open_tcp_is_pinned_to_the_routed_family():
     assert got == ["::1"]
     with pytest.raises(OSError):
         await net.open_tcp("192.0.2.1", 80, timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [("::FFFF:C000:0201", "::ffff:192.0.2.1"), ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+     ("[2001:DB8:0::1]", "2001:db8::1"), ("192.0.2.1", "192.0.2.1"), ("::ffff:0:c000:201", "::ffff:0:c000:201")],
+)
+def test_one_written_form_of_an_address(written, canonical):
+    assert normalise_ip(written) == canonical

@@ -15,7 +15,7 @@ joined the way the language joins ("a, b and c" / "a, b và c"). A format spec
 after the name shapes a value for the language:
 
 ==================  ===============================================================
-``{n}``             an int is written as a number of the language (``1,234`` / ``1.234``)
+``{n}``             a number is written as the language writes it (``1,234.5`` / ``1.234,5``)
 ``{n:plural:a|b}``  ``a`` when n is 1, else ``b`` (English; Vietnamese has no plural)
 ``{x:percent}``     a fraction 0..1 as a percent, rounded down to one decimal (``42,5%``)
 ``{d:date}``        an ISO date or timestamp as a date (``2026-01-10`` / ``10/01/2026``)
@@ -242,7 +242,7 @@ def _shape(value: Any, spec: str, lang: str) -> str:
     if isinstance(value, Mapping):
         return render(value, lang)
     if not spec:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             return str(value)
         return number(value, lang)
     kind, _, arg = spec.partition(":")

@@ -131,8 +131,23 @@ def did(outcome: Outcome | None, detail: str | None = None) -> dict[str, Any]:
     return say("did.other", outcome=str(outcome))
 
 
+def waited_s(p: WebProbe) -> float | None:
+    """How long the first request waited before it gave up, in seconds (tries together); None: it did not wait
+    (answered from the scan's connect facts, or never timed out)."""
+    if p.outcome != Outcome.TIMEOUT or p.connect_shared:
+        return None
+    ms = p.hops[0].elapsed_ms if p.hops else p.elapsed_ms
+    return round(ms / 1000, 1) if ms >= 100 else None
+
+
 def failure(p: WebProbe) -> dict[str, Any]:
-    """ "2001:db8::10 port 443 refused the connection" """
+    """ "2001:db8::10 port 443 refused the connection"; a timeout says how long it waited:
+    "2001:db8::10 port 443 gave no answer within 10 s" (never that nothing is there)."""
+    seconds = waited_s(p)
+    if seconds is not None:
+        within = say("did.no_answer_within_tries", seconds=seconds, tries=p.attempts) if p.attempts > 1 else \
+            say("did.no_answer_within", seconds=seconds)
+        return say("failure", where=where(p), did=within)
     return say("failure", where=where(p), did=did(p.outcome, p.detail))
 
 

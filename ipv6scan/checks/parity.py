@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ..model import CheckResult, Family, HostFacts, ParityFacts
-from ._facts import SCHEMES, probes, reach
+from ..model import Outcome
+from ._facts import SCHEMES, failure, probes, reach
 from ._registry import FAIL, INFO, N_A, PASS, CheckContext, check, result, say
 from .web import not_probed
 
 SIMILARITY_THRESHOLD = 0.9  # below this the IPv6 page is "another page"
 
 _REASONS = (
-    *(f"{s}_{side}" for s in SCHEMES for side in ("ipv4_only", "ipv6_only")),
+    *(f"{s}_{side}" for s in SCHEMES for side in ("ipv4_only", "ipv6_only", "ipv6_no_answer")),
     "parity_ok", "parity_status_differs", "parity_content_differs", "parity_not_comparable", "not_compared",
     "scanner_no_ipv6", "skipped_non_global", "not_probed",
 )
@@ -29,6 +30,10 @@ def _parity_checks(facts: HostFacts, scheme: str) -> list[CheckResult]:
     if v6 is None:
         return [not_probed(cid, probes(facts, scheme, Family.V6), say("scheme_over", scheme=scheme, family="ipv6"))]
     if v4 and not v6:
+        mine = probes(facts, scheme, Family.V6)
+        if mine and all(p.outcome == Outcome.TIMEOUT for p in mine):  # slow or silent: never "nothing there"
+            params = say("answers_ipv4_no_answer_ipv6", scheme=scheme, failures=[failure(p) for p in mine])
+            return [result(cid, FAIL, f"{scheme}_ipv6_no_answer", params)]
         return [result(cid, FAIL, f"{scheme}_ipv4_only", say("answers_ipv4_only", scheme=scheme))]
     if v6 and not v4:
         return [result(cid, INFO, f"{scheme}_ipv6_only", say("answers_ipv6_only", scheme=scheme))]

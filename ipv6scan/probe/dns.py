@@ -38,7 +38,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from ..addresses import classify, family_of
+from ..addresses import canonical, classify, family_of
 from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution
 from ..net import Network, format_hostport
 from ._errors import outcome_of
@@ -494,7 +494,7 @@ def _negative_about(message: dns.message.Message, name: dns.name.Name) -> bool:
 def _records(rrset) -> list[str]:
     """Record texts: sorted addresses, sorted target names, "preference exchange" for MX."""
     if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        return sorted((str(ipaddress.ip_address(r.address)) for r in rrset), key=ipaddress.ip_address)
+        return sorted((canonical(r.address) for r in rrset), key=ipaddress.ip_address)
     if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME):
         return sorted(_text(r.target) for r in rrset)
     if rrset.rdtype == dns.rdatatype.MX:
