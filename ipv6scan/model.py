@@ -201,6 +201,21 @@ class CertInfo(Struct, kw_only=True):
     key_type: str  # "RSA", "EC", "Ed25519", ...
     key_bits: int | None = None
     self_signed: bool = False
+    ca_issuers: list[str] = []  # from 1.5: where the certificate says its issuer's can be fetched (AIA caIssuers URLs)
+
+
+class TlsVersionTry(Struct, kw_only=True):
+    """Does the address complete a handshake for the name in one protocol version? (From 1.5.)"""
+
+    version: str  # "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
+    accepted: bool | None  # None: not known (the try timed out, the connection was refused, ...)
+    outcome: Outcome  # how the try ended: OK (a handshake completed), TLS_HANDSHAKE_FAILED (refused), UNTESTABLE, ...
+    # alone: a handshake offering this version only; negotiated: the request's own handshake (offering TLS 1.2 and
+    # 1.3) chose it; not_chosen: the request's handshake offered it and the server chose an older one
+    how: str
+    cipher: str | None = None
+    detail: str | None = None
+    elapsed_ms: float = 0.0
 
 
 class TlsFacts(Struct, kw_only=True):
@@ -209,6 +224,14 @@ class TlsFacts(Struct, kw_only=True):
     protocol: str | None = None  # "TLSv1.3"
     cipher: str | None = None
     cert: CertInfo | None = None
+    # From 1.5: the chain exactly as served, the certificates after the leaf in the order sent
+    intermediates: list[CertInfo] = []
+    # Does this scan's trust store hold the issuer of the last certificate served (or that certificate itself, when
+    # it is self-signed)? None: not looked at (no certificate, or a record older than 1.5)
+    issuer_in_store: bool | None = None
+    # Do the leaf's names cover the host (RFC 6125, by service_identity), stated whatever else failed? None: unknown
+    name_matches: bool | None = None
+    versions: list[TlsVersionTry] = []  # each protocol version, oldest first (empty: not asked; --no-tls-versions)
 
 
 class HttpHop(Struct, kw_only=True):

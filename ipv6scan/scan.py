@@ -52,6 +52,7 @@ from .probe.dns import DnsClient
 from .probe.parity import compare
 from .probe.reach import Reachability
 from .probe.tls import get_contexts
+from .probe.tlsversions import TlsVersionProber
 from .probe.web import WebProber
 from .probe.zone import ZoneCache
 from .runner import stream
@@ -108,6 +109,8 @@ class Scanner:
             polite=self.polite,
             reach=self.reach,
         )
+        self.versions = TlsVersionProber(network=self.network, polite=self.polite,
+                                         timeout=options.connect_timeout) if options.tls_versions else None
         self.deps = Dependencies(dns=self.dns, web=self.web, options=options, allowed=self.allowed,
                                  ipv6_ok=self.ipv6_ok) if options.subresources else None
 
@@ -198,7 +201,10 @@ class Scanner:
                 seen.done(i, probe, None)
                 return
             async with limit:
-                seen.done(i, *await self.web.probe(host, addr.address, scheme, port))
+                probe, body = await self.web.probe(host, addr.address, scheme, port)
+                seen.done(i, probe, body)
+                if self.versions is not None and probe.tls is not None and probe.tls.protocol:
+                    probe.tls.versions = await self.versions.probe(host, addr.address, port, probe.tls.protocol)
 
         await asyncio.gather(*(one(i, *planned) for i, planned in enumerate(seen.planned)))
 

@@ -36,6 +36,7 @@ from ipv6scan.model import (
     Resolution,
     SmtpProbe,
     TlsFacts,
+    TlsVersionTry,
     Verdict,
     WebProbe,
     ZoneFacts,
@@ -75,6 +76,14 @@ def cert(sha256: str = CERT, not_after: str = "2027-01-01T00:00:00+00:00") -> Ce
                     not_before="2025-01-01T00:00:00+00:00", not_after=not_after, key_type="EC", key_bits=256)
 
 
+def healthy_versions(*accepted: str) -> list[TlsVersionTry]:
+    """What asking TLS 1.0 to 1.3 one by one finds on a server that takes ``accepted`` (default 1.2 and 1.3)."""
+    accepted = accepted or ("TLSv1.2", "TLSv1.3")
+    return [TlsVersionTry(version=v, accepted=v in accepted, how="negotiated" if v == "TLSv1.3" else "alone",
+                          outcome=Outcome.OK if v in accepted else Outcome.TLS_HANDSHAKE_FAILED)
+            for v in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")]
+
+
 def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final_outcome: Outcome | None = None,
               final_url: str | None = None, tls: TlsFacts | None = None, body_length: int = 5000,
               redirect: bool = True) -> WebProbe:
@@ -84,7 +93,10 @@ def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final
     answered = outcome == Outcome.OK or outcome in CERT_FAILURES
     if scheme == "https" and tls is None and (answered or outcome in TLS_FAILURES):
         tls = TlsFacts(outcome=Outcome.OK if outcome == Outcome.OK else outcome,
-                       protocol="TLSv1.3" if answered else None, cert=cert() if answered else None)
+                       protocol="TLSv1.3" if answered else None, cert=cert() if answered else None,
+                       issuer_in_store=outcome not in (Outcome.TLS_UNTRUSTED, Outcome.TLS_SELF_SIGNED) if answered else None,
+                       name_matches=outcome != Outcome.TLS_HOSTNAME_MISMATCH if answered else None,
+                       versions=healthy_versions() if answered else [])
     if scheme == "http" and answered and redirect:  # a well-kept site sends HTTP visitors to HTTPS
         secure = f"https://{HOST}/"
         hops = [HttpHop(url=url, address=address, outcome=outcome, status=301, location=secure),

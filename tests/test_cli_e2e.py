@@ -369,7 +369,7 @@ def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert phase1["Tỉnh Mẫu A"] == "pass" and phase1["Tỉnh Mẫu B"] == "fail"
     assert phase1["Tỉnh Mẫu E"] == "unknown"  # unresolvable hosts are never counted as failing or compliant
     totals = {t.phase: t for t in report.phases}
-    assert (totals["phase1"].orgs_attained, totals["phase1"].orgs_unknown, totals["phase1"].orgs_total) == (2, 1, 6)
+    assert (totals["phase1"].orgs_attained, totals["phase1"].orgs_unknown, totals["phase1"].orgs_total) == (3, 1, 7)
     md = next(out.glob("*.md")).read_text(encoding="utf-8")
     assert "Tỉnh Mẫu A" in md
     # The third parties that break services on IPv6 only, ranked, in every format
@@ -443,3 +443,58 @@ def test_ipv6_answering_late_is_a_warning_with_the_figures(catalogue_scan):
     assert all(p.first_byte_ms >= 600 and p.connect_ms < 300 for p in v6), [(p.connect_ms, p.first_byte_ms) for p in v6]
     assert rec.result.verdict == "ready"
     assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["web.latency"].status == "pass"
+
+
+def _checks(rec):
+    return {c.id: c for c in rec.result.checks}
+
+
+def test_tls_versions_are_asked_one_by_one_and_judged_against_the_profile_per_family(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    old = hosts["oldtls.gov.example"]
+    for p in old.facts.web:
+        if p.scheme == "https":
+            got = {t.version: (t.accepted, t.how) for t in p.tls.versions}
+            assert got == {"TLSv1": (True, "alone"), "TLSv1.1": (True, "alone"), "TLSv1.2": (True, "alone"),
+                           "TLSv1.3": (True, "negotiated")}, (p.address, p.tls.versions)
+    for family in ("ipv4", "ipv6"):
+        found = _checks(old)[f"tls.profile.{family}"]
+        assert (found.status, found.reason) == ("fail", "profile_old_versions")
+        assert "accepts TLSv1 and TLSv1.1" in found.message and "Mozilla intermediate" in found.message
+    assert old.result.verdict == "ready"  # compliance, not reachability: a policy scores it
+    tls12 = _checks(hosts["tls12.gov.example"])
+    assert (tls12["tls.profile.ipv6"].status, tls12["tls.profile.ipv6"].reason) == ("warn", "profile_missing_recommended")
+    v6 = next(p for p in hosts["tls12.gov.example"].facts.web if p.scheme == "https" and p.family is Family.V6)
+    assert {t.version: t.how for t in v6.tls.versions}["TLSv1.3"] == "not_chosen"
+    dual = _checks(hosts["dual.gov.example"])
+    assert dual["tls.profile.ipv4"].status == dual["tls.profile.ipv6"].status == "pass"
+    assert "accept TLSv1.2 and TLSv1.3 only" in dual["tls.profile.ipv6"].message
+
+
+def test_the_chain_as_served_tells_a_missing_intermediate_from_an_untrusted_issuer_or_root(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    want = {
+        "dual.gov.example": ("pass", "chain_ok"),
+        "chain.gov.example": ("pass", "chain_ok"),
+        "nointer.gov.example": ("fail", "chain_missing_intermediate"),
+        "badroot.gov.example": ("fail", "chain_untrusted_root"),
+        "badcert6.gov.example": ("fail", "chain_self_signed"),
+    }
+    for host, expected in want.items():
+        found = _checks(hosts[host])["tls.chain"]
+        assert (found.status, found.reason) == expected, (host, found.message)
+    chained = next(p for p in hosts["chain.gov.example"].facts.web if p.scheme == "https")
+    assert len(chained.tls.intermediates) == 1 and chained.tls.intermediates[0].subject == chained.tls.cert.issuer
+    missing = _checks(hosts["nointer.gov.example"])["tls.chain"].message
+    assert "does not send the certificate of" in missing and "http://ca.gov.example/intermediate.crt" in missing
+    root = next(p for p in hosts["badroot.gov.example"].facts.web if p.scheme == "https")
+    assert len(root.tls.intermediates) == 2 and root.tls.intermediates[-1].self_signed
+
+
+def test_the_host_name_is_stated_even_when_the_chain_fails_first(catalogue_scan):
+    _, _, hosts, _, _ = catalogue_scan
+    nointer = _checks(hosts["nointer.gov.example"])
+    assert nointer["tls.ipv6"].status == "fail"  # OpenSSL stopped at the chain...
+    assert nointer["tls.name"].status == "pass"  # ...and the name is still said
+    wrong = _checks(hosts["shared-b.gov.example"])["tls.name"]
+    assert (wrong.status, wrong.reason) == ("fail", "name_mismatch") and "wrong.invalid" in wrong.message

@@ -48,7 +48,11 @@ def test_max_age_is_read_as_rfc_6797_says(value, seconds):
 def test_a_year_on_both_families_passes():
     found = hsts(with_hsts(YEAR, "max-age=63072000; includeSubDomains"))
     assert (found.status, found.reason) == (CheckStatus.PASS, "hsts_ok")
-    assert message(found, "en") == "Every HTTPS answer sends HSTS for 365 days"
+    # includeSubDomains is noted, per address, never judged
+    assert message(found, "en") == "Every HTTPS answer sends HSTS for 365 days; without includeSubDomains on 192.0.2.10"
+    both = hsts(with_hsts(YEAR + "; includeSubDomains", "max-age=63072000; includeSubDomains"))
+    assert message(both, "en") == "Every HTTPS answer sends HSTS for 365 days; includeSubDomains on every one"
+    assert message(both, "vi").endswith("mọi trả lời đều có includeSubDomains")
 
 
 def test_missing_on_the_ipv6_address_alone_fails_and_names_it():

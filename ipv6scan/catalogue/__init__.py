@@ -10,7 +10,8 @@
   names its sentence, the other keys fill it.
 
 A placeholder's value is plain data (a host name, an address, a number) or a
-fragment (a dict whose ``"f"`` names another ``text`` entry), or a list of either,
+fragment (a dict whose ``"f"`` names another ``text`` entry), a value given in each language
+(``{"vi": ..., "en": ...}``, e.g. a title from a data file), or a list of these,
 joined the way the language joins ("a, b and c" / "a, b và c"). A format spec
 after the name shapes a value for the language:
 
@@ -240,6 +241,8 @@ def _shape(value: Any, spec: str, lang: str) -> str:
     if isinstance(value, list):
         return join([_shape(v, spec, lang) for v in value], lang)
     if isinstance(value, Mapping):
+        if FRAGMENT not in value and lang in value:  # a value given in both languages (a title from data)
+            return str(value[lang])
         return render(value, lang)
     if not spec:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -16,12 +16,13 @@ params of the sentence (``say(key, ...)``), never a sentence.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..addresses import IPNetwork
 from ..model import CheckResult, CheckStatus, HostFacts
+from ._profiles import TlsProfile, tls_profile
 
 PASS, FAIL, WARN, INFO = CheckStatus.PASS, CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.INFO
 UNTESTED, N_A = CheckStatus.UNTESTABLE, CheckStatus.NOT_APPLICABLE
@@ -34,6 +35,7 @@ class CheckContext:
     now: datetime
     expiry_warn_days: int
     allowed: tuple[IPNetwork, ...]
+    tls_profile: TlsProfile = field(default_factory=tls_profile)  # what tls.profile.* judge against (the default)
 
 
 CheckFn = Callable[[HostFacts, CheckContext], list[CheckResult]]

@@ -31,7 +31,19 @@ def check_hsts(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     if shortest < ONE_YEAR:  # type: ignore[operator]
         short = sorted(a for a, age in ages.items() if age == shortest)
         return [result("tls.hsts", WARN, "hsts_short", say("hsts_short", days=shortest // 86400, addresses=short))]
-    return [result("tls.hsts", PASS, "hsts_ok", say("hsts_ok", days=shortest // 86400))]
+    return [result("tls.hsts", PASS, "hsts_ok", say("hsts_ok", days=shortest // 86400, subdomains=_subdomains(answered)))]
+
+
+def _subdomains(answered: list) -> dict:
+    """includeSubDomains, noted (not judged: a portal may have sub-sites still on HTTP only)."""
+    without = sorted({p.address for p in answered if not include_subdomains(p.headers.get("strict-transport-security"))})
+    return say("hsts.no_subdomains", addresses=without) if without else say("hsts.subdomains")
+
+
+def include_subdomains(header: str | None) -> bool:
+    """Does the first Strict-Transport-Security value carry includeSubDomains?"""
+    first = (header or "").split(",")[0]
+    return any(d.strip().lower() == "includesubdomains" for d in first.split(";"))
 
 
 def max_age(header: str | None) -> int | None:

@@ -9,7 +9,13 @@ Two client contexts exist per set of trust anchors, built once per process:
   and page) so that a broken certificate is reported with its facts.
 
 Both require TLS 1.2 or newer (the Python/OpenSSL default): a server that only
-speaks older protocols ends in ``TLS_HANDSHAKE_FAILED``.
+speaks older protocols ends in ``TLS_HANDSHAKE_FAILED`` (which versions it does take
+is asked separately: ``probe/tlsversions.py``).
+
+Every completed handshake records the chain exactly as served (the certificates after
+the leaf, in the order sent), whether the trust store holds the issuer of the last one,
+and whether the leaf's names cover the host (``service_identity``, RFC 6125) — stated
+on its own, since OpenSSL reports only the first problem it meets.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ import functools
 import hashlib
 import ssl
 import threading
+import warnings
+
+import _ssl
 from collections.abc import Sequence
 
 import certifi
 import msgspec
 from cryptography import x509
+from service_identity import VerificationError
+from service_identity.cryptography import verify_certificate_hostname
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ..model import CertInfo, Outcome, TlsFacts
@@ -53,6 +64,33 @@ class TlsContexts:
         self.unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no trust store: nothing is verified
         self.unverified.check_hostname = False
         self.unverified.verify_mode = ssl.CERT_NONE
+
+    @functools.cached_property
+    def store(self) -> TrustStore:
+        """The verifying context's trust anchors, by subject and by fingerprint (read once, on first use)."""
+        return TrustStore(self.verifying.get_ca_certs(binary_form=True))
+
+
+class TrustStore:
+    """Who the scan trusts: each anchor's subject (RFC 4514) and SHA-256 fingerprint."""
+
+    def __init__(self, ders: Sequence[bytes]) -> None:
+        subjects, hashes = set(), set()
+        for der in ders:
+            try:
+                with warnings.catch_warnings():  # a root with a non-positive serial: still a root the bundle trusts
+                    warnings.simplefilter("ignore")
+                    subjects.add(x509.load_der_x509_certificate(der).subject.rfc4514_string())
+            except ValueError:
+                continue
+            hashes.add(hashlib.sha256(der).hexdigest())
+        self.subjects, self.hashes = frozenset(subjects), frozenset(hashes)
+
+    def anchors(self, last: CertInfo) -> bool:
+        """Does the store hold the issuer of ``last`` (or ``last`` itself, a self-signed certificate)?"""
+        if last.self_signed:
+            return last.sha256 in self.hashes
+        return last.issuer in self.subjects
 
 
 @functools.cache
@@ -108,6 +146,16 @@ def _san(cert: x509.Certificate) -> list[str]:
     return ext.get_values_for_type(x509.DNSName) + [str(ip) for ip in ext.get_values_for_type(x509.IPAddress)]
 
 
+def _ca_issuers(cert: x509.Certificate) -> list[str]:
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [d.access_location.value for d in aia
+            if d.access_method == x509.AuthorityInformationAccessOID.CA_ISSUERS
+            and isinstance(d.access_location, x509.UniformResourceIdentifier)][:4]
+
+
 def _is_self_signed(cert: x509.Certificate) -> bool:
     if cert.issuer != cert.subject:
         return False
@@ -138,7 +186,7 @@ def cert_info(der: bytes) -> CertInfo:
         _cert_cache[digest] = facts
         while len(_cert_cache) > _CERT_CACHE_SIZE:
             del _cert_cache[next(iter(_cert_cache))]
-    return msgspec.structs.replace(facts, san=list(facts.san))
+    return msgspec.structs.replace(facts, san=list(facts.san), ca_issuers=list(facts.ca_issuers))
 
 
 def _parse_cert(der: bytes, digest: str) -> CertInfo:
@@ -154,11 +202,41 @@ def _parse_cert(der: bytes, digest: str) -> CertInfo:
         key_type=key_type,
         key_bits=key_bits,
         self_signed=_is_self_signed(cert),
+        ca_issuers=_ca_issuers(cert),
     )
 
 
-def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None) -> TlsFacts:
-    """What a completed handshake negotiated and which leaf certificate was served."""
+_ENCODING_DER = getattr(_ssl, "ENCODING_DER", 2)  # _ssl.Certificate.public_bytes' format (ssl does not export it)
+_MAX_CHAIN = 8  # certificates after the leaf recorded at most (a server may send any number)
+
+
+def served_chain(ssl_object: ssl.SSLObject) -> list[bytes]:
+    """The DER certificates the peer sent, leaf first, as sent (not as OpenSSL would build a path).
+
+    ``SSLSocket.get_unverified_chain`` is public from Python 3.13; before, the same method is on the
+    ``_ssl`` object inside the ``SSLObject``."""
+    get = getattr(ssl_object, "get_unverified_chain", None) or getattr(
+        getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if get is None:
+        return []
+    certs = get() or []
+    return [c if isinstance(c, bytes) else c.public_bytes(_ENCODING_DER) for c in certs[: _MAX_CHAIN + 1]]
+
+
+def name_matches(der: bytes, host: str) -> bool | None:
+    """Do the certificate's subject alternative names cover ``host`` (RFC 6125: no CN fallback)? None: unknown."""
+    try:
+        verify_certificate_hostname(x509.load_der_x509_certificate(der), host)
+    except VerificationError:
+        return False
+    except Exception:  # noqa: BLE001 - a certificate service_identity cannot read: not stated
+        return None
+    return True
+
+
+def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None,
+              store: TrustStore | None = None) -> TlsFacts:
+    """What a completed handshake negotiated, the chain as served and whether the leaf names the host."""
     facts = TlsFacts(outcome=outcome, verify_detail=detail)
     if ssl_object is None:
         return facts
@@ -166,9 +244,16 @@ def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | 
     cipher = ssl_object.cipher()
     facts.cipher = cipher[0] if cipher else None
     der = ssl_object.getpeercert(binary_form=True)
-    if der:
-        try:
-            facts.cert = cert_info(der)
-        except Exception:  # noqa: BLE001 - whatever a server sends must not end the probe
-            facts.verify_detail = f"{detail + '; ' if detail else ''}unparsable certificate"
+    if not der:
+        return facts
+    try:
+        facts.cert = cert_info(der)
+        facts.intermediates = [cert_info(c) for c in served_chain(ssl_object)[1:]]
+    except Exception:  # noqa: BLE001 - whatever a server sends must not end the probe
+        facts.verify_detail = f"{detail + '; ' if detail else ''}unparsable certificate"
+        return facts
+    if store is not None:
+        facts.issuer_in_store = store.anchors(facts.intermediates[-1] if facts.intermediates else facts.cert)
+    if ssl_object.server_hostname:
+        facts.name_matches = name_matches(der, ssl_object.server_hostname)
     return facts

@@ -176,6 +176,7 @@ class WebProber:
         contexts = contexts or tls.get_contexts(options.ca_bundles)
         self._verifying = PinnedTransport(network, contexts.verifying)
         self._unverified = PinnedTransport(network, contexts.unverified)
+        self._store = contexts.store
         o = options
         self._timeout = httpx.Timeout(
             connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
@@ -395,7 +396,7 @@ class WebProber:
                     if tcp:
                         answer.connect_ms = round((tcp[0] - sent) * 1000, 1)
                     try:
-                        _read_head(response, target, answer)
+                        _read_head(response, target, answer, self._store)
                         cap = self._options.body_cap if target.cap is None else min(target.cap, self._options.body_cap)
                         answer.truncated = await _read_body(response, cap, body)
                         answer.body = bytes(body)
@@ -414,7 +415,8 @@ class WebProber:
             if target.scheme == "https" and answer.outcome in TLS_FAILURES:
                 answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
         if answer.tls is None and handshake:  # the handshake completed, then the server went quiet
-            answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None)  # type: ignore[attr-defined]
+            answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None,  # type: ignore[attr-defined]
+                                       self._store)
         if answer.status is not None and answer.outcome == Outcome.TIMEOUT and body:
             # A page that never ends (no Content-Length, the connection left open): the page came, kept as truncated.
             answer.outcome, answer.body, answer.truncated = Outcome.OK, bytes(body), True
@@ -424,7 +426,7 @@ class WebProber:
         return cut
 
 
-def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> None:
+def _read_head(response: httpx.Response, target: _Target, answer: _Answer, store: tls.TrustStore) -> None:
     answer.status = response.status_code
     answer.location = response.headers.get("location")
     answer.set_cookies = response.headers.get_list("set-cookie")
@@ -436,7 +438,7 @@ def _read_head(response: httpx.Response, target: _Target, answer: _Answer) -> No
     if target.scheme == "https":
         stream = response.extensions.get("network_stream")
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-        answer.tls = tls.tls_facts(ssl_object, Outcome.OK, None)
+        answer.tls = tls.tls_facts(ssl_object, Outcome.OK, None, store)
 
 
 async def _read_body(response: httpx.Response, cap: int, body: bytearray) -> bool:

@@ -66,6 +66,13 @@ SCENARIOS = [
     Scenario("cname4ns.gov.example", Verdict.READY, about="CNAME into a zone whose name servers are IPv4-only"),
     Scenario("secure.gov.example", Verdict.READY, about="HTTP redirects to HTTPS on both families, HSTS for a year"),
     Scenario("late6.gov.example", Verdict.READY, about="IPv6 answers 0.6 s later than IPv4"),
+    Scenario("oldtls.gov.example", Verdict.READY, about="accepts TLS 1.0 to 1.3 on both families"),
+    Scenario("tls12.gov.example", Verdict.READY, about="accepts TLS 1.2 only"),
+    Scenario("chain.gov.example", Verdict.READY, about="certificate from an intermediate, sent with it"),
+    Scenario("nointer.gov.example", Verdict.PARTIAL, frozenset({"tls_invalid"}),
+             "certificate from an intermediate the server does not send"),
+    Scenario("badroot.gov.example", Verdict.PARTIAL, frozenset({"tls_invalid"}),
+             "chain sent up to a root nobody trusts"),
 ]
 
 # Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
@@ -90,6 +97,11 @@ ORGS = {
     "cname4ns.gov.example": ("Tỉnh Mẫu F", "dichvucong"),
     "secure.gov.example": ("Tỉnh Mẫu F", "website"),
     "late6.gov.example": ("Tỉnh Mẫu F", "website"),
+    "oldtls.gov.example": ("Tỉnh Mẫu G", "portal"),
+    "tls12.gov.example": ("Tỉnh Mẫu G", "dichvucong"),
+    "chain.gov.example": ("Tỉnh Mẫu G", "motcua"),
+    "nointer.gov.example": ("Tỉnh Mẫu G", "website"),
+    "badroot.gov.example": ("Tỉnh Mẫu G", "website"),
     "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
     "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
@@ -168,6 +180,16 @@ ZONES = {
         servfail A 192.0.2.99
         late6 A 192.0.2.18
         late6 AAAA 2001:db8::18
+        oldtls A 192.0.2.60
+        oldtls AAAA 2001:db8::60
+        tls12 A 192.0.2.61
+        tls12 AAAA 2001:db8::61
+        chain A 192.0.2.62
+        chain AAAA 2001:db8::62
+        nointer A 192.0.2.63
+        nointer AAAA 2001:db8::63
+        badroot A 192.0.2.64
+        badroot AAAA 2001:db8::64
         secure A 192.0.2.19
         secure AAAA 2001:db8::19
         deps A 192.0.2.42
@@ -256,6 +278,7 @@ class _Site:
     certs: dict[str, str] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     http_pages: dict[str, Page] = field(default_factory=dict)  # what port 80 answers instead (a redirect to HTTPS)
+    tls_versions: tuple[str, str] | None = None  # oldest, newest accepted on 443 (None: TLS 1.2 and 1.3)
 
 
 def _sites() -> list[_Site]:
@@ -290,6 +313,11 @@ def _sites() -> list[_Site]:
             _Site(prefix + "18", ["late6.gov.example"], *(["late", "late"] if v6 else [])),
             _Site(prefix + "19", ["secure.gov.example"], pages={"secure.gov.example": hsts},
                   http_pages={"secure.gov.example": to_https}),
+            _Site(prefix + "60", ["oldtls.gov.example"], tls_versions=("TLSv1", "TLSv1.3")),
+            _Site(prefix + "61", ["tls12.gov.example"], tls_versions=("TLSv1.2", "TLSv1.2")),
+            _Site(prefix + "62", ["chain.gov.example"], certs={"chain.gov.example": "chained"}),
+            _Site(prefix + "63", ["nointer.gov.example"], certs={"nointer.gov.example": "missing_intermediate"}),
+            _Site(prefix + "64", ["badroot.gov.example"], certs={"badroot.gov.example": "untrusted_root"}),
             _Site(prefix + "43", ["js.cdn-ok.example", "fonts.cdn-ok.example"], pages={"js.cdn-ok.example": asset,
                                                                                        "fonts.cdn-ok.example": asset}),
         ]
@@ -350,7 +378,8 @@ class Lab:
                 continue
             self.routes[(site.address, port)] = (
                 lo,
-                await self.web.listen(lo, tls=tls, sites=served, certs=site.certs, behaviour=how),
+                await self.web.listen(lo, tls=tls, sites=served, certs=site.certs, behaviour=how,
+                                      tls_versions=site.tls_versions if tls else None),
             )
 
     async def close(self) -> None:

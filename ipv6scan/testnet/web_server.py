@@ -33,7 +33,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 BEHAVIOURS = ("serve", "blackhole", "slow", "late")  # late: serves, each answer ``late_delay`` s after the request
-CERT_KINDS = ("valid", "expired", "not_yet_valid", "wrong_name", "self_signed", "untrusted")
+CERT_KINDS = ("valid", "expired", "not_yet_valid", "wrong_name", "self_signed", "untrusted",
+              "chained", "missing_intermediate", "untrusted_root")
+# chained: issued by an intermediate of the trusted CA, the intermediate sent after the leaf;
+# missing_intermediate: the same, but only the leaf is sent (its AIA names where the intermediate could be fetched);
+# untrusted: issued directly by a CA nobody trusts, only the leaf sent;
+# untrusted_root: issued by an intermediate of a CA nobody trusts, intermediate and that root sent
+AIA_URL = "http://ca.gov.example/intermediate.crt"
 WRONG_NAME = "wrong.invalid"
 _SLOW_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
 
@@ -54,6 +60,8 @@ class CertFactory:
     def __init__(self) -> None:
         self.ca = trustme.CA()
         self._stranger_ca = trustme.CA()  # nobody trusts it
+        self._intermediate = self.ca.create_child_ca()
+        self._stranger_intermediate = self._stranger_ca.create_child_ca()
         fd, self.ca_pem_path = tempfile.mkstemp(prefix="ipv6scan-ca-", suffix=".pem")
         os.close(fd)
         self.ca.cert_pem.write_to_path(self.ca_pem_path)
@@ -62,12 +70,15 @@ class CertFactory:
         self._leaves: dict[tuple[str, tuple[str, ...]], trustme.LeafCert] = {}
         self._contexts: dict[tuple[str, tuple[str, ...]], ssl.SSLContext] = {}
 
-    def context_for(self, kind: str, hostnames: list[str]) -> ssl.SSLContext:
-        """A server context presenting a ``kind`` certificate for ``hostnames``."""
-        key = (kind, tuple(hostnames))
+    def context_for(self, kind: str, hostnames: list[str], versions: tuple[str, str] | None = None) -> ssl.SSLContext:
+        """A server context presenting a ``kind`` certificate for ``hostnames``; ``versions``: the oldest and
+        newest TLS version it accepts (None: OpenSSL's defaults, TLS 1.2 and 1.3)."""
+        key = (kind, tuple(hostnames), versions)
         if key not in self._contexts:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.leaf(kind, hostnames).configure_cert(ctx)
+            if versions is not None:
+                _accept(ctx, *versions)
             self._contexts[key] = ctx
         return self._contexts[key]
 
@@ -93,7 +104,57 @@ class CertFactory:
             return self._stranger_ca.issue_cert(*hostnames)
         if kind == "self_signed":
             return _self_signed(hostnames, now)
+        if kind == "chained":
+            return self._intermediate.issue_cert(*hostnames)
+        if kind == "missing_intermediate":
+            return _issued_by(self._intermediate, hostnames, now, aia=AIA_URL, chain=[])
+        if kind == "untrusted_root":
+            leaf = self._stranger_intermediate.issue_cert(*hostnames)
+            return trustme.LeafCert(leaf.private_key_pem.bytes(), leaf.cert_chain_pems[0].bytes(),
+                                    [p.bytes() for p in leaf.cert_chain_pems[1:]] + [self._stranger_ca.cert_pem.bytes()])
         raise ValueError(f"unknown certificate kind {kind!r}; one of {', '.join(CERT_KINDS)}")
+
+
+_TLS_VERSIONS = {"TLSv1": "TLSv1", "TLSv1.1": "TLSv1_1", "TLSv1.2": "TLSv1_2", "TLSv1.3": "TLSv1_3"}
+
+
+def _accept(ctx: ssl.SSLContext, oldest: str, newest: str) -> None:
+    """Accept TLS ``oldest`` to ``newest`` (an old server: TLS 1.0 needs OpenSSL's security level 0)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[oldest])
+        ctx.maximum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[newest])
+    if oldest in ("TLSv1", "TLSv1.1"):
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+
+
+def _issued_by(ca: trustme.CA, hostnames: list[str], now: datetime.datetime, *, aia: str,
+               chain: list[bytes]) -> trustme.LeafCert:
+    """A leaf issued by ``ca`` naming its issuer's certificate at ``aia`` (caIssuers), served with ``chain`` only."""
+    issuer = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
+    ca_key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30, hours=12))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return trustme.LeafCert(key_pem, cert.public_bytes(serialization.Encoding.PEM), chain)
 
 
 def _self_signed(hostnames: list[str], now: datetime.datetime) -> trustme.LeafCert:
@@ -180,12 +241,14 @@ class WebServer:
         default_cert: str = "valid",
         behaviour: str = "serve",
         port: int = 0,
+        tls_versions: tuple[str, str] | None = None,
     ) -> int:
         """Start a listener on ``host`` (127.0.0.1 or ::1); return its port.
 
         ``certs`` maps an SNI name to a certificate kind (default ``default_cert``);
         each name gets a certificate for itself. Connections without SNI get a
-        ``default_cert`` certificate for every site of the listener.
+        ``default_cert`` certificate for every site of the listener. ``tls_versions``: the oldest and
+        newest TLS version accepted (e.g. ``("TLSv1", "TLSv1.3")``, an old server).
         """
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}; one of {', '.join(BEHAVIOURS)}")
@@ -193,7 +256,7 @@ class WebServer:
                              delay=self.late_delay if behaviour == "late" else 0.0)
         ssl_ctx = None
         if tls and behaviour != "blackhole":
-            ssl_ctx = self._server_context(sites, certs or {}, default_cert)
+            ssl_ctx = self._server_context(sites, certs or {}, default_cert, tls_versions)
 
         if self._aiohttp is None:
             self._aiohttp = web.Server(self._handle)
@@ -212,17 +275,20 @@ class WebServer:
         self._listeners.append(listener)
         return listener.port
 
-    def _server_context(self, sites: dict[str, Page], certs: dict[str, str], default_cert: str) -> ssl.SSLContext:
+    def _server_context(self, sites: dict[str, Page], certs: dict[str, str], default_cert: str,
+                        versions: tuple[str, str] | None) -> ssl.SSLContext:
         """A context of this listener only: default certificate, then one per SNI name."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.certs.leaf(default_cert, sorted(sites) or ["localhost"]).configure_cert(ctx)
+        if versions is not None:
+            _accept(ctx, *versions)
         kinds = {name.lower(): kind for name, kind in certs.items()}
 
         def choose(ssl_obj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
             if server_name:
                 name = server_name.lower()
                 self._sni[ssl_obj] = name
-                ssl_obj.context = self.certs.context_for(kinds.get(name, default_cert), [name])
+                ssl_obj.context = self.certs.context_for(kinds.get(name, default_cert), [name], versions)
 
         ctx.sni_callback = choose  # type: ignore[assignment]
         return ctx

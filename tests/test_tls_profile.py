@@ -1,0 +1,167 @@
+"""tls.chain, tls.name and tls.profile.<family> (pure), the profiles file, and the version prober's contexts."""
+
+from __future__ import annotations
+
+import ssl
+
+import msgspec
+import pytest
+
+from ipv6scan.checks import judge, message
+from ipv6scan.checks._profiles import ProfileError, parse_profiles, tls_profile
+from ipv6scan.model import CertInfo, CheckStatus, Outcome, TlsVersionTry
+from ipv6scan.probe import tlsversions
+from tests.test_checks import V4A, V6A, cert, checks_of, healthy_versions, replace_probe, site
+
+
+def with_tls(facts, address, **changes):
+    """The HTTPS probe of ``address`` with its TLS facts changed."""
+    probe = next(p for p in facts.web if p.scheme == "https" and p.address == address)
+    return replace_probe(facts, "https", address, tls=msgspec.structs.replace(probe.tls, **changes))
+
+
+def root(subject="CN=Stranger Root") -> CertInfo:
+    return msgspec.structs.replace(cert(), subject=subject, issuer=subject, self_signed=True, sha256="r" * 64)
+
+
+def intermediate(subject="CN=Intermediate CA", issuer="CN=Stranger Root") -> CertInfo:
+    return msgspec.structs.replace(cert(), subject=subject, issuer=issuer, sha256="i" * 64)
+
+
+# ---------------------------------------------------------------- tls.chain
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "reason", "words"),
+    [
+        ({}, CheckStatus.PASS, "chain_ok", "sends one certificate reaching a trusted root"),
+        ({"issuer_in_store": False, "intermediates": [intermediate(), root()]}, CheckStatus.FAIL,
+         "chain_untrusted_root", "sends 3 certificates ending at the root CN=Stranger Root, which is not trusted"),
+        ({"issuer_in_store": False, "cert": msgspec.structs.replace(cert(), ca_issuers=["http://ca.example/i.crt"])},
+         CheckStatus.FAIL, "chain_missing_intermediate", "(an intermediate, published at http://ca.example/i.crt)"),
+        ({"issuer_in_store": False}, CheckStatus.FAIL, "chain_untrusted_issuer", "which is neither sent nor trusted"),
+        ({"issuer_in_store": False, "cert": root("CN=" + "portal.gov.example")}, CheckStatus.FAIL, "chain_self_signed",
+         "serves a self-signed certificate"),
+    ],
+)
+def test_the_chain_as_served_is_classified(changes, status, reason, words):
+    facts = with_tls(site(), V6A, **changes)
+    found = checks_of(judge(facts))["tls.chain"]
+    assert (found.status, found.reason) == (status, reason)
+    assert words in found.message
+    assert judge(facts).verdict.value == "ready"  # it explains; tls.ipv6 is what counts
+
+
+def test_a_missing_intermediate_is_worse_than_a_complete_chain_elsewhere_and_named_where_it_is():
+    facts = with_tls(site(), V6A, issuer_in_store=False,
+                     cert=msgspec.structs.replace(cert(), ca_issuers=["http://ca.example/i.crt"]))
+    found = checks_of(judge(facts))["tls.chain"]
+    assert "2001:db8::10 port 443 does not send the certificate of" in found.message
+    assert V4A not in found.message
+
+
+def test_records_without_chain_facts_are_not_judged():
+    facts = site()
+    for address in (V4A, V6A):
+        facts = with_tls(facts, address, issuer_in_store=None, name_matches=None, versions=[])
+    checks = checks_of(judge(facts))
+    assert {checks[i].status for i in ("tls.chain", "tls.name", "tls.profile.ipv4", "tls.profile.ipv6")} == {
+        CheckStatus.NOT_APPLICABLE}
+
+
+# ---------------------------------------------------------------- tls.name
+
+
+def test_the_name_is_judged_on_its_own_and_names_what_the_certificate_covers():
+    facts = with_tls(site(), V6A, name_matches=False, issuer_in_store=False,
+                     cert=msgspec.structs.replace(cert(), san=["other.example", "*.other.example"]))
+    found = checks_of(judge(facts))["tls.name"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "name_mismatch")
+    assert found.message == ("The certificate does not name portal.gov.example: 2001:db8::10 port 443 serves a "
+                             "certificate for other.example and *.other.example")
+    assert message(found, "vi").startswith("Chứng thư không ghi tên portal.gov.example: 2001:db8::10 cổng 443")
+
+
+# ---------------------------------------------------------------- tls.profile.<family>
+
+
+def test_old_versions_fail_on_the_family_that_accepts_them_only():
+    facts = with_tls(site(), V6A, versions=healthy_versions("TLSv1", "TLSv1.2", "TLSv1.3"))
+    checks = checks_of(judge(facts))
+    assert (checks["tls.profile.ipv6"].status, checks["tls.profile.ipv6"].reason) == (CheckStatus.FAIL,
+                                                                                     "profile_old_versions")
+    assert checks["tls.profile.ipv6"].message == (
+        "Against Mozilla intermediate (Server Side TLS 5.7) (allows TLSv1.2 and TLSv1.3): "
+        "2001:db8::10 port 443 accepts TLSv1")
+    assert checks["tls.profile.ipv4"].status == CheckStatus.PASS
+    vi = message(checks["tls.profile.ipv6"], "vi")
+    assert vi == ("So với Mozilla intermediate (Server Side TLS 5.7) (cho phép TLSv1.2 và TLSv1.3): "
+                  "2001:db8::10 cổng 443 chấp nhận TLSv1")
+
+
+def test_no_tls13_is_a_warning_and_an_unknown_answer_is_never_a_refusal():
+    no13 = checks_of(judge(with_tls(site(), V6A, versions=healthy_versions("TLSv1.2"))))["tls.profile.ipv6"]
+    assert (no13.status, no13.reason) == (CheckStatus.WARN, "profile_missing_recommended")
+    unknown = healthy_versions()
+    unknown[0] = TlsVersionTry(version="TLSv1", accepted=None, outcome=Outcome.TIMEOUT, how="alone")
+    found = checks_of(judge(with_tls(site(), V6A, versions=unknown)))["tls.profile.ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.WARN, "profile_unknown_versions")
+    assert "no answer known for TLSv1" in found.message
+
+
+def test_a_small_key_fails_the_profile():
+    small = msgspec.structs.replace(cert(), key_type="RSA", key_bits=1024)
+    found = checks_of(judge(with_tls(site(), V4A, cert=small)))["tls.profile.ipv4"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "profile_weak_key")
+    assert "has a 1,024-bit RSA key" in found.message
+
+
+# ---------------------------------------------------------------- the profiles file
+
+
+def test_the_shipped_default_is_mozilla_intermediate():
+    profile = tls_profile()
+    assert profile.name == "mozilla-intermediate" and profile.versions == ("TLSv1.2", "TLSv1.3")
+    assert tls_profile("mozilla-modern").versions == ("TLSv1.3",)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('default = "x"\n[profile.x]\ntitle = {vi = "a", en = "a"}\nversions = ["TLSv1.4"]\n',
+         "profile 'x': versions must be among TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (got TLSv1.4)"),
+        ('default = "y"\n[profile.x]\ntitle = {vi = "a", en = "a"}\nversions = ["TLSv1.2"]\n',
+         "the default profile 'y' is not one of x"),
+        ('default = "x"\n[profile.x]\nversions = ["TLSv1.2"]\n', "profile 'x' lacks 'title'"),
+        ("default = \n", "not TOML"),
+    ],
+)
+def test_a_wrong_profiles_file_is_a_clear_error(text, words):
+    with pytest.raises(ProfileError) as e:
+        parse_profiles(text, "my-profiles.toml")
+    assert str(e.value).startswith("my-profiles.toml: ") and words in str(e.value)
+
+
+def test_an_unknown_profile_names_the_ones_there_are():
+    with pytest.raises(ProfileError, match="no TLS profile 'nope'; the profiles are mozilla-intermediate, "
+                                           "mozilla-modern, mozilla-old"):
+        tls_profile("nope")
+
+
+# ---------------------------------------------------------------- the version prober
+
+
+def test_what_the_request_handshake_already_says():
+    assert [(t.version, t.accepted, t.how) for t in tlsversions.from_request("TLSv1.3")] == [
+        ("TLSv1.3", True, "negotiated")]
+    assert [(t.version, t.accepted, t.how) for t in tlsversions.from_request("TLSv1.2")] == [
+        ("TLSv1.2", True, "negotiated"), ("TLSv1.3", False, "not_chosen")]
+    assert tlsversions.from_request("TLSv1") == []  # the request never offers it: not its word
+
+
+@pytest.mark.parametrize("version", tlsversions.VERSIONS)
+def test_each_context_offers_its_version_alone(version):
+    ctx = tlsversions._context(version)
+    assert isinstance(ctx, ssl.SSLContext), ctx
+    assert ctx.minimum_version == ctx.maximum_version and ctx.verify_mode == ssl.CERT_NONE
+    assert ctx is tlsversions._context(version)  # built once
