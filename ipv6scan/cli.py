@@ -62,6 +62,8 @@ def scan(
     ipv6: Annotated[Ipv6Mode, typer.Option("--ipv6", help="Does this machine have IPv6? auto asks the kernel; no marks IPv6 results untestable.")] = DEFAULTS.ipv6,
     ca_bundle: Annotated[list[Path], typer.Option("--ca-bundle", help="Extra trusted CA certificates (PEM), added to certifi's. Repeatable.")] = [],
     no_zone: Annotated[bool, typer.Option("--no-zone", help="Skip the zone's name servers and mail servers, and the resolution chain (every zone from the TLD down over IPv6).")] = False,
+    trust_anchor: Annotated[list[Path], typer.Option("--trust-anchor", metavar="FILE", help="DS or DNSKEY records trusted for DNSSEC validation, one per line ('zone DS ...'), instead of the IANA root keys shipped with ipv6scan. Repeatable.")] = [],
+    no_dnssec_validation: Annotated[bool, typer.Option("--no-dnssec-validation", help="Record whether zones are signed, but do not walk their chain of trust and check the signatures.")] = False,
     no_tls_versions: Annotated[bool, typer.Option("--no-tls-versions", help="Do not ask each HTTPS address which TLS versions it accepts (TLS 1.0 to 1.3, a handshake each).")] = False,
     no_subresources: Annotated[bool, typer.Option("--no-subresources", help="Do not read the page for what it loads without a click (scripts, CSS, fonts, images, frames), nor probe those hosts over IPv6.")] = False,
     max_dependencies: Annotated[int, typer.Option("--max-dependencies", min=1, max=1000, rich_help_panel=ADVANCED, help="Hosts a page loads from that are probed, at most per page (the number found beyond is recorded).")] = DEFAULTS.max_dependencies,
@@ -107,6 +109,9 @@ def scan(
         for b in ca_bundle:
             if not b.is_file():
                 raise UsageError(Message("no_such_file", path=f"--ca-bundle {b}"))
+        if not no_zone and not no_dnssec_validation:
+            from .probe.dnssec import load_anchors
+            load_anchors(trust_anchor)  # a malformed file stops here, naming its line
         network: Network = LabNetwork.from_file(lab_map) if lab_map else Network()
         sources = [_open_source(t) for t in targets]
     except (UsageError, ValueError, KeyError) as e:
@@ -130,6 +135,8 @@ def scan(
         check_zone=not no_zone,
         subresources=not no_subresources,
         tls_versions=not no_tls_versions,
+        dnssec_validation=not no_dnssec_validation,
+        trust_anchors=[str(p) for p in trust_anchor],
         max_dependencies=max_dependencies,
         host_budget=host_budget,
         per_address_connections=per_address,

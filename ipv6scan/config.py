@@ -28,6 +28,8 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     max_cname_chain: int = 16
     check_zone: bool = True  # NS and MX of the enclosing zone
     resolution_chain: bool = True  # every zone from the TLD down for each name a client needs (with check_zone)
+    dnssec_validation: bool = True  # walk each zone's chain of trust from a trust anchor (with check_zone)
+    trust_anchors: list[str] = []  # files of DS/DNSKEY records; empty: the IANA root keys shipped with ipv6scan
     # connections
     connect_timeout: float = 5.0
     read_timeout: float = 10.0

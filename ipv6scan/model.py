@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 
 
 class Family(StrEnum):
@@ -164,15 +164,50 @@ class MailServer(Struct, kw_only=True):
     probes: list[SmtpProbe] = []
 
 
+class DnssecStatus(StrEnum):
+    """RFC 4035 section 4.3: what a validating resolver makes of a zone."""
+
+    SECURE = "secure"  # a chain of signatures from a trust anchor down to the zone's keys and SOA
+    INSECURE = "insecure"  # proven unsigned: the parent signs that there is no DS (or only unusable ones)
+    BOGUS = "bogus"  # the chain should be there and is broken (expired signature, no matching key, ...)
+    INDETERMINATE = "indeterminate"  # no trust anchor covers it, or DNS failed on the way
+
+
+class DnssecLink(Struct, kw_only=True):
+    """One zone of the chain of trust, from the trust anchor down."""
+
+    zone: str  # "." for the root
+    status: DnssecStatus
+    reason: str  # ok, no_ds, no_ds_proof, no_dnskey, no_matching_key, signature_expired, ...
+    detail: str | None = None
+    ds_tags: list[int] = []  # the key tags the DS set (or the trust anchor) names
+    key_tags: list[int] = []  # the key tags of the zone's DNSKEY set
+    algorithms: list[int] = []  # DNSSEC algorithm numbers of the zone's keys
+    expires: str | None = None  # ISO 8601, UTC: the earliest expiry among the signatures that validated
+    expired_at: str | None = None  # ISO 8601, UTC: when the signature found expired ran out
+
+
+class DnssecValidation(Struct, kw_only=True):
+    """The zone's chain of trust walked from a trust anchor, each zone's link computed once per scan."""
+
+    status: DnssecStatus
+    reason: str
+    anchor: str | None = None  # the trust anchor's zone ("." for the IANA root keys)
+    broken_at: str | None = None  # the zone where the chain stopped being secure
+    detail: str | None = None
+    links: list[DnssecLink] = []
+
+
 class DnssecFacts(Struct, kw_only=True):
     """Is the zone signed? A DS record set at the parent and a DNSKEY set at the apex.
 
-    Presence only: signatures are not validated here (a validating resolver's
-    answers would be needed for that).
+    From 1.6, ``validation``: the chain of trust walked and its signatures checked
+    (None when validation was turned off).
     """
 
     ds: DnsLookup
     dnskey: DnsLookup
+    validation: DnssecValidation | None = None
 
 
 class ZoneFacts(Struct, kw_only=True):

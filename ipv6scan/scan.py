@@ -49,6 +49,7 @@ from .net import Network, split_hostport
 from .polite import Polite
 from .probe.deps import Dependencies
 from .probe.dns import DnsClient
+from .probe.dnssec import load_anchors
 from .probe.parity import compare
 from .probe.reach import Reachability
 from .probe.tls import get_contexts
@@ -99,6 +100,7 @@ class Scanner:
             allowed=self.allowed,
             ipv6_ok=self.ipv6_ok,
             polite=self.polite,
+            anchors=load_anchors(options.trust_anchors) if options.check_zone and options.dnssec_validation else None,
         )
         self.web = WebProber(
             network=self.network,

@@ -183,10 +183,14 @@ def test_reports_and_metrics_under_the_configured_dirs(audits):
         assert "Tỉnh Mẫu A: Phase 1 (2021–2022): attained → not attained" in changed
         assert "The target list changed" not in changed
     last = runs[2][1] if runs[2][1] else None
-    third = sorted(reports.glob("report-*-ipv6-for-gov-en.md"))[-1].read_text(encoding="utf-8").replace("\\", "")
+    # told apart by the audit that wrote them, not by name: two audits in one second are named ...Z and ...Z-2
+    mds = set(reports.glob("report-*-ipv6-for-gov-en.md"))
+    written = [next(Path(p) for p in runs[i][1].reports if p.endswith(".md")) for i in (0, 1)]
+    (third_path,) = mds - set(written)
+    third = third_path.read_text(encoding="utf-8").replace("\\", "")
     assert "The target list changed: 1 hosts added, 0 removed" in third and "Added to the list: 1" in third
     assert "diff6.gov.example" in third.split("Added to the list")[1]
-    first = sorted(reports.glob("report-*-ipv6-for-gov-en.md"))[0].read_text(encoding="utf-8")
+    first = written[0].read_text(encoding="utf-8")
     assert "What changed since the last audit" not in first and last is None  # the baseline has nothing to compare
     metrics = parse_metrics((work / "textfile" / "ipv6scan.prom").read_text(encoding="utf-8"))
     values = {name: family["samples"] for name, family in metrics.items()}

@@ -18,6 +18,9 @@ from ipv6scan.model import (
     Dependency,
     DependencyProbe,
     DnssecFacts,
+    DnssecLink,
+    DnssecStatus,
+    DnssecValidation,
     PageFacts,
     ResolutionChain,
     ZoneLink,
@@ -149,7 +152,14 @@ def zone(ns: list[NameServer] | None = None, mx: list[MailServer] | None = None)
                      ns_lookup=lookup("NS", [s.name for s in ns], name="gov.example"), name_servers=ns,
                      mx_lookup=lookup("MX", [m.name for m in mx], name="gov.example"), mail_servers=mx,
                      dnssec=DnssecFacts(ds=lookup("DS", ["2371 13 2 ab"], name="gov.example"),
-                                        dnskey=lookup("DNSKEY", ["257 3 13 key"], name="gov.example")))
+                                        dnskey=lookup("DNSKEY", ["257 3 13 key"], name="gov.example"),
+                                        validation=_secure()))
+
+
+def _secure() -> DnssecValidation:
+    links = [DnssecLink(zone=z, status=DnssecStatus.SECURE, reason="ok", expires="2027-01-01T00:00:00Z")
+             for z in (".", "example", "gov.example")]
+    return DnssecValidation(status=DnssecStatus.SECURE, reason="ok", anchor=".", links=links)
 
 
 def page(*deps: Dependency) -> PageFacts:
@@ -547,6 +557,38 @@ def test_no_mx_is_not_applicable(mx):
 def test_without_zone_facts_ns_and_mx_are_not_applicable():
     checks = checks_of(judge(site(zone_facts=None)))
     assert checks["ns.ipv6"].status == checks["mx.ipv6"].status == CheckStatus.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("status, reason, zone_reason, expired_at, want, words", [
+    (DnssecStatus.SECURE, "ok", None, None, (CheckStatus.PASS, "dnssec_secure"), "validates from the trust anchor ."),
+    (DnssecStatus.INSECURE, "no_ds", None, None, (CheckStatus.FAIL, "dnssec_insecure"), "signed NSEC"),
+    (DnssecStatus.BOGUS, "signature_expired", "signature_expired", "2026-11-27T20:00:00Z",
+     (CheckStatus.FAIL, "dnssec_signature_expired"), "expired at 2026-11-27T20:00:00Z"),
+    (DnssecStatus.BOGUS, "no_matching_key", "no_matching_key", None, (CheckStatus.FAIL, "dnssec_no_matching_key"),
+     "matches the DS"),
+    (DnssecStatus.BOGUS, "no_ds_proof", "no_ds_proof", None, (CheckStatus.FAIL, "dnssec_no_ds_proof"), "no signed proof"),
+    (DnssecStatus.INDETERMINATE, "no_anchor", None, None, (CheckStatus.UNTESTABLE, "dnssec_no_anchor"), "--trust-anchor"),
+    (DnssecStatus.INDETERMINATE, "lookup_failed", None, None, (CheckStatus.UNTESTABLE, "dnssec_indeterminate"),
+     "DNS failed"),
+])
+def test_dnssec_validation_is_judged_secure_insecure_bogus_or_untested(status, reason, zone_reason, expired_at,
+                                                                       want, words):
+    last = DnssecLink(zone="gov.example", status=status, reason=reason, expired_at=expired_at,
+                      expires="2027-01-01T00:00:00Z")
+    validation = DnssecValidation(status=status, reason=reason, anchor=".", links=[last],
+                                  broken_at=None if status is DnssecStatus.SECURE else "gov.example")
+    facts = site()
+    facts.zone.dnssec.validation = validation
+    got = checks_of(judge(facts))["zone.dnssec_valid"]
+    assert (got.status, got.reason) == want and words in got.message
+    assert checks_of(judge(facts)).keys() >= {"zone.dnssec", "zone.dnssec_valid"}
+
+
+def test_dnssec_validation_turned_off_is_not_applicable():
+    facts = site()
+    facts.zone.dnssec.validation = None
+    got = checks_of(judge(facts))["zone.dnssec_valid"]
+    assert (got.status, got.reason) == (CheckStatus.NOT_APPLICABLE, "zone_not_checked")
 
 
 def _dnssec(ds: list[str], dnskey: list[str], ds_outcome: Outcome | None = None) -> DnssecFacts:

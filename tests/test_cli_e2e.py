@@ -7,7 +7,7 @@ import json
 import msgspec
 import pytest
 
-from ipv6scan.model import SCHEMA_VERSION, Family, HostRecord, InputError, Outcome, ScanHeader, ScanLine, ScanSummary
+from ipv6scan.model import SCHEMA_VERSION, DnssecStatus, Family, HostRecord, InputError, Outcome, ScanHeader, ScanLine, ScanSummary
 from ipv6scan.testnet.lab import IDN_HOST, SCENARIOS
 
 from .conftest import run_cli
@@ -147,6 +147,45 @@ def test_name_servers_and_mail_over_ipv6(catalogue_scan):
 
     onens = {c.id: c for c in hosts["www.onens.example"].result.checks}
     assert onens["ns.ipv6"].status in ("warn", "pass")
+
+
+def test_dnssec_validated_from_the_trust_anchor_through_the_cli(catalogue_scan):
+    hosts = catalogue_scan[2]
+
+    def valid(host: str):
+        return {c.id: c for c in hosts[host].result.checks}["zone.dnssec_valid"]
+
+    secure = hosts["dual.gov.example"].facts.zone.dnssec.validation
+    assert (secure.status, secure.anchor, [link.zone for link in secure.links]) == (
+        DnssecStatus.SECURE, "example", ["example", "gov.example"])
+    assert valid("dual.gov.example").status == "pass"
+    # signed, DS right, signatures ran out a week ago: bogus, with when
+    bad = valid("www.badsig.example")
+    assert (bad.status, bad.reason) == ("fail", "dnssec_signature_expired") and "expired at" in bad.message
+    assert hosts["www.badsig.example"].facts.zone.dnssec.validation.broken_at == "badsig.example"
+    # presence alone says the same zone is signed: only validation tells
+    assert {c.id: c for c in hosts["www.badsig.example"].result.checks}["zone.dnssec"].status == "pass"
+    # unsigned, proven by example.'s signed NSEC
+    insecure = valid("www.nsv4.example")
+    assert (insecure.status, insecure.reason) == ("fail", "dnssec_insecure")
+    # not in the verdict: the bogus zone's web host is still ready
+    assert hosts["www.badsig.example"].result.verdict == "ready"
+
+
+def test_a_malformed_trust_anchor_stops_the_scan_naming_the_line(lab, tmp_path):
+    anchor = tmp_path / "anchor.txt"
+    anchor.write_text("; mine\nexample. IN DS 1 13 2 abcd\n")
+    targets = tmp_path / "t.txt"
+    targets.write_text("dual.gov.example\n")
+    args = [a for a in lab.cli_args(tmp_path)]
+    args[args.index("--trust-anchor") + 1] = str(anchor)
+    proc = run_cli("scan", str(targets), *args, "--no-db", "--lang", "en")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "line 2" in proc.stderr and "anchor.txt" in proc.stderr
+    off = run_cli("scan", str(targets), *args, "--no-db", "--no-dnssec-validation", "-f", "jsonl")
+    assert off.returncode == 0, off.stderr
+    rec = next(line for line in parse_jsonl(off.stdout) if isinstance(line, HostRecord))
+    assert rec.facts.zone.dnssec.validation is None
 
 
 def test_zone_facts_looked_up_once_per_zone(catalogue_scan):

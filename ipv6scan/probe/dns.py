@@ -227,14 +227,28 @@ class DnsClient:
             raise dns.exception.FormError("the answer over TCP does not answer the question")
         return answer
 
-    async def _query(self, qname: dns.name.Name, rdtype: str) -> _Reply:
+    async def signed(self, name: str, rdtype: str) -> tuple[dns.message.Message | None, Outcome, str | None]:
+        """One question with its DNSSEC records (DO set) and checking left to us (CD set).
+
+        Returns the whole answer (signatures and the authority section's NSEC/NSEC3 proofs in it)
+        when a resolver gave NOERROR or NXDOMAIN, else None with the failure's outcome and detail."""
+        try:
+            qname = dns.name.from_text(name)
+        except dns.exception.DNSException as e:
+            return None, Outcome.DNS_ERROR, f"not a valid DNS name: {e}"
+        reply = await self._query(qname, rdtype, dnssec=True)
+        return reply.message, reply.outcome, reply.detail
+
+    async def _query(self, qname: dns.name.Name, rdtype: str, *, dnssec: bool = False) -> _Reply:
         """One question to the resolvers in turn, until one gives a usable answer.
 
         A timeout is retried ``retries`` times on the same resolver; a timeout,
         SERVFAIL, REFUSED or error moves on to the next resolver. If none
         answers usefully, the last failure is reported, with every resolver's.
         """
-        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=_EDNS_PAYLOAD)
+        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=_EDNS_PAYLOAD, want_dnssec=dnssec)
+        if dnssec:
+            query.flags |= dns.flags.CD
         outcome, details = Outcome.DNS_ERROR, ["no resolvers configured"]
         if self.resolvers:
             details = []

@@ -22,6 +22,8 @@ from ..model import (
     ChainName,
     ChainServer,
     DnssecFacts,
+    DnssecStatus,
+    DnssecValidation,
     DnsServerProbe,
     Family,
     MailServer,
@@ -36,6 +38,7 @@ from ..net import Network
 from ..polite import Polite
 from ._once import Once
 from .dns import DnsClient, normalise_name
+from .dnssec import DnssecValidator, TrustAnchors
 from .smtp import probe_smtp
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
@@ -53,6 +56,7 @@ class ZoneCache:
         allowed: list[IPNetwork],
         ipv6_ok: bool,
         polite: Polite | None = None,
+        anchors: TrustAnchors | None = None,
     ) -> None:
         self.dns = dns
         self.network = network
@@ -63,6 +67,8 @@ class ZoneCache:
         self._zones: Once[str, ZoneFacts] = Once()
         self._links: Once[str, ZoneLink] = Once()
         self._slots = asyncio.Semaphore(options.per_host_connections)
+        self.validator = (DnssecValidator(dns, anchors, self.path)
+                          if anchors is not None and options.dnssec_validation else None)
 
     async def for_host(self, name: str) -> ZoneFacts:
         """The facts of the zone enclosing a host name, found by its real zone cut."""
@@ -77,8 +83,8 @@ class ZoneCache:
         return await self._zones.get(key, lambda: self._compute(key))
 
     async def _compute(self, apex: str) -> ZoneFacts:
-        ns_lookup, mx_lookup, ds, dnskey = await asyncio.gather(
-            *(self.dns.lookup(apex, rdtype) for rdtype in ("NS", "MX", "DS", "DNSKEY"))
+        ns_lookup, mx_lookup, ds, dnskey, validation = await asyncio.gather(
+            *(self.dns.lookup(apex, rdtype) for rdtype in ("NS", "MX", "DS", "DNSKEY")), self._validate(apex)
         )
         exchanges = [(int(pref), name) for pref, name in (r.split(" ", 1) for r in mx_lookup.records)]
         name_servers, mail_servers = await asyncio.gather(
@@ -93,8 +99,16 @@ class ZoneCache:
             name_servers=list(name_servers),
             mx_lookup=mx_lookup,
             mail_servers=list(mail_servers),
-            dnssec=DnssecFacts(ds=ds, dnskey=dnskey),
+            dnssec=DnssecFacts(ds=ds, dnskey=dnskey, validation=validation),
         )
+
+    async def _validate(self, apex: str) -> DnssecValidation | None:
+        if self.validator is None:
+            return None
+        try:
+            return await self.validator.validate(apex)
+        except Exception as e:  # a bug or an answer nobody foresaw must not cost the zone's other facts
+            return DnssecValidation(status=DnssecStatus.INDETERMINATE, reason="error", detail=f"{type(e).__name__}: {e}")
 
     # ------------------------------------------------------------ the resolution chain
 

@@ -9,7 +9,11 @@ zones) and follows CNAMEs inside the zone that holds them, as NSD or Knot
 do: a chain into another zone stops at the CNAME and the client asks again.
 Per-name behaviours simulate broken servers (SERVFAIL, REFUSED, silence,
 truncation). Wildcards and delegations are not interpreted: the longest
-zone origin that is a suffix of the query name answers.
+zone origin that is a suffix of the query name answers, except that a DS
+question for a zone's own origin is answered by the parent zone, where DS
+records live. A query with DO set (RFC 3225) also gets the RRSIGs covering
+each answer and, in a negative answer, the SOA's and the name's NSEC records
+with theirs, as a signed zone (``dns.dnssec.sign_zone``) holds them.
 
 Junk is ignored and nothing a client sends can crash it.
 """
@@ -129,7 +133,8 @@ class DnsServer:
         elif behaviour == "truncate" and transport == "udp":
             response.flags |= dns.flags.TC
         else:
-            self._resolve(response, question.name, question.rdtype)
+            dnssec = query.edns >= 0 and bool(query.ednsflags & dns.flags.DO)
+            self._resolve(response, question.name, question.rdtype, dnssec)
         if transport == "tcp":
             return response.to_wire(max_size=65535)
         limit = max(query.payload, 512) if query.edns >= 0 else 512
@@ -140,16 +145,18 @@ class DnsServer:
             response.flags |= dns.flags.TC | dns.flags.AA
             return response.to_wire()
 
-    def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
-        """The zone with the longest origin that is a suffix of name."""
+    def _zone_for(self, name: dns.name.Name, rdtype: int) -> dns.zone.Zone | None:
+        """The zone with the longest origin that is a suffix of name (its parent for a DS at its origin)."""
         best = None
         for origin, zone in self._zones.items():
+            if rdtype == dns.rdatatype.DS and origin == name and name != dns.name.root:
+                continue  # the DS of a zone is the parent's
             if name.is_subdomain(origin) and (best is None or len(origin) > len(best.origin)):
                 best = zone
         return best
 
-    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, rdtype: int) -> None:
-        zone = self._zone_for(qname)
+    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, rdtype: int, dnssec: bool = False) -> None:
+        zone = self._zone_for(qname, rdtype)
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return
@@ -160,17 +167,20 @@ class DnsServer:
             if node is None:
                 if not _has_descendants(zone, name):
                     response.set_rcode(dns.rcode.NXDOMAIN)
-                _add_soa(response, zone)  # NXDOMAIN, or NODATA at an empty non-terminal
+                _add_soa(response, zone, dnssec)  # NXDOMAIN, or NODATA at an empty non-terminal
                 return
             rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
             if rdataset is not None:
-                response.answer.append(_rrset(name, rdataset))
+                _add(response.answer, node, name, rdataset, dnssec)
                 return
             cname = None if rdtype == dns.rdatatype.CNAME else node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None:
-                _add_soa(response, zone)
+                _add_soa(response, zone, dnssec)
+                nsec = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC)
+                if dnssec and nsec is not None:  # NODATA: the name's NSEC says which types it has
+                    _add(response.authority, node, name, nsec, dnssec)
                 return
-            response.answer.append(_rrset(name, cname))
+            _add(response.answer, node, name, cname, dnssec)
             name = cname[0].target
             if name in seen or not name.is_subdomain(zone.origin):
                 return  # a loop, or a chain leaving the zone: the client takes over
@@ -225,10 +235,20 @@ def _has_descendants(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
     return any(owner != name and owner.is_subdomain(name) for owner in zone.nodes)
 
 
-def _add_soa(response: dns.message.Message, zone: dns.zone.Zone) -> None:
-    soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
+def _add_soa(response: dns.message.Message, zone: dns.zone.Zone, dnssec: bool = False) -> None:
+    node = zone.get_node(zone.origin)
+    soa = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SOA) if node is not None else None
     if soa is not None:
-        response.authority.append(_rrset(zone.origin, soa))
+        _add(response.authority, node, zone.origin, soa, dnssec)
+
+
+def _add(section: list, node, name: dns.name.Name, rdataset, dnssec: bool) -> None:
+    """An RRset into a section, with the RRSIGs covering it when the query asked for DNSSEC records."""
+    section.append(_rrset(name, rdataset))
+    if dnssec:
+        sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdataset.rdtype)
+        if sigs is not None:
+            section.append(dns.rrset.from_rdata_list(name, sigs.ttl, list(sigs)))
 
 
 def _rrset(name: dns.name.Name, rdataset) -> dns.rrset.RRset:

@@ -18,6 +18,7 @@ import io
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..config import Ipv6Mode, ScanOptions
 from ..model import ScanLine, Verdict
 from ..net import LabNetwork
 from .dns_server import DnsServer
+from .signing import anchor_line, new_key, sign
 from .smtp_server import SmtpServer
 from .web_server import CertFactory, Page, WebServer
 
@@ -62,6 +64,7 @@ SCENARIOS = [
     Scenario("multi6.gov.example", Verdict.PARTIAL, about="two AAAA, one dead"),
     Scenario("www.nsv4.example", Verdict.PARTIAL, frozenset({"ns_no_ipv6"}), "zone whose name servers and MX have no IPv6"),
     Scenario("www.onens.example", Verdict.READY, about="zone with one name server on IPv6"),
+    Scenario("www.badsig.example", Verdict.READY, about="signed zone whose signatures expired (DNSSEC bogus)"),
     Scenario("deps.gov.example", Verdict.READY, about="page loads from an IPv4-only host, an IPv4 literal, a dead AAAA"),
     Scenario("cname4ns.gov.example", Verdict.READY, about="CNAME into a zone whose name servers are IPv4-only"),
     Scenario("secure.gov.example", Verdict.READY, about="HTTP redirects to HTTPS on both families, HSTS for a year"),
@@ -93,6 +96,7 @@ ORGS = {
     "shared-b.gov.example": ("Bộ Mẫu D", "website"),
     "www.nsv4.example": ("Bộ Mẫu D", "website"),
     "www.onens.example": ("Bộ Mẫu D", "data_portal"),
+    "www.badsig.example": ("Bộ Mẫu D", "website"),
     "deps.gov.example": ("Tỉnh Mẫu F", "portal"),
     "cname4ns.gov.example": ("Tỉnh Mẫu F", "dichvucong"),
     "secure.gov.example": ("Tỉnh Mẫu F", "website"),
@@ -118,9 +122,10 @@ def _idn(host: str) -> str:
     return host.encode("idna").decode() if not host.isascii() else host
 
 
-# The lab does not sign its zones; these records only make gov.example *look* signed
-# (the scanner checks presence of DS + DNSKEY, not signatures).
-_FAKE_KEY = "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
+# Signed for real when a Lab is made (fresh keys each time, testnet/signing.py): example. (the lab's trust
+# anchor), gov.example. (its DS in example.: secure) and badsig.example. (signatures that ran out a week ago:
+# bogus). Every other zone is unsigned, and example.'s signed NSEC proves it (insecure).
+SIGNED = ("example.", "gov.example.", "badsig.example.")
 
 ZONES = {
     # The "TLD" above every lab zone: an IPv6-only resolver walks it first (its servers have IPv6).
@@ -134,13 +139,12 @@ ZONES = {
         cdn-ok NS ns1.gov.example.
         deps-cdn NS ns1.gov.example.
         v4dns NS ns.v4dns.example.
+        badsig NS ns1.gov.example.
     """),
     "gov.example.": _zone(f"""
         @ NS ns1
         @ NS ns2
         @ MX 10 mail
-        @ DNSKEY 257 3 13 {_FAKE_KEY}
-        @ DS 2371 13 2 {"ab" * 32}
         ns1 A 192.0.2.53
         ns1 AAAA 2001:db8::53
         ns2 A 192.0.2.54
@@ -229,6 +233,12 @@ ZONES = {
         www A 192.0.2.30
         www AAAA 2001:db8::30
     """),
+    # A signed zone whose signatures all expired a week ago (its DS at example. is right).
+    "badsig.example.": _zone("""
+        @ NS ns1.gov.example.
+        www A 192.0.2.32
+        www AAAA 2001:db8::32
+    """),
     "onens.example.": _zone("""
         @ NS a
         @ NS b
@@ -307,6 +317,7 @@ def _sites() -> list[_Site]:
             _Site(prefix + "23", ["multi6.gov.example"]),
             _Site(prefix + "30", ["www.nsv4.example"]),
             _Site(prefix + "31", ["www.onens.example"]),
+            _Site(prefix + "32", ["www.badsig.example"]),
             _Site(prefix + "40", ["www.gov.example", "cdn.gov.example", "edge.cdn-provider.example"]),
             _Site(prefix + "41", ["cname4ns.gov.example", "edge.v4dns.example"]),
             _Site(prefix + "42", ["deps.gov.example"], pages={"deps.gov.example": deps}),
@@ -330,11 +341,27 @@ def _sites() -> list[_Site]:
     return sites
 
 
+def signed_zones(anchor_file: Path) -> dict[str, str]:
+    """The lab's zones with SIGNED signed by fresh keys, each child's DS in example.; example.'s DS goes to
+    anchor_file, the trust anchor a scan of the lab is given."""
+    keys = {origin: new_key() for origin in SIGNED}
+    zones = dict(ZONES)
+    zones["example."] += "".join(f"{o.split('.')[0]} DS {keys[o].ds(o)}\n" for o in SIGNED if o != "example.")
+    week_ago = time.time() - 7 * 86400
+    for origin in SIGNED:
+        window = dict(valid_from=week_ago - 86400, valid_until=week_ago) if origin == "badsig.example." else {}
+        zones[origin] = sign(zones[origin], origin, keys[origin], **window)
+    anchor_file.write_text("; the ipv6scan lab's trust anchor\n" + anchor_line("example.", keys["example."]))
+    return zones
+
+
 class Lab:
     """The scenario network, up on loopback while started."""
 
     def __init__(self) -> None:
-        self.dns = DnsServer({origin: text for origin, text in ZONES.items()})
+        self._tmp = tempfile.TemporaryDirectory(prefix="ipv6scan-lab-")
+        self.dns = DnsServer(signed_zones(Path(self._tmp.name) / "trust-anchor.txt"))
+        self.trust_anchor = str(Path(self._tmp.name) / "trust-anchor.txt")
         self.dns.set_behaviour("servfail.gov.example", "servfail")
         self.certs = CertFactory()
         self.web = WebServer(self.certs)
@@ -387,6 +414,7 @@ class Lab:
         for server in self.smtp.values():
             await server.close()
         await self.dns.close()
+        self._tmp.cleanup()
 
     async def __aenter__(self) -> Lab:
         await self.start()
@@ -411,6 +439,7 @@ class Lab:
             read_timeout=1.0,
             dns_timeout=1.0,
             ipv6=Ipv6Mode.YES,
+            trust_anchors=[self.trust_anchor],
         )
         base.update(overrides)
         return ScanOptions(**base)  # type: ignore[arg-type]
@@ -420,7 +449,8 @@ class Lab:
         routes = Path(workdir) / "lab-routes.json"
         routes.write_text(self.network.to_json())
         args = ["--resolver", self.resolver, "--lab-map", str(routes), "--ca-bundle", self.ca_bundle,
-                "--timeout", "1", "--read-timeout", "1", "--dns-timeout", "1", "--ipv6", "yes"]
+                "--timeout", "1", "--read-timeout", "1", "--dns-timeout", "1", "--ipv6", "yes",
+                "--trust-anchor", self.trust_anchor]
         for prefix in ALLOW:
             args += ["--allow-special", prefix]
         return args

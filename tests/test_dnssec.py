@@ -1,0 +1,182 @@
+"""DNSSEC validation: zones signed for real with dnspython, served on loopback, walked from a trust anchor."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ipv6scan.addresses import parse_prefixes
+from ipv6scan.config import ScanOptions
+from ipv6scan.model import DnssecStatus
+from ipv6scan.net import LabNetwork
+from ipv6scan.probe.dns import DnsClient
+from ipv6scan.probe.dnssec import AnchorError, DnssecValidator, load_anchors, parse_anchors, root_anchors
+from ipv6scan.probe.zone import ZoneCache
+from ipv6scan.testnet.dns_server import DnsServer
+from ipv6scan.testnet.signing import anchor_line, new_key, sign
+
+SOA = "$TTL 300\n@ SOA ns.test. hostmaster.test. 1 3600 600 86400 300\n@ NS ns.test.\n"
+CHILD = SOA + "www A 192.0.2.80\nwww AAAA 2001:db8::80\n"
+KEYS = {name: new_key() for name in ("test", "good", "sub", "stale", "wrongds", "other", "tamper")}
+WEEK_AGO = time.time() - 7 * 86400
+
+
+def _zones() -> dict[str, str]:
+    k = KEYS
+    parent = SOA + f"""ns A 192.0.2.1
+good NS ns.test.
+good DS {k['good'].ds('good.test')}
+plain NS ns.test.
+stale NS ns.test.
+stale DS {k['stale'].ds('stale.test')}
+wrongds NS ns.test.
+wrongds DS {k['other'].ds('wrongds.test')}
+nokey NS ns.test.
+nokey DS {k['other'].ds('nokey.test')}
+tamper NS ns.test.
+tamper DS {k['tamper'].ds('tamper.test')}
+flaky NS ns.test.
+"""
+    good = CHILD + f"sub NS ns.test.\nsub DS {k['sub'].ds('sub.good.test')}\n"
+    tampered = sign(CHILD, "tamper.test.", k["tamper"]).replace("hostmaster.test. 1 ", "hostmaster.test. 2 ")
+    return {
+        "test.": sign(parent, "test.", k["test"]),
+        "good.test.": sign(good, "good.test.", k["good"]),
+        "sub.good.test.": sign(CHILD, "sub.good.test.", k["sub"]),
+        "plain.test.": CHILD,
+        "stale.test.": sign(CHILD, "stale.test.", k["stale"], valid_from=WEEK_AGO - 86400, valid_until=WEEK_AGO),
+        "wrongds.test.": sign(CHILD, "wrongds.test.", k["wrongds"]),
+        "nokey.test.": CHILD,
+        "tamper.test.": tampered,
+        "flaky.test.": CHILD,
+        "other.": SOA,
+    }
+
+
+@pytest.fixture
+async def signed_dns(tmp_path):
+    server = DnsServer(_zones())
+    server.set_behaviour("flaky.test", "servfail")
+    port = await server.start()
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text("; the lab's anchor\n" + anchor_line("test.", KEYS["test"]))
+    client = DnsClient(resolvers=[("127.0.0.1", port)], network=LabNetwork({}), timeout=0.5, retries=0)
+    try:
+        yield server, client, anchors
+    finally:
+        await client.aclose()
+        await server.close()
+
+
+def _cache(client: DnsClient, anchors_path, **options) -> ZoneCache:
+    opts = ScanOptions(trust_anchors=[str(anchors_path)], **options)
+    return ZoneCache(dns=client, network=LabNetwork({}), options=opts, allowed=parse_prefixes([]), ipv6_ok=True,
+                     anchors=load_anchors(opts.trust_anchors))
+
+
+async def test_a_signed_zone_under_the_anchor_is_secure_link_by_link(signed_dns):
+    server, client, anchors = signed_dns
+    validator = _cache(client, anchors).validator
+    result = await validator.validate("sub.good.test")
+    assert (result.status, result.reason, result.anchor, result.broken_at) == (DnssecStatus.SECURE, "ok", "test", None)
+    assert [link.zone for link in result.links] == ["test", "good.test", "sub.good.test"]
+    assert all(link.status is DnssecStatus.SECURE for link in result.links)
+    good = result.links[1]
+    assert good.ds_tags == good.key_tags == [int(KEYS["good"].ds("good.test").split()[0])]
+    assert good.algorithms == [13] and good.expires and good.expires.endswith("Z")
+
+
+async def test_each_zone_is_validated_once_per_scan(signed_dns):
+    server, client, anchors = signed_dns
+    validator = _cache(client, anchors).validator
+    await validator.validate("good.test")
+    await validator.validate("sub.good.test")
+    await validator.validate("good.test")
+    asked = [(n, q) for _, n, q, _ in server.queries]
+    assert asked.count(("good.test", "DNSKEY")) == 1 and asked.count(("test", "DNSKEY")) == 1
+
+
+async def test_no_ds_proven_by_the_parents_signed_nsec_is_insecure(signed_dns):
+    _, client, anchors = signed_dns
+    result = await _cache(client, anchors).validator.validate("plain.test")
+    assert (result.status, result.reason, result.broken_at) == (DnssecStatus.INSECURE, "no_ds", "plain.test")
+    assert "no DS" in result.detail
+
+
+async def test_expired_signatures_are_bogus_with_the_time_they_ran_out(signed_dns):
+    _, client, anchors = signed_dns
+    result = await _cache(client, anchors).validator.validate("stale.test")
+    assert (result.status, result.reason) == (DnssecStatus.BOGUS, "signature_expired")
+    link = result.links[-1]
+    assert link.expired_at == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(WEEK_AGO)))
+
+
+async def test_a_clock_past_the_signatures_makes_a_good_zone_bogus(signed_dns):
+    _, client, anchors = signed_dns
+    cache = _cache(client, anchors)
+    late = DnssecValidator(client, load_anchors([anchors]), cache.path, clock=lambda: time.time() + 30 * 86400)
+    result = await late.validate("good.test")
+    assert (result.status, result.reason, result.broken_at) == (DnssecStatus.BOGUS, "signature_expired", "test")
+
+
+@pytest.mark.parametrize("zone, reason", [
+    ("wrongds.test", "no_matching_key"),  # the DS names another key
+    ("nokey.test", "no_dnskey"),  # a DS at the parent, an unsigned zone
+    ("tamper.test", "signature_invalid"),  # the SOA changed after signing
+])
+async def test_a_broken_chain_is_bogus_with_its_reason(signed_dns, zone, reason):
+    _, client, anchors = signed_dns
+    result = await _cache(client, anchors).validator.validate(zone)
+    assert (result.status, result.reason, result.broken_at) == (DnssecStatus.BOGUS, reason, zone)
+    assert result.detail
+
+
+async def test_no_anchor_or_a_dns_failure_is_indeterminate_never_bogus(signed_dns):
+    _, client, anchors = signed_dns
+    validator = _cache(client, anchors).validator
+    other = await validator.validate("other")
+    assert (other.status, other.reason) == (DnssecStatus.INDETERMINATE, "no_anchor")
+    assert "anchors.txt" in other.detail
+    flaky = await validator.validate("flaky.test")
+    assert (flaky.status, flaky.reason) == (DnssecStatus.INDETERMINATE, "lookup_failed")
+
+
+async def test_a_dnskey_anchor_works_like_its_ds(signed_dns, tmp_path):
+    _, client, _ = signed_dns
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(f"test. 3600 IN DNSKEY {KEYS['test'].dnskey.to_text()}\n")
+    result = await _cache(client, key_file).validator.validate("good.test")
+    assert result.status is DnssecStatus.SECURE
+
+
+async def test_zone_facts_carry_the_validation_unless_turned_off(signed_dns):
+    _, client, anchors = signed_dns
+    facts = await _cache(client, anchors).get("good.test")
+    assert facts.dnssec.validation.status is DnssecStatus.SECURE
+    off = await _cache(client, anchors, dnssec_validation=False).get("good.test")
+    assert off.dnssec.validation is None and off.dnssec.ds.records
+
+
+def test_the_shipped_root_anchors_are_the_iana_ksks():
+    anchors = root_anchors()
+    import dns.name
+    assert sorted(d.key_tag for d in anchors.ds[dns.name.root]) == [20326, 38696]
+    assert load_anchors([]).ds == anchors.ds
+
+
+@pytest.mark.parametrize("text, problem", [
+    (f"example. IN DS 1 13 2 {'ab' * 32}\nexample. IN A 192.0.2.1\n", "line 2: expected"),
+    ("example. IN DS 1 13 2 zz-not-hex\n", "line 1: not a valid DS record"),
+    ("example. IN DS 1 13 2 abcd\n", "digest length"),
+    ("example. IN DNSKEY 257 3 13 !!!\n", "line 1: not a valid DNSKEY record"),
+    ("; only a comment\n\n", "no DS or DNSKEY record"),
+])
+def test_a_malformed_anchor_file_names_the_line_and_the_problem(text, problem):
+    with pytest.raises(AnchorError, match=problem):
+        parse_anchors(text, "anchors.txt")
+
+
+def test_an_unreadable_anchor_file_is_a_clear_error(tmp_path):
+    with pytest.raises(AnchorError, match="cannot read the trust-anchor file"):
+        load_anchors([tmp_path / "missing.txt"])
