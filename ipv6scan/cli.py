@@ -17,6 +17,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
@@ -659,6 +660,45 @@ def targets_check(
                 out.print(Text("  " + words("more_problems", n=unlisted)), style="yellow")
     if not all(r.ok for r in reports):
         raise typer.Exit(1)
+
+
+class Level(StrEnum):  # the units `targets generate` lists
+    COMMUNE = "commune"
+
+
+@targets_app.command("generate")
+def targets_generate(
+    level: Annotated[Level, typer.Option("--level", help="Which units: commune (the communes, wards and special zones of a province; People's Committee portals).")] = Level.COMMUNE,
+    province: Annotated[list[str], typer.Option("--province", metavar="SLUG", help="The province by the label of its portal domain (danang, tphcm, hue, ...). Repeatable; none: all 34.")] = [],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write the list here (default: standard output).")] = None,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+) -> None:
+    """Write a target list of every commune of a province, named as Decree 224/2026 art. 11(4) says
+    (tenphuongxa.tentinhthanh.gov.vn), from the vietnam-provinces data. Every row is tagged guess.
+
+    Examples:
+
+      ipv6scan targets generate --level commune --province danang -o targets/communes/danang.csv
+
+    Exit codes: 0 written, 2 unknown province.
+    """
+    from .atomic import write_file
+    from .naming import commune_csv, naming
+    from .session import EXIT_USAGE
+    speak(lang)
+    units = naming()
+    chosen = []
+    for slug in province:
+        unit = units.province_by_slug(slug)
+        if unit is None:
+            known = ", ".join(sorted(p.slug for p in units.provinces))
+            raise _fail(EXIT_USAGE, "unknown_province", province=slug, known=known)
+        chosen.append(unit)
+    text = commune_csv(chosen or list(units.provinces))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_file(output, text)
 
 
 @app.command()

@@ -259,7 +259,9 @@ def test_healthy_dual_stack_site_is_ready():
     # one result per id the registry declares, in registry order (dns first, then web, TLS, ...)
     assert ids == [i for check in CHECKS for i in check.ids]
     assert ids[0] == "dns.resolve" and len(ids) == len(set(ids))
-    assert {c.status for c in result.checks} == {CheckStatus.PASS}
+    # every check passes; the gov.vn naming rule has no unit to judge a list row without an org
+    assert {c.status for c in result.checks if c.id != "naming.gov_vn"} == {CheckStatus.PASS}
+    assert checks_of(result)["naming.gov_vn"].reason == "naming_unit_unknown"
 
 
 def test_ipv6_only_host_is_ready():

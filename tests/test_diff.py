@@ -23,7 +23,9 @@ from ipv6scan.scores import State
 
 POLICY = load_policy(None)
 AS_OF = date(2026, 11, 23)
-DNSSEC = CheckResult(id="zone.dnssec", status=CheckStatus.PASS, reason="dnssec_signed", message="")
+DNSSEC = [CheckResult(id="zone.dnssec", status=CheckStatus.PASS, reason="dnssec_signed", message=""),
+          CheckResult(id="zone.dnssec_valid", status=CheckStatus.PASS, reason="dnssec_secure", message=""),
+          CheckResult(id="naming.gov_vn", status=CheckStatus.PASS, reason="naming_ok", message="")]
 
 
 def rec(host: str, verdict: Verdict, *reasons: str, org: str = "Tỉnh A", kind: str = "portal",
@@ -31,7 +33,7 @@ def rec(host: str, verdict: Verdict, *reasons: str, org: str = "Tỉnh A", kind:
     lookup = DnsLookup(name=host, rdtype="A", outcome=Outcome.OK)
     facts = HostFacts(host=host, display=host, input=host, started="2026-11-23T00:00:00Z", org=org, kind=kind,
                       resolution=Resolution(name=host, canonical=host, a=lookup, aaaa=lookup))
-    result = HostResult(host=host, verdict=verdict, reasons=list(reasons), checks=[DNSSEC] if checks is None else checks)
+    result = HostResult(host=host, verdict=verdict, reasons=list(reasons), checks=list(DNSSEC) if checks is None else checks)
     return HostRecord(facts=facts, result=result)
 
 

@@ -12,7 +12,7 @@ from ipv6scan.policy import load_policy
 from ipv6scan.scoring import score
 from ipv6scan.model import HostRecord
 
-from tests.test_checks import V4A, V6A, site, web_probe
+from tests.test_checks import V4A, V6A, site
 
 YEAR = "max-age=31536000"
 
@@ -75,11 +75,13 @@ def test_no_https_answer_is_not_applicable_and_the_verdict_never_moves():
     assert judge(with_hsts(None, None)).verdict == judge(with_hsts(YEAR, YEAR)).verdict == "ready"
 
 
-def test_the_policy_scores_hsts_for_portals_in_no_phase():
+def test_the_policy_scores_hsts_for_portals_in_no_binding_phase():
     policy = load_policy(None)
     criterion = policy.criterion("hsts")
     assert criterion.checks_pass == ["tls.hsts"] and set(criterion.kinds) == {"portal", "dichvucong"}
-    assert not any("hsts" in r.criteria for p in policy.phases for r in p.requirements)
+    # a recommendation: only the non-binding web-security phase names it, so it never fails a host
+    assert [p.id for p in policy.phases if any("hsts" in r.criteria for r in p.requirements)] == ["web-security"]
+    assert not next(p for p in policy.phases if p.id == "web-security").binding
     records = [HostRecord(facts=msgspec.structs.replace(f, kind="portal", org="X"), result=judge(f))
                for f in (with_hsts(YEAR, YEAR),)]
     bad = with_hsts(None, YEAR)

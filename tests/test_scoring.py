@@ -49,6 +49,8 @@ GOOD = (
     check("ns.ipv6", reason="ns_ipv6"),
     check("mx.ipv6", reason="mx_ipv6"),
     check("zone.dnssec", reason="dnssec_signed"),
+    check("zone.dnssec_valid", reason="dnssec_secure"),
+    check("naming.gov_vn", reason="naming_ok"),
 )
 
 
@@ -204,14 +206,39 @@ def test_optional_kinds_are_judged_only_when_listed():
 def test_full_ladder_and_next_phase_is_never_a_standalone_phase():
     rep = report(unit("quangninh"))
     org = org_of(rep, "quangninh.gov.vn")
-    assert org.attained == ["phase1", "phase2", "ipv6only-2030", "circular32"]
+    assert org.attained == ["phase1", "phase2", "ipv6only-2030", "circular32", "decree224"]
     assert org.next_phase is None and org.todo == []
-    unsigned = record("quangninh.gov.vn", "ready", check("zone.dnssec", "fail", "dnssec_unsigned"))
+    # signed, but its signatures expired: validators reject it, and Circular 32 is not met
+    unsigned = record("quangninh.gov.vn", "ready", check("zone.dnssec_valid", "fail", "dnssec_signature_expired"))
     rep = report([unsigned, *unit("quangninh")[1:]])
     org = org_of(rep, "quangninh.gov.vn")
-    assert org.attained == ["phase1", "phase2", "ipv6only-2030"]  # DNSSEC neither needs nor blocks the ladder
+    assert org.attained == ["phase1", "phase2", "ipv6only-2030", "decree224"]  # DNSSEC neither needs nor blocks the ladder
     assert org.next_phase is None
     assert phase_of(rep, "quangninh.gov.vn", "circular32").requirements[0].failing == ["quangninh.gov.vn"]
+
+
+def test_decree_224_naming_is_a_standing_obligation_off_the_ladder():
+    misnamed = record("quangninh.gov.vn", "ready", check("naming.gov_vn", "fail", "naming_not_gov_vn"))
+    rep = report([misnamed, *unit("quangninh")[1:]])
+    org = org_of(rep, "quangninh.gov.vn")
+    assert "decree224" not in org.attained and org.attained[:3] == ["phase1", "phase2", "ipv6only-2030"]
+    assert phase_of(rep, "quangninh.gov.vn", "decree224").requirements[0].failing == ["quangninh.gov.vn"]
+    # binding since 2026-07-01: the portal's own state fails on it then; a unit the rule does not name is not held
+    assert host_of(rep, "quangninh.gov.vn").state == State.PASS  # a scan of 2025: not in force yet
+    late = date(2026, 12, 1)
+    assert host_of(report([misnamed, *unit("quangninh")[1:]], as_of=late), "quangninh.gov.vn").state == State.FAIL
+    unnamed = record("quangninh.gov.vn", "ready", check("naming.gov_vn", "not_applicable", "naming_unit_unknown"))
+    assert host_of(report([unnamed, *unit("quangninh")[1:]], as_of=late), "quangninh.gov.vn").state == State.PASS
+
+
+def test_hsts_and_tls_profile_are_recommendations_scored_for_organisations_only():
+    weak = record("quangninh.gov.vn", "ready", check("tls.hsts", "fail", "hsts_missing"),
+                  check("tls.profile.ipv4", "fail", "tls_profile_old_version"), check("tls.profile.ipv6", reason="tls_profile_ok"))
+    rep = report([weak, *unit("quangninh")[1:]])
+    assert phase_of(rep, "quangninh.gov.vn", "web-security").state == State.FAIL
+    assert host_of(rep, "quangninh.gov.vn").state == State.PASS  # not binding: never a host's failure
+    profile = next(c for c in host_of(rep, "quangninh.gov.vn").criteria if c.criterion == "tls_profile")
+    assert profile.state == State.FAIL and profile.reasons == ["tls_profile_old_version"]
 
 
 def test_a_later_phase_is_attained_only_when_the_earlier_ones_are():
@@ -228,11 +255,11 @@ def test_a_later_phase_is_attained_only_when_the_earlier_ones_are():
 
 def test_dnssec_is_unknown_until_scans_have_the_check():
     old = record("ninhbinh.gov.vn")
-    old.result.checks = [c for c in old.result.checks if c.id != "zone.dnssec"]
+    old.result.checks = [c for c in old.result.checks if c.id != "zone.dnssec_valid"]  # a scan before schema 1.6
     rep = report([old])
     host = host_of(rep, "ninhbinh.gov.vn")
-    dnssec = next(c for c in host.criteria if c.criterion == "dnssec_signed")
-    assert dnssec.state == State.UNKNOWN and dnssec.reasons == ["not_checked:zone.dnssec"]
+    dnssec = next(c for c in host.criteria if c.criterion == "dnssec_valid")
+    assert dnssec.state == State.UNKNOWN and dnssec.reasons == ["not_checked:zone.dnssec_valid"]
     assert phase_of(rep, "ninhbinh.gov.vn", "circular32").state == State.UNKNOWN
     # Circular 32 is binding, so the portal's own state waits for the check too; phase 1 does not.
     assert host.state == State.UNKNOWN
