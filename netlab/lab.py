@@ -50,9 +50,10 @@ ALLOW_SPECIAL = ["192.0.2.0/24", "2001:db8::/32"]
 
 # Every service address of the server namespace (host numbers in 192.0.2.0/24 and 2001:db8::/64).
 #   1 the client's gateway, 3 resolver, 4 root, 5 example., 53/54 gov.example NS, 55 nsv4 NS (v4), 56/57 onens NS (57 v4),
-#   58 cdn-provider NS, 60 rrl NS, 66 lame NS; 10-24 and 30-40 web sites (11 v4 only);
+#   58 cdn-provider NS (and badsig.example), 60 rrl NS, 66 lame NS; 10-24 and 30-40 web sites (11 v4 only;
+#   33 TLS 1.0-1.3, 34 no intermediate sent, 35 late6: over IPv6 nginx proxies to a 1.5 s relay, bench/delay_proxy.py);
 #   25 mail.gov.example, 26 mx.nsv4.example (v4); 250 the dead backend behind slow.gov.example (v4)
-_WEB = [10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 30, 31, 32, 40, 42, 43]
+_WEB = [10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 30, 31, 32, 33, 34, 35, 40, 42, 43]
 SERVER_V4 = sorted({1, 3, 4, 5, 11, 25, 26, 44, 53, 54, 55, 56, 57, 58, 60, 66, 250, *_WEB})
 SERVER_V6 = sorted({1, 3, 4, 5, 24, 25, 46, 53, 54, 56, 58, 60, 66, *_WEB})
 
@@ -64,8 +65,11 @@ CERTS = {
         "diff6.gov.example", "badcert6.gov.example", "slow.gov.example", "shared-a.gov.example",
         "xn--cng-qmz.gov.example", "redirect6.gov.example", "multi6.gov.example", "www.nsv4.example",
         "www.onens.example", "www.rrl.example", "deps.gov.example", "secure.gov.example",
+        "oldtls.gov.example", "late6.gov.example",
     )
 }
+CERTS["dual.gov.example"] = ["dual.gov.example", "www.badsig.example"]
+LATE6_DELAY = 1.5  # seconds the relay on [2001:db8::35] waits before it connects to nginx
 CERTS["www.nsv4.example"] = ["www.nsv4.example", "cname4ns.gov.example"]
 CERTS["js.cdn-provider.example"] = ["js.cdn-provider.example", "fonts.cdn-provider.example",
                                     "dead6.cdn-provider.example"]
@@ -146,7 +150,7 @@ class NetLab:
     def scan_options(self) -> list[str]:
         """``ipv6scan scan`` options that point a scan at this lab (run it in the client namespace)."""
         opts = ["--resolver", self.resolver, "--ca-bundle", str(self.ca_bundle), "--ipv6", "yes",
-                "--timeout", "1", "--read-timeout", "2", "--dns-timeout", "3"]
+                "--timeout", "1", "--read-timeout", "2", "--dns-timeout", "3", "--trust-anchor", str(self.trust_anchor)]
         for prefix in ALLOW_SPECIAL:
             opts += ["--allow-special", prefix]
         return opts
@@ -255,16 +259,36 @@ class NetLab:
                                 not_after=now - dt.timedelta(days=30))
         expired.private_key_and_cert_chain_pem.write_to_path(str(certs / "expired.pem"))
         (certs / "self-signed.pem").write_bytes(_self_signed("badcert6.gov.example"))
+        # issued by an intermediate of the lab CA, the leaf alone in the file: nginx sends no intermediate
+        from ipv6scan.testnet.web_server import AIA_URL, issued_by
+        nointer = issued_by(ca.create_child_ca(), ["nointer.gov.example"], now, aia=AIA_URL, chain=[])
+        (certs / "nointer.gov.example.pem").write_bytes(nointer.private_key_pem.bytes() + nointer.cert_chain_pems[0].bytes())
         for pem in certs.glob("*.pem"):
             pem.chmod(0o600)
 
+    @property
+    def trust_anchor(self) -> Path:
+        """example.'s DS (written by dnssec-signzone): the trust anchor a scan of the lab is given."""
+        return self.named_dir / "zones" / "dsset-example."
+
     def _sign_zone(self) -> None:
-        """Sign gov.example for real (dnssec-signzone); its DS goes into example. via $INCLUDE."""
+        """Sign gov.example, badsig.example (signatures that expired a week ago) and example. for real with
+        dnssec-signzone; the children's DS go into example. via $INCLUDE, example.'s DS is the trust anchor."""
         keys, zones = self.named_dir / "keys", self.named_dir / "zones"
-        for extra in (["-f", "KSK"], []):
-            _run(["dnssec-keygen", "-K", str(keys), "-a", "ECDSAP256SHA256", *extra, "gov.example"], "dnssec-keygen")
-        _run(["dnssec-signzone", "-q", "-S", "-K", str(keys), "-d", str(zones), "-o", "gov.example",
-              "-f", str(zones / "gov.example.zone.signed"), str(zones / "gov.example.zone")], "dnssec-signzone")
+        week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
+        # -P: no post-sign verification (it would reject the expired signatures, which are the point)
+        window = {"badsig.example": ["-P", "-s", f"{week_ago - dt.timedelta(days=7):%Y%m%d%H%M%S}",
+                                     "-e", f"{week_ago:%Y%m%d%H%M%S}"]}
+        # badsig's keys must be active when its (past) signatures were made, or dnssec-signzone finds no KSK
+        stamp = f"{week_ago - dt.timedelta(days=30):%Y%m%d%H%M%S}"
+        since = {"badsig.example": ["-P", stamp, "-A", stamp]}
+        for zone in ("gov.example", "badsig.example", "example"):  # children first: example. includes their DS
+            for extra in (["-f", "KSK"], []):
+                _run(["dnssec-keygen", "-K", str(keys), "-a", "ECDSAP256SHA256", *since.get(zone, []), *extra, zone],
+                     "dnssec-keygen")
+            _run(["dnssec-signzone", "-q", "-S", "-K", str(keys), "-d", str(zones), *window.get(zone, []),
+                  "-o", zone, "-f", str(zones / f"{zone}.zone.signed"), str(zones / f"{zone}.zone")],
+                 f"dnssec-signzone {zone}")
 
     def _network(self) -> None:
         for ns in (self.server_ns, self.client_ns):
@@ -310,6 +334,15 @@ class NetLab:
              "nginx -t")
         _run([*ns, "nginx", "-c", str(d / "nginx.conf"), "-e", str(d / "logs" / "nginx-error.log")], "nginx")
         _run([*ns, "exim4", "-C", str(d / "exim.conf"), "-bd"], "exim")
+        # late6.gov.example over IPv6: nginx proxies to a relay that waits LATE6_DELAY s (no tc netem needed)
+        relay = [*ns, sys.executable, str(REPO / "bench" / "delay_proxy.py"), "--delay", str(LATE6_DELAY),
+                 "127.0.0.1:18035=192.0.2.35:80"]
+        log = open(d / "logs" / "late6-relay.log", "w")
+        proc = subprocess.Popen(relay, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+        started = proc.stdout.readline().strip() == "ready"
+        proc.stdout.close()
+        if not started:
+            raise LabError(f"the late6 relay did not start (see {d / 'logs' / 'late6-relay.log'})")
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
         """Every kind of server answers from the client namespace (resolution through the lab root included)."""

@@ -32,7 +32,8 @@ def _s(host: str, verdict: str, reasons: set[str] | None = None, checks: dict[st
 SCENARIOS: list[Scenario] = [
     _s("dual.gov.example", "ready",
        checks={"web.https.ipv6": "pass", "tls.ipv6": "pass", "parity.https": "pass", "ns.ipv6": "pass",
-               "mx.ipv6": "pass", "zone.dnssec": "pass", "deps.ipv6": "pass", "dns.chain_ipv6": "pass",
+               "mx.ipv6": "pass", "zone.dnssec": "pass", "zone.dnssec_valid": "pass", "deps.ipv6": "pass",
+               "dns.chain_ipv6": "pass", "tls.profile.ipv4": "pass", "tls.profile.ipv6": "pass", "tls.chain": "pass",
                "web.https_enforced": "fail", "parity.headers": "pass"},
        about="dual-stack nginx, valid certificate from the lab CA, same page; gov.example has two dual-stack "
              "name servers, a dual-stack MX (exim) and is DNSSEC-signed (DS in example.)"),
@@ -69,8 +70,9 @@ SCENARIOS: list[Scenario] = [
        about="lame delegation: gov.example delegates lame.gov.example to a BIND that does not serve it "
              "(REFUSED), so the recursive resolver answers SERVFAIL"),
     _s("www.nsv4.example", "partial", {"ns_no_ipv6"},
-       {"ns.ipv6": "fail", "mx.ipv6": "fail", "zone.dnssec": "fail", "dns.chain_ipv6": "fail"},
-       about="zone whose only name server and MX (exim) have no IPv6; unsigned"),
+       {"ns.ipv6": "fail", "mx.ipv6": "fail", "zone.dnssec": "fail", "zone.dnssec_valid": "fail",
+        "dns.chain_ipv6": "fail"},
+       about="zone whose only name server and MX (exim) have no IPv6; unsigned (example.'s signed NSEC proves it)"),
     _s("www.onens.example", "ready", {"ns_single_ipv6"}, {"ns.ipv6": "warn"},
        about="zone with two name servers, one of them on IPv6"),
     _s("www.rrl.example", "ready", checks={"ns.ipv6": "pass"},
@@ -89,6 +91,20 @@ SCENARIOS += [
     _s("cname4ns.gov.example", "ready", checks={"dns.chain_ipv6": "fail", "deps.ipv6": "pass"},
        about="CNAME to www.nsv4.example: the front door works over IPv6, but an IPv6-only resolver cannot ask "
              "nsv4.example's only name server"),
+]
+
+SCENARIOS += [
+    _s("oldtls.gov.example", "ready", checks={"tls.profile.ipv4": "fail", "tls.profile.ipv6": "fail",
+                                              "tls.ipv6": "pass"},
+       about="nginx accepts TLS 1.0 and 1.1 alongside 1.2 and 1.3 (ssl_protocols, security level 0) on both families"),
+    _s("nointer.gov.example", "partial", {"tls_invalid"}, {"tls.chain": "fail", "tls.name": "pass"},
+       about="nginx sends the leaf alone; its issuer is an intermediate of the lab CA, named by the leaf's AIA"),
+    _s("late6.gov.example", "ready", checks={"web.latency": "warn", "web.https.ipv6": "pass"},
+       about="over IPv6 nginx proxies each request to a relay (bench/delay_proxy.py) that waits 1.5 s: the "
+             "handshake is quick, the answer 1.5 s late; over IPv4 at once"),
+    _s("www.badsig.example", "ready", checks={"zone.dnssec": "pass", "zone.dnssec_valid": "fail"},
+       about="badsig.example is signed and its DS is in example., but dnssec-signzone made its signatures end a "
+             "week ago: present, and bogus"),
 ]
 
 BY_HOST = {s.host: s for s in SCENARIOS}

@@ -259,3 +259,29 @@ def test_the_resolution_chain_over_ipv6(scan):
         ("ns.nsv4.example", "dns_nodata", [])]
     message = _checks(hosts["cname4ns.gov.example"])["dns.chain_ipv6"]["message"]
     assert "nsv4.example" in message and "www.nsv4.example" in message
+
+
+def test_dnssec_validated_through_a_real_resolver(scan):
+    """example. and gov.example signed by dnssec-signzone (example.'s DS is the trust anchor); badsig.example
+    signed with signatures that ended a week ago; nsv4.example unsigned, proven by example.'s NSEC."""
+    hosts = scan[1]
+    good = hosts["dual.gov.example"]["facts"]["zone"]["dnssec"]["validation"]
+    assert (good["status"], good["anchor"], [link["zone"] for link in good["links"]]) == (
+        "secure", "example", ["example", "gov.example"])
+    bad = hosts["www.badsig.example"]["facts"]["zone"]["dnssec"]["validation"]
+    assert (bad["status"], bad["reason"], bad["broken_at"]) == ("bogus", "signature_expired", "badsig.example")
+    assert bad["links"][-1]["expired_at"]
+    assert _checks(hosts["www.badsig.example"])["zone.dnssec_valid"]["reason"] == "dnssec_signature_expired"
+    unsigned = hosts["www.nsv4.example"]["facts"]["zone"]["dnssec"]["validation"]
+    assert (unsigned["status"], unsigned["reason"]) == ("insecure", "no_ds")
+
+
+def test_tls_versions_chain_and_late_answers_from_real_nginx(scan):
+    hosts = scan[1]
+    for p in _web(hosts["oldtls.gov.example"], scheme="https"):
+        accepted = {v["version"] for v in p["tls"]["versions"] if v["accepted"]}
+        assert accepted == {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}, (p["family"], p["tls"]["versions"])
+    assert _checks(hosts["nointer.gov.example"])["tls.chain"]["reason"] == "chain_missing_intermediate"
+    late = {(p["family"], p["scheme"]): p["first_byte_ms"] for p in _web(hosts["late6.gov.example"])}
+    assert all(late[("ipv6", s)] >= 1400 for s in ("http", "https")), late
+    assert all(late[("ipv4", s)] < 500 for s in ("http", "https")), late

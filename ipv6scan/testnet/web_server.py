@@ -107,7 +107,7 @@ class CertFactory:
         if kind == "chained":
             return self._intermediate.issue_cert(*hostnames)
         if kind == "missing_intermediate":
-            return _issued_by(self._intermediate, hostnames, now, aia=AIA_URL, chain=[])
+            return issued_by(self._intermediate, hostnames, now, aia=AIA_URL, chain=[])
         if kind == "untrusted_root":
             leaf = self._stranger_intermediate.issue_cert(*hostnames)
             return trustme.LeafCert(leaf.private_key_pem.bytes(), leaf.cert_chain_pems[0].bytes(),
@@ -130,7 +130,7 @@ def _accept(ctx: ssl.SSLContext, oldest: str, newest: str) -> None:
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
 
 
-def _issued_by(ca: trustme.CA, hostnames: list[str], now: datetime.datetime, *, aia: str,
+def issued_by(ca: trustme.CA, hostnames: list[str], now: datetime.datetime, *, aia: str,
                chain: list[bytes]) -> trustme.LeafCert:
     """A leaf issued by ``ca`` naming its issuer's certificate at ``aia`` (caIssuers), served with ``chain`` only."""
     issuer = x509.load_pem_x509_certificate(ca.cert_pem.bytes())
