@@ -34,8 +34,10 @@ SCENARIOS: list[Scenario] = [
        checks={"web.https.ipv6": "pass", "tls.ipv6": "pass", "parity.https": "pass", "ns.ipv6": "pass",
                "mx.ipv6": "pass", "zone.dnssec": "pass", "zone.dnssec_valid": "pass", "deps.ipv6": "pass",
                "dns.chain_ipv6": "pass", "tls.profile.ipv4": "pass", "tls.profile.ipv6": "pass", "tls.chain": "pass",
-               "web.https_enforced": "fail", "parity.headers": "pass"},
-       about="dual-stack nginx, valid certificate from the lab CA, same page; gov.example has two dual-stack "
+               "web.https_enforced": "fail", "tls.hsts": "fail", "parity.headers": "pass",
+               "naming.gov_vn": "not_applicable"},
+       about="dual-stack nginx, valid certificate from the lab CA, same page, no HTTP->HTTPS redirect, no HSTS; "
+             "gov.example has two dual-stack "
              "name servers, a dual-stack MX (exim) and is DNSSEC-signed (DS in example.)"),
     _s("v4only.gov.example", "no_ipv6", {"no_aaaa"}, about="A record only"),
     _s("timeout6.gov.example", "broken_ipv6", {"http_timeout_ipv6", "https_timeout_ipv6"},

@@ -51,3 +51,25 @@ def test_a_header_or_tls_version_on_one_family_only_is_a_warning_naming_both_sid
 def test_one_family_only_is_not_applicable() -> None:
     assert parity_headers(site(aaaa=())).status is CheckStatus.NOT_APPLICABLE
     assert TlsFacts  # (the fixture's TLS facts carry the protocol compared)
+
+
+def test_tls_versions_accepted_on_one_family_only_are_a_warning_naming_both_sides() -> None:
+    from ipv6scan.model import Outcome, TlsVersionTry
+
+    def versions(*accepted: str) -> list[TlsVersionTry]:
+        return [TlsVersionTry(version=v, accepted=v in accepted, outcome=Outcome.OK if v in accepted
+                              else Outcome.TLS_HANDSHAKE_FAILED, how="alone")
+                for v in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")]
+
+    def with_versions(facts, address, tries):
+        web = [msgspec.structs.replace(p, tls=msgspec.structs.replace(p.tls, versions=tries))
+               if p.scheme == "https" and p.address == address and p.tls is not None else p for p in facts.web]
+        return msgspec.structs.replace(facts, web=web)
+
+    same = with_versions(with_versions(site(), V4A, versions("TLSv1.2", "TLSv1.3")), V6A, versions("TLSv1.2", "TLSv1.3"))
+    assert parity_headers(same).status == CheckStatus.PASS
+    old4 = with_versions(same, V4A, versions("TLSv1", "TLSv1.2", "TLSv1.3"))
+    found = parity_headers(old4)
+    assert (found.status, found.reason) == (CheckStatus.WARN, "headers_differ")
+    assert "accepted TLS versions (IPv4: TLSv1, TLSv1.2 and TLSv1.3; IPv6: TLSv1.2 and TLSv1.3)" in found.message
+    assert "các phiên bản TLS được chấp nhận" in message(found, "vi")

@@ -1,7 +1,7 @@
 """parity.headers: what users meet over HTTPS is the same over IPv4 and IPv6 (TLS versions, HSTS, security headers).
 
 Read from the final response of each HTTPS probe that ended on an HTTPS page, per family: the TLS
-version of the first hop, and Strict-Transport-Security, Content-Security-Policy, X-Content-Type-Options,
+version of the first hop, the versions the address accepted when asked each alone (``tls.versions``), and Strict-Transport-Security, Content-Security-Policy, X-Content-Type-Options,
 X-Frame-Options and Referrer-Policy (absent is a value too). Per-request noise is removed first (CSP
 nonces). A difference is a warning naming both sides: a site hardened over one family only. The
 certificate is compared by tls.same_cert. It says nothing about IPv6 reachability, so it does not count
@@ -45,6 +45,11 @@ def check_header_parity(facts: HostFacts, ctx: CheckContext) -> list[CheckResult
     if protocols[0] != protocols[1]:
         items.append(say("header_differs", header="TLS", v4=protocols[0] or [say("header_absent")],
                          v6=protocols[1] or [say("header_absent")]))
+    # the versions each address accepted when asked one by one (tls.versions; empty when not asked)
+    accepted = [sorted({v.version for p in side if p.tls is not None for v in p.tls.versions if v.accepted})
+                for side in (v4, v6)]
+    if all(accepted) and accepted[0] != accepted[1]:
+        items.append(say("header_differs", header=say("tls_versions_accepted"), v4=accepted[0], v6=accepted[1]))
     for header in SECURITY_HEADERS:
         values = [sorted({_value(p, header) for p in side}) for side in (v4, v6)]
         if values[0] != values[1]:
