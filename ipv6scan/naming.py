@@ -15,6 +15,7 @@ letter, đ to d). What the data cannot say (HCMC's domains in use, the ministrie
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import io
 import re
 import tomllib
@@ -123,13 +124,8 @@ def communes(province: ProvinceUnit) -> list[Commune]:
 
     wards = sorted(vp.Ward.iter_by_province(vp.ProvinceCode(province.code)), key=lambda w: int(w.code))
     short = {w.code: ascii_slug(_strip(w.name, _WARD_PREFIXES)) for w in wards}
-    taken: dict[str, int] = {}
-    for s in short.values():
-        taken[s] = taken.get(s, 0) + 1
     full = {w.code: ascii_slug(w.name) for w in wards}
-    full_taken: dict[str, int] = {}
-    for s in full.values():
-        full_taken[s] = full_taken.get(s, 0) + 1
+    taken, full_taken = Counter(short.values()), Counter(full.values())
     out = []
     for w in wards:
         s, ambiguous = short[w.code], False

@@ -259,10 +259,8 @@ class DnssecValidator:
     # ------------------------------------------------------------ pieces
 
     def _usable_ds(self, ds) -> bool:
-        try:
-            return bool(self.policy.ok_to_validate_ds(ds)) and dns.dnssec.Algorithm(ds.algorithm) is not None
-        except ValueError:
-            return False
+        """Does the policy let a validator use this DS's digest type?"""
+        return bool(self.policy.ok_to_validate_ds(ds.digest_type))
 
     def _verify(self, rrset: dns.rrset.RRset, section: list, keys: dict, what: str) -> tuple[_Problem | None, int]:
         """None and the validating signature's expiry when one signature over rrset validates; else the problem."""
@@ -271,6 +269,7 @@ class DnssecValidator:
         if not sigs:
             return _Problem("no_signature", f"{what} is not signed"), 0
         now = self.clock()
+        tags = {dns.dnssec.key_id(k) for rdataset in keys.values() for k in rdataset}
         found: dict[str, _Problem] = {}
         for sig in sigs:
             try:
@@ -278,7 +277,6 @@ class DnssecValidator:
                 return None, sig.expiration
             except (dns.dnssec.ValidationFailure, dns.dnssec.UnsupportedAlgorithm):
                 pass
-            tags = {dns.dnssec.key_id(k) for rdataset in keys.values() for k in rdataset}
             if sig.key_tag not in tags or sig.signer not in keys:
                 found.setdefault("no_matching_key", _Problem(
                     "no_matching_key", f"{what} is signed by key {sig.key_tag} of {_text(sig.signer)}, "
