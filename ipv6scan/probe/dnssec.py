@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import dns.dnssec
 import dns.exception
 import dns.message
 import dns.name
@@ -37,6 +36,7 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 
+from ._quiet import dnssec  # dns.dnssec, imported without cryptography's DSA warning
 from ..model import DnssecLink, DnssecStatus, DnssecValidation, Outcome
 from ._once import Once
 
@@ -68,7 +68,7 @@ class TrustAnchors:
 
     def ds_for(self, zone: dns.name.Name) -> list:
         """The anchor's DS records for zone, DNSKEY anchors turned into their SHA-256 DS."""
-        made = [dns.dnssec.make_ds(zone, key, "SHA256") for key in self.keys.get(zone, [])]
+        made = [dnssec.make_ds(zone, key, "SHA256") for key in self.keys.get(zone, [])]
         return list(self.ds.get(zone, [])) + made
 
 
@@ -148,13 +148,13 @@ class DnssecValidator:
         path: PathFinder,
         *,
         clock: Callable[[], float] = time.time,
-        policy: dns.dnssec.Policy | None = None,
+        policy: dnssec.Policy | None = None,
     ) -> None:
         self.dns = dns_client
         self.anchors = anchors
         self.path = path
         self.clock = clock
-        self.policy = policy or dns.dnssec.default_policy
+        self.policy = policy or dnssec.default_policy
         self._links: Once[tuple[str, bool], _State] = Once()
 
     async def validate(self, apex: str) -> DnssecValidation:
@@ -231,7 +231,7 @@ class DnssecValidator:
         if keys is None:
             return link(DnssecStatus.BOGUS, "no_dnskey", f"{name} has a DS at its parent but no DNSKEY",
                         ds_tags=ds_tags)
-        facts = dict(ds_tags=ds_tags, key_tags=sorted({dns.dnssec.key_id(k) for k in keys}),
+        facts = dict(ds_tags=ds_tags, key_tags=sorted({dnssec.key_id(k) for k in keys}),
                      algorithms=sorted({int(k.algorithm) for k in keys}))
         matching = [k for k in keys if any(_matches(zone, k, d) for d in usable)]
         if not matching:
@@ -269,13 +269,13 @@ class DnssecValidator:
         if not sigs:
             return _Problem("no_signature", f"{what} is not signed"), 0
         now = self.clock()
-        tags = {dns.dnssec.key_id(k) for rdataset in keys.values() for k in rdataset}
+        tags = {dnssec.key_id(k) for rdataset in keys.values() for k in rdataset}
         found: dict[str, _Problem] = {}
         for sig in sigs:
             try:
-                dns.dnssec.validate_rrsig(rrset, sig, keys, now=now, policy=self.policy)
+                dnssec.validate_rrsig(rrset, sig, keys, now=now, policy=self.policy)
                 return None, sig.expiration
-            except (dns.dnssec.ValidationFailure, dns.dnssec.UnsupportedAlgorithm):
+            except (dnssec.ValidationFailure, dnssec.UnsupportedAlgorithm):
                 pass
             if sig.key_tag not in tags or sig.signer not in keys:
                 found.setdefault("no_matching_key", _Problem(
@@ -317,7 +317,7 @@ class DnssecValidator:
 def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
     rdata = rrset[0]
     try:
-        hashed = dns.dnssec.nsec3_hash(zone, rdata.salt, rdata.iterations, rdata.algorithm)
+        hashed = dnssec.nsec3_hash(zone, rdata.salt, rdata.iterations, rdata.algorithm)
     except (ValueError, dns.exception.DNSException):
         return False
     return rrset.name.labels[0].decode("ascii").upper() == hashed.upper()
@@ -325,7 +325,7 @@ def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
 
 def _matches(zone: dns.name.Name, key, ds) -> bool:
     try:
-        return dns.dnssec.make_ds(zone, key, ds.digest_type) == ds
+        return dnssec.make_ds(zone, key, ds.digest_type) == ds
     except (ValueError, dns.exception.DNSException):
         return False
 

@@ -33,9 +33,11 @@ import certifi
 import msgspec
 from cryptography import x509
 from service_identity import VerificationError
-from service_identity.cryptography import verify_certificate_hostname
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from service_identity.cryptography import extract_patterns
+from service_identity.hazmat import DNS_ID, verify_service_identity
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from ._quiet import DSAPublicKey
 from ..model import CertInfo, Outcome, TlsFacts
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) that name a specific problem.
@@ -133,7 +135,7 @@ def _key_facts(cert: x509.Certificate) -> tuple[str, int | None]:
         return "Ed25519", 256
     if isinstance(key, ed448.Ed448PublicKey):
         return "Ed448", 456
-    if isinstance(key, dsa.DSAPublicKey):
+    if isinstance(key, DSAPublicKey):
         return "DSA", key.key_size
     return type(key).__name__, None
 
@@ -224,14 +226,40 @@ def served_chain(ssl_object: ssl.SSLObject) -> list[bytes]:
 
 
 def name_matches(der: bytes, host: str) -> bool | None:
-    """Do the certificate's subject alternative names cover ``host`` (RFC 6125: no CN fallback)? None: unknown."""
+    """Do the certificate's subject alternative names cover ``host`` (RFC 6125: no CN fallback)? None: unknown.
+
+    service_identity's own test (``verify_certificate_hostname``), with the certificate's names
+    read once per certificate while it is among the last ``_CERT_CACHE_SIZE`` asked about."""
     try:
-        verify_certificate_hostname(x509.load_der_x509_certificate(der), host)
+        patterns = _patterns(der)
+        if patterns is None:
+            return None
+        verify_service_identity(cert_patterns=patterns, obligatory_ids=[DNS_ID(host)], optional_ids=[])
     except VerificationError:
         return False
     except Exception:  # noqa: BLE001 - a certificate service_identity cannot read: not stated
         return None
     return True
+
+
+_patterns_cache: dict[bytes, Sequence[object] | None] = {}  # DER sha256 -> the names service_identity read
+
+
+def _patterns(der: bytes) -> Sequence[object] | None:
+    digest = hashlib.sha256(der).digest()
+    with _cert_cache_lock:
+        if digest in _patterns_cache:
+            _patterns_cache[digest] = found = _patterns_cache.pop(digest)  # the last used, last
+            return found
+    try:
+        found = extract_patterns(x509.load_der_x509_certificate(der))
+    except Exception:  # noqa: BLE001 - unreadable names: not stated
+        found = None
+    with _cert_cache_lock:
+        _patterns_cache[digest] = found
+        while len(_patterns_cache) > _CERT_CACHE_SIZE:
+            del _patterns_cache[next(iter(_patterns_cache))]
+    return found
 
 
 def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None,

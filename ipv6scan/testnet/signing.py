@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import dns.dnssec
 import dns.name
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..probe._quiet import dnssec  # dns.dnssec, imported without cryptography's DSA warning
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,13 @@ class ZoneKey:
 
     def ds(self, origin: str) -> str:
         """The DS rdata (SHA-256) a parent publishes for this key, as master-file text."""
-        return dns.dnssec.make_ds(dns.name.from_text(origin), self.dnskey, "SHA256").to_text()
+        return dnssec.make_ds(dns.name.from_text(origin), self.dnskey, "SHA256").to_text()
 
 
 def new_key() -> ZoneKey:
     """A fresh key-signing key (flags 257), ECDSA P-256."""
     private = ec.generate_private_key(ec.SECP256R1())
-    return ZoneKey(private, dns.dnssec.make_dnskey(private.public_key(), dns.dnssec.Algorithm.ECDSAP256SHA256,
+    return ZoneKey(private, dnssec.make_dnskey(private.public_key(), dnssec.Algorithm.ECDSAP256SHA256,
                                                    flags=257))
 
 
@@ -40,7 +41,7 @@ def sign(text: str, origin: str, key: ZoneKey, *, valid_from: float | None = Non
     now = time.time()
     zone = dns.zone.from_text(text, origin, relativize=False)
     with zone.writer() as txn:
-        dns.dnssec.sign_zone(zone, txn, keys=[(key.private, key.dnskey)],
+        dnssec.sign_zone(zone, txn, keys=[(key.private, key.dnskey)],
                              inception=int(valid_from if valid_from is not None else now - 3600),
                              expiration=int(valid_until if valid_until is not None else now + 7 * 86400))
     return zone.to_text(relativize=False)
