@@ -9,6 +9,7 @@ internal networks need that).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -52,8 +53,19 @@ _NETS: list[tuple[str, list[IPNetwork]]] = [
 def canonical(address: str | IPAddress) -> str:
     """The address's one written form (RFC 5952): an IPv4-mapped IPv6 address as ``::ffff:192.0.2.1``.
 
-    Python before 3.13 writes that one ``::ffff:c000:201``, which nobody reading a report recognises."""
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    Python before 3.13 writes that one ``::ffff:c000:201``, which nobody reading a report recognises.
+    A text is parsed once while it is among the last few thousand asked (every probe asks)."""
+    if isinstance(address, str):
+        return _canonical_text(address)
+    return _canonical(address)
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical_text(address: str) -> str:
+    return _canonical(ipaddress.ip_address(address))
+
+
+def _canonical(ip: IPAddress) -> str:
     if ip.version == 6 and ip.ipv4_mapped is not None:
         return f"::ffff:{ip.ipv4_mapped}"
     return str(ip)

@@ -29,9 +29,27 @@ _BABEL_LOCALE = {"vi": "vi", "en": "en"}
 
 def number(n: int | float, lang: str) -> str:
     """``1.234`` (vi) / ``1,234`` (en); ``1,5`` / ``1.5``."""
+    if type(n) is int:
+        return _whole(n, lang)
     from babel.numbers import format_decimal
 
-    return format_decimal(n, locale=_BABEL_LOCALE[lang])
+    return format_decimal(n, locale=_locale(lang))
+
+
+@lru_cache(maxsize=4096)
+def _whole(n: int, lang: str) -> str:
+    """A whole number as Babel writes it, remembered: check texts say the same ports, counts and days per host."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale=_locale(lang))
+
+
+@lru_cache(maxsize=4)
+def _locale(lang: str) -> Any:
+    """Babel's Locale of a language, parsed once (a locale given by name is parsed again on every call)."""
+    from babel import Locale
+
+    return Locale.parse(_BABEL_LOCALE[lang])
 
 
 def tenths_down(share: float) -> Decimal:
@@ -43,7 +61,7 @@ def percent(share: float, lang: str) -> str:
     """``58,8%`` (vi) / ``58.8%`` (en); ``50%`` for a whole one; rounded down (:func:`tenths_down`)."""
     from babel.numbers import format_percent
 
-    return format_percent(tenths_down(share) / 100, format="#,##0.#%", locale=_BABEL_LOCALE[lang])
+    return format_percent(tenths_down(share) / 100, format="#,##0.#%", locale=_locale(lang))
 
 
 def day(text: str, lang: str) -> str:

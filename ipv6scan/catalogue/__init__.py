@@ -192,9 +192,42 @@ def render(fragment: Mapping[str, Any], lang: str) -> str:
     if entry is None:
         raise CatalogueError(f"the catalogue has no text {key!r}")
     try:
-        return _FORMATTER.vformat(entry[lang], (), _Values(fragment, lang))
+        return _fill(_compiled(key, lang, entry[lang]), fragment, lang)
     except KeyError as exc:
         raise CatalogueError(f"text {key!r} ({lang}) needs the value {exc.args[0]!r}") from None
+
+
+_Pieces = tuple[tuple[str, str | None, "str | _Pieces"], ...]
+
+
+@lru_cache(maxsize=None)
+def _compiled(key: str, lang: str, template: str) -> _Pieces:
+    """A template cut once into (literal, placeholder, spec) pieces, as ``str.format`` reads it.
+
+    A spec that holds placeholders itself (``{n:plural:one|{n} items}``) is cut too. Filling
+    the pieces costs a third of ``string.Formatter.vformat``, which parses the template every
+    time (bench/RESULTS.md: wording the checks was a tenth of the scanner's CPU per host)."""
+    del key  # (part of the cache key only: one template per key and language)
+    return _cut(template)
+
+
+def _cut(template: str) -> _Pieces:
+    pieces = []
+    for literal, name, spec, conversion in _FORMATTER.parse(template):
+        if conversion:
+            raise CatalogueError(f"conversion !{conversion} in {template!r} is not supported")
+        nested: str | _Pieces = _cut(spec) if spec and "{" in spec else (spec or "")
+        pieces.append((literal, name, nested))
+    return tuple(pieces)
+
+
+def _fill(pieces: _Pieces, params: Mapping[str, Any], lang: str) -> str:
+    out = []
+    for literal, name, spec in pieces:
+        out.append(literal)
+        if name is not None:
+            out.append(_shape(params[name], spec if type(spec) is str else _fill(spec, params, lang), lang))
+    return "".join(out)
 
 
 def fields(template: str) -> set[str]:
@@ -207,40 +240,12 @@ def join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + _AND[lang] + items[-1] if len(items) > 1 else "".join(items)
 
 
-class _Values(Mapping[str, Any]):
-    """A fragment's params seen through the language: what ``vformat`` reads."""
-
-    __slots__ = ("params", "lang")
-
-    def __init__(self, params: Mapping[str, Any], lang: str) -> None:
-        self.params, self.lang = params, lang
-
-    def __getitem__(self, key: str) -> Any:
-        return _Value(self.params[key], self.lang)
-
-    def __iter__(self):
-        return iter(self.params)
-
-    def __len__(self) -> int:
-        return len(self.params)
-
-
-class _Value:
-    """One value and the language it is written in; ``format`` applies the spec."""
-
-    __slots__ = ("value", "lang")
-
-    def __init__(self, value: Any, lang: str) -> None:
-        self.value, self.lang = value, lang
-
-    def __format__(self, spec: str) -> str:
-        return _shape(self.value, spec, self.lang)
-
-
 def _shape(value: Any, spec: str, lang: str) -> str:
+    if not spec and type(value) is str:  # the common case first: a name, an address
+        return value
     if isinstance(value, list):
         return join([_shape(v, spec, lang) for v in value], lang)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(value, Mapping):
         if FRAGMENT not in value and lang in value:  # a value given in both languages (a title from data)
             return str(value[lang])
         return render(value, lang)
