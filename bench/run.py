@@ -150,13 +150,18 @@ class Bench:
 
     # ------------------------------------------------------------ the tools
 
-    def floor(self, size: int) -> Run:
-        run = Run("floor", size)
-        out = self.work / f"floor-{size}.json"
+    def floor_cmd(self, size: int) -> list[str]:
         cmd = [sys.executable, str(HERE / "floor.py"), "--targets", str(self.targets(size)), "--resolver", DNS_V4,
                "--ca", str(self.lab.ca_bundle), "--concurrency", str(self.args.concurrency),
                "--loop", self.args.floor_loop]
-        self.measure(run, self.lab.client_cmd(cmd), stdout=out)
+        if "--no-tls-versions" not in self.ipv6scan_flags:
+            cmd.append("--tls-versions")  # the same network work as ipv6scan's: a handshake per TLS version
+        return cmd
+
+    def floor(self, size: int) -> Run:
+        run = Run("floor", size)
+        out = self.work / f"floor-{size}.json"
+        self.measure(run, self.lab.client_cmd(self.floor_cmd(size)), stdout=out)
         try:
             result = json.loads(out.read_text().strip().splitlines()[-1])
             run.hosts, run.ok = result["hosts"], result["ok"]
@@ -295,23 +300,27 @@ class Bench:
     # ------------------------------------------------------------ profile
 
     def profile(self, size: int, out_dir: Path) -> None:
-        """ipv6scan under py-spy (not measured): a flame graph and the top functions."""
+        """ipv6scan (and the floor, when it is among the tools) under py-spy (not measured): a flame graph
+        and the top functions of each, to compare where the time goes."""
         py_spy = shutil_which("py-spy")
         if py_spy is None:
             print("profile: py-spy is not installed (pip install py-spy): skipped")
             return
         out_dir.mkdir(parents=True, exist_ok=True)
-        raw = out_dir / f"ipv6scan-{size}.collapsed.txt"
-        svg = out_dir / f"ipv6scan-{size}.svg"
-        for fmt, path in (("raw", raw), ("flamegraph", svg)):
-            scan_out = self.work / f"profile-{size}.jsonl"
-            cmd = [py_spy, "record", "--rate", "200", "--format", fmt, "--output", str(path), "--",
-                   *self.ipv6scan_cmd(self.targets(size), scan_out)]
-            subprocess.run(self.lab.client_cmd(cmd), cwd=REPO, capture_output=True)
-            scan_out.unlink(missing_ok=True)
-        if raw.exists():
-            print(f"\nprofile of ipv6scan on {size} hosts: {svg} (flame graph), {raw} (collapsed stacks)")
-            print(summarise_profile(raw))
+        scan_out = self.work / f"profile-{size}.jsonl"
+        commands = {"ipv6scan": self.ipv6scan_cmd(self.targets(size), scan_out)}
+        if "floor" in self.args.tools:
+            commands["floor"] = self.floor_cmd(size)
+        for tool, command in commands.items():
+            raw = out_dir / f"{tool}-{size}.collapsed.txt"
+            svg = out_dir / f"{tool}-{size}.svg"
+            for fmt, path in (("raw", raw), ("flamegraph", svg)):
+                cmd = [py_spy, "record", "--rate", "200", "--format", fmt, "--output", str(path), "--", *command]
+                subprocess.run(self.lab.client_cmd(cmd), cwd=REPO, capture_output=True)
+                scan_out.unlink(missing_ok=True)
+            if raw.exists():
+                print(f"\nprofile of {tool} on {size} hosts: {svg} (flame graph), {raw} (collapsed stacks)")
+                print(summarise_profile(raw))
 
     # ------------------------------------------------------------ main loop
 
