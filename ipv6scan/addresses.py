@@ -62,7 +62,7 @@ def canonical(address: str | IPAddress) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _canonical_text(address: str) -> str:
-    return _canonical(ipaddress.ip_address(address))
+    return _canonical(_ip_text(address))
 
 
 def _canonical(ip: IPAddress) -> str:
@@ -88,16 +88,32 @@ def special_category(address: str | IPAddress) -> str | None:
     """None for a globally routable address, else the name of its special range.
 
     A 6to4 or NAT64 address is special (``ipv4_embedded``) when the IPv4 address it
-    carries is, and global when that one is.
+    carries is, and global when that one is. An address given as text is classified once
+    while it is among the last few thousand asked (every probe asks, some several times).
     """
-    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(address, str):
+        return _special_text(address)
+    return _special(address)
+
+
+@functools.lru_cache(maxsize=8192)
+def _ip_text(address: str) -> IPAddress:
+    return ipaddress.ip_address(address)
+
+
+@functools.lru_cache(maxsize=8192)
+def _special_text(address: str) -> str | None:
+    return _special(_ip_text(address))
+
+
+def _special(ip: IPAddress) -> str | None:
     for name, nets in _NETS:
         for net in nets:
             if ip.version == net.version and ip in net:
                 return name
     inner = embedded_ipv4(ip)
     if inner is not None:
-        return EMBEDDED if special_category(inner) is not None else None
+        return EMBEDDED if _special(inner) is not None else None
     if not ip.is_global:
         return "reserved"
     return None
@@ -116,9 +132,9 @@ def parse_prefixes(prefixes: Iterable[str]) -> list[IPNetwork]:
 
 def is_allowed(address: str, allowed: Iterable[IPNetwork]) -> bool:
     """True when the address may be probed: globally routable, or inside an allowed prefix."""
-    ip = ipaddress.ip_address(address)
-    if special_category(ip) is None:
+    if special_category(address) is None:
         return True
+    ip = _ip_text(address)
     return any(ip.version == n.version and ip in n for n in allowed)
 
 

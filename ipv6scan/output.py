@@ -337,8 +337,11 @@ class ScanProgress:
             TextColumn("{task.description}"), console=console, transient=True, disable=not enabled)
         self.task = self.progress.add_task("", total=total, rate="")
         self.slowest: tuple[float, str] | None = None
+        self.enabled = enabled
 
     def on_line(self, line: ScanLine) -> None:
+        if not self.enabled:  # no bar (stderr not a terminal, --no-progress): nothing to count or word
+            return
         if isinstance(line, HostRecord):
             seconds = line.facts.elapsed_ms / 1000
             if self.slowest is None or seconds > self.slowest[0]:

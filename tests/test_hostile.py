@@ -113,7 +113,7 @@ async def timed(awaitable):
         ("endless_line", "https", Outcome.TLS_HANDSHAKE_FAILED),
         ("tls_garbage", "https", Outcome.TLS_HANDSHAKE_FAILED),
         ("http09", "http", Outcome.PROTOCOL_ERROR),
-        ("non_http_banner", "http", Outcome.TIMEOUT),  # the parser waits for the end of a header block
+        ("non_http_banner", "http", Outcome.PROTOCOL_ERROR),  # the parser knows at once: not a status line
         ("non_http_banner", "https", Outcome.TLS_HANDSHAKE_FAILED),
         ("reset_after_accept", "http", Outcome.RESET),
         ("reset_after_accept", "https", Outcome.RESET),

@@ -223,7 +223,7 @@ async def test_a_head_under_the_limit_is_fine_and_the_limit_can_be_set(scripted)
     headers = "".join(f"X-Junk-{i}: {'j' * 100}\n" for i in range(100))  # ~11 KB
     head = response(f"HTTP/1.1 200 OK\nContent-Length: 0\n{headers}")
     port = await scripted.listen([head])
-    # The limit is on the incomplete head (h11's max_incomplete_event_size): a head that
+    # The limit is on the incomplete head (bytes received without its end): a head that
     # arrives whole in one read may pass it by up to a read, so this one comes in pieces.
     pieces = [step for i in range(0, len(head), 2048) for step in (head[i : i + 2048], 0.01)]
     port_small = await scripted.listen(pieces, hold=True)

@@ -42,3 +42,12 @@ def test_the_bar_ends_at_total_with_rate_and_the_slowest_host() -> None:
     vi.on_line(slow)
     vi.on_line(record("b.gov.vn"))
     assert "chậm nhất: slow.gov.vn (12,5 giây)" in render(vi) and "hệ thống/giây" in render(vi)
+
+
+def test_without_a_bar_nothing_is_counted_or_worded() -> None:
+    """--no-progress (or stderr not a terminal): lines pass by untouched, no speed computed per host."""
+    progress = ScanProgress(Console(file=io.StringIO()), total=2, lang="en", enabled=False)
+    for line in (record("a.gov.vn"), record("b.gov.vn")):
+        progress.on_line(line)
+    task = progress.progress.tasks[0]
+    assert task.completed == 0 and task.fields["rate"] == "" and task.description == ""
