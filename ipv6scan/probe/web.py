@@ -36,6 +36,7 @@ most ``options.body_cap`` bytes: nothing is decompressed, whatever
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import html
 import ipaddress
@@ -351,7 +352,7 @@ class WebProber:
         tcp: list[bool] = []  # the TCP connection was made (whatever came after)
         request = httpx.Request(
             "GET",
-            target.request_url,
+            _url(target.request_url),
             headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
             extensions={"sni_hostname": target.host, "timeout": self._timeout,
                         "on_tcp_connected": lambda: tcp.append(time.monotonic())},
@@ -426,15 +427,19 @@ class WebProber:
         return cut
 
 
+_READ_HEADERS = frozenset(KEPT_HEADERS) | {"set-cookie"}
+
+
 def _read_head(response: httpx.Response, target: _Target, answer: _Answer, store: tls.TrustStore) -> None:
     answer.status = response.status_code
-    answer.location = response.headers.get("location")
-    answer.set_cookies = response.headers.get_list("set-cookie")
-    answer.headers = {
-        name: ", ".join(response.headers.get_list(name))[:_HEADER_MAX]
-        for name in KEPT_HEADERS
-        if name in response.headers
-    }
+    found: dict[str, list[str]] = {}  # one pass over the headers (names lower-cased by httpx), repeats kept in order
+    for name, value in response.headers.multi_items():
+        if name in _READ_HEADERS:
+            found.setdefault(name, []).append(value)
+    location = found.get("location")
+    answer.location = ", ".join(location) if location else None
+    answer.set_cookies = found.get("set-cookie", [])
+    answer.headers = {name: ", ".join(found[name])[:_HEADER_MAX] for name in KEPT_HEADERS if name in found}
     if target.scheme == "https":
         stream = response.extensions.get("network_stream")
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
@@ -514,6 +519,13 @@ def _hop(target: _Target, answer: _Answer) -> HttpHop:
 def _refused(url: str, outcome: Outcome, detail: str) -> HttpHop:
     """A redirect that was not followed: the hop is recorded but never sent."""
     return HttpHop(url=url[:_URL_MAX], address=None, outcome=outcome, detail=detail)
+
+
+@functools.lru_cache(maxsize=4096)
+def _url(text: str) -> httpx.URL:
+    """The request URL (an IP literal, a port, a path) parsed once while among the last few thousand: many names
+    share an address, and the same path is asked of it again (httpx.URL is immutable)."""
+    return httpx.URL(text)
 
 
 def _title(body: bytes) -> str | None:
