@@ -32,6 +32,7 @@ import platform
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -55,6 +56,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_FLOOR_RATIO, AIM_FLOOR_RATIO = 0.6, 0.8
 TARGET_SSLYZE_RATIO = 5.0
 TARGET_RSS_MB = 150.0
+TARGET_CPU_RATIO = 1.25  # issue 16: one process's CPU per host at most 1.25x the floor's
 
 
 @dataclass
@@ -322,6 +324,24 @@ class Bench:
                 print(f"\nprofile of {tool} on {size} hosts: {svg} (flame graph), {raw} (collapsed stacks)")
                 print(summarise_profile(raw))
 
+    def pairs(self, size: int) -> None:
+        """The floor and ipv6scan one after the other, ``--pairs`` times: this machine's speed drifts by a
+        fifth within minutes, so each pair's CPU ratio is taken in one window and the median is the figure."""
+        ratios = []
+        for i in range(self.args.pairs):
+            floor, scan = self.floor(size), self.ipv6scan(size)
+            ratio = scan.cpu_ms_per_host / floor.cpu_ms_per_host if floor.cpu_ms_per_host else float("nan")
+            ratios.append(ratio)
+            print(f"  {size} hosts, pair {i + 1}: floor {floor.cpu_ms_per_host:.2f} ms/host ({floor.ok}/{size} ok), "
+                  f"ipv6scan {scan.cpu_ms_per_host:.2f} ms/host ({scan.ok}/{size} ok, peak RSS "
+                  f"{scan.peak_rss_mb:.0f} MB): CPU ratio {ratio:.2f}", flush=True)
+            self.runs += [floor, scan]
+        ratios.sort()
+        median = statistics.median(ratios)
+        mark = "met" if median <= TARGET_CPU_RATIO else "NOT met"
+        print(f"  {size} hosts: CPU per host, ipv6scan / floor: median {median:.2f} of {len(ratios)} pairs "
+              f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f}; target ≤ {TARGET_CPU_RATIO}: {mark})", flush=True)
+
     # ------------------------------------------------------------ main loop
 
     def main(self) -> int:
@@ -342,6 +362,10 @@ class Bench:
                     continue
                 if peer and self.args.peer_max and size > self.args.peer_max:
                     self.runs.append(Run(tool, size, skipped=f"--peer-max {self.args.peer_max}"))
+                    continue
+                if self.args.pairs and tool in ("floor", "ipv6scan"):
+                    if tool == "floor":
+                        self.pairs(size)
                     continue
                 tries = 1 if peer else max(1, self.args.repeat)
                 done = []
@@ -690,6 +714,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sslyze-venv", type=Path, default=SSLYZE_VENV, help=f"sslyze's venv (default {SSLYZE_VENV})")
     p.add_argument("--ipv6scan-args", default="", metavar="ARGS",
                    help="extra arguments for ipv6scan scan, e.g. \"--loop uvloop --workers 2\"")
+    p.add_argument("--pairs", type=int, default=0, metavar="N",
+                   help="floor and ipv6scan alternately N times per size; each pair's CPU ratio and their median "
+                        "(issue 16's target: <= 1.25)")
     p.add_argument("--floor-loop", choices=("asyncio", "uvloop"), default="asyncio",
                    help="the floor's event loop (default asyncio; uvloop to compare with ipv6scan --loop uvloop)")
     p.add_argument("--json", type=Path, help="also write the results as JSON to this file")

@@ -15,7 +15,8 @@ loops (the probe tests run on each).
 from __future__ import annotations
 
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,8 +72,34 @@ def run(work: Coroutine[Any, Any, T], loop: Loop | str = Loop.AUTO, *, sigterm: 
         raise
     import asyncio
 
-    with asyncio.Runner(loop_factory=factory) as runner:
+    with collector_tuned(), asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(stoppable(work) if sigterm else work)
+
+
+YOUNG_THRESHOLD = 10_000
+"""Allocations (less deallocations) between two collections of the youngest generation during a run (Python's
+default: 700). A scan allocates fast and keeps little: at 700 the collector ran about 0.6 times a host and
+took a tenth of the CPU of a healthy scan (bench, 2000 hosts: 1.49 s of 15.9); at 10 000, 0.32 s."""
+
+
+@contextmanager
+def collector_tuned() -> Iterator[None]:
+    """For the length of a run: the young generation collected less often, and what exists before the run
+    (modules, their data: the communes, Babel's, ICU's) frozen out of the full collections. Both undone after,
+    so a library caller's process is left as it was."""
+    import gc
+
+    before = gc.get_threshold()
+    freezing = gc.get_freeze_count() == 0  # (a caller that froze its own objects keeps them as it left them)
+    if freezing:
+        gc.freeze()
+    gc.set_threshold(max(before[0], YOUNG_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if freezing:
+            gc.unfreeze()
 
 
 def running_loop_name() -> str:

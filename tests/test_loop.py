@@ -261,3 +261,19 @@ async def test_a_dns_question_that_never_gets_room_times_out() -> None:
     finally:
         await client.aclose()
     assert lookup.outcome is Outcome.DNS_TIMEOUT and took < 2.0
+
+
+def test_a_run_collects_garbage_less_often_and_leaves_the_collector_as_it_was() -> None:
+    import gc
+
+    from ipv6scan.loop import YOUNG_THRESHOLD, run
+
+    before = gc.get_threshold()
+
+    async def inside() -> tuple[tuple[int, int, int], int]:
+        return gc.get_threshold(), gc.get_freeze_count()
+
+    threshold, frozen = run(inside(), "asyncio")
+    assert threshold[0] == max(before[0], YOUNG_THRESHOLD) and threshold[1:] == before[1:]
+    assert frozen > 0  # what existed before the run is out of the full collections
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

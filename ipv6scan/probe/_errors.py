@@ -45,3 +45,17 @@ def outcome_of(exc: BaseException) -> tuple[Outcome, str]:
     if isinstance(exc, (EOFError, UnicodeDecodeError, ValueError)):
         return Outcome.PROTOCOL_ERROR, detail
     return Outcome.ERROR, detail
+
+
+def forget_traceback(exc: BaseException | None) -> None:
+    """Drop the tracebacks of a handled exception and of those it chains (``__cause__``, ``__context__``).
+
+    A traceback holds the frames it passed through, and those frames hold the futures and streams that
+    hold the exception: a reference cycle that only the garbage collector frees, with every transport and
+    TLS object on it. A probe that has turned the exception into an outcome needs none of it; without
+    the cycle it is freed at once (bench/RESULTS.md: the collector's share of the CPU, issue 16)."""
+    seen = 0
+    while exc is not None and seen < 16:
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
+        seen += 1

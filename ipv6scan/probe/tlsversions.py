@@ -21,7 +21,7 @@ import warnings
 from ..model import Outcome, TlsVersionTry
 from ..net import Network
 from ..polite import Polite
-from ._errors import outcome_of
+from ._errors import forget_traceback, outcome_of
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")  # oldest first; the names ssl.SSLObject.version() gives
 _TLS_VERSION = {
@@ -94,6 +94,7 @@ class TlsVersionProber:
                 writer.transport.abort()
         except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
             outcome, detail = outcome_of(e)
+            forget_traceback(e)
             if isinstance(e, ssl.SSLError) and "NO_PROTOCOLS_AVAILABLE" in str(e):
                 return TlsVersionTry(version=version, accepted=None, outcome=Outcome.UNTESTABLE, how="alone",
                                      detail=f"this scanner's OpenSSL cannot offer {version}: {detail}")
