@@ -41,7 +41,7 @@ import dns.resolver
 from ..addresses import canonical, classify, family_of
 from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution
 from ..net import Network, format_hostport
-from ._errors import outcome_of
+from ._errors import forget_traceback, outcome_of
 
 _EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.DNS_SERVFAIL, dns.rcode.REFUSED: Outcome.DNS_REFUSED}
@@ -147,11 +147,14 @@ class DnsClient:
         for _ in range(self.retries + 1):
             try:
                 response, tcp = await self._exchange(query, host, routed_port)
-            except dns.exception.Timeout:
+            except dns.exception.Timeout as e:
+                forget_traceback(e)
                 continue
             except dns.exception.DNSException as e:
+                forget_traceback(e)
                 return result(Outcome.PROTOCOL_ERROR, f"malformed answer: {e}")
             except Exception as e:  # socket errors, EOF on TCP, ...
+                forget_traceback(e)
                 return result(*outcome_of(e))
             if response.flags & dns.flags.TC:
                 return result(Outcome.PROTOCOL_ERROR, "answer truncated even over TCP", transport="tcp")

@@ -14,7 +14,7 @@ import time
 from ..addresses import family_of
 from ..model import Outcome, SmtpProbe
 from ..net import Network
-from ._errors import outcome_of
+from ._errors import forget_traceback, outcome_of
 
 _GREETING_CAP = 4096  # bytes of greeting read at most
 _BANNER_CHARS = 200
@@ -68,6 +68,7 @@ async def _attempt(network: Network, address: str, port: int, timeout: float) ->
         outcome, banner, detail = Outcome.PROTOCOL_ERROR, e.banner, str(e)
     except Exception as e:  # socket trouble, timeout, over-long line, ...
         (outcome, detail), banner = outcome_of(e), None
+        forget_traceback(e)
     else:
         outcome = Outcome.OK if code == "220" else Outcome.PROTOCOL_ERROR
         detail = None if code == "220" else f"greeting code {code}, not 220"

@@ -63,7 +63,7 @@ from ..model import (
 from ..net import Network, format_hostport, normalise_ip
 from ..polite import Polite
 from . import tls
-from ._errors import outcome_of
+from ._errors import forget_traceback, outcome_of
 from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport
 from .parity import decode_html
 from .reach import Reachability, SharedFailure
@@ -403,7 +403,8 @@ class WebProber:
                         answer.body = bytes(body)
                     finally:
                         await response.aclose()
-        except TimeoutError:
+        except TimeoutError as e:
+            forget_traceback(e)
             cut = True
             answer.outcome = Outcome.TIMEOUT
             answer.detail = (
@@ -413,6 +414,7 @@ class WebProber:
             )
         except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
             answer.outcome, answer.detail = _classify(e, target.scheme)
+            forget_traceback(e)
             if target.scheme == "https" and answer.outcome in TLS_FAILURES:
                 answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
         if answer.tls is None and handshake:  # the handshake completed, then the server went quiet
