@@ -11,7 +11,7 @@ Per host, with nothing else (no checks, no records, no output but one summary li
   one shared SSLContext. The four requests run at once.
 * With ``--tls-versions`` (what ipv6scan does by default): after each HTTPS GET, a
   handshake per other TLS version on a fresh connection to the same address, offering
-  that version alone (TLS 1.0/1.1 at OpenSSL security level 0), all at once, as
+  that version alone (TLS 1.0/1.1 at OpenSSL security level 0), one after the other, as
   ipv6scan's ``probe/tlsversions.py`` asks them: the version the GET negotiated is not
   asked again, nor TLS 1.3 when the GET got TLS 1.2.
 * A fixed pool of ``--concurrency`` workers takes host names from the list.
@@ -121,22 +121,20 @@ def version_contexts() -> dict[str, ssl.SSLContext]:
 
 async def versions(address: str, host: str, negotiated: str | None, ctxs: dict[str, ssl.SSLContext],
                    timeout: float) -> int:
-    """A handshake per version the GET did not already tell about, all at once; how many completed."""
+    """A handshake per version the GET did not already tell about, one after the other; how many completed."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-
-    async def one(ctx: ssl.SSLContext) -> bool:
+    accepted = 0
+    for name, ctx in ctxs.items():
+        if name == negotiated or (negotiated == "TLSv1.2" and name == "TLSv1.3"):
+            continue
         try:
             async with asyncio.timeout(timeout):
                 _, writer = await asyncio.open_connection(address, 443, family=family, ssl=ctx, server_hostname=host)
+            accepted += 1
             writer.transport.abort()
-            return True
         except (OSError, ssl.SSLError, TimeoutError) as e:
             e.__traceback__ = None  # no reference cycle through the frames: freed at once, as ipv6scan does
-            return False
-
-    asked = [ctx for name, ctx in ctxs.items()
-             if name != negotiated and not (negotiated == "TLSv1.2" and name == "TLSv1.3")]
-    return sum(await asyncio.gather(*(one(ctx) for ctx in asked)))
+    return accepted
 
 
 async def get(address: str, host: str, port: int, ctx: ssl.SSLContext | None, timeout: float,

@@ -13,7 +13,6 @@ Each handshake holds a politeness slot at the address like every connection of t
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ssl
 import time
@@ -73,15 +72,12 @@ class TlsVersionProber:
         self._timeout = timeout
 
     async def probe(self, host: str, address: str, port: int, negotiated: str | None) -> list[TlsVersionTry]:
-        """Every version in :data:`VERSIONS`, oldest first: what the request said, the rest asked.
-
-        The versions are asked at once, each on its own connection holding its own politeness slot (so
-        never more than ``--per-address`` at the address): an address that answers late costs one wait,
-        not one per version."""
+        """Every version in :data:`VERSIONS`, oldest first: what the request said, the rest asked."""
         known = {t.version: t for t in from_request(negotiated)}
-        asked = [v for v in VERSIONS if v not in known]
-        answers = dict(zip(asked, await asyncio.gather(*(self._one(host, address, port, v) for v in asked))))
-        return [known[v] if v in known else answers[v] for v in VERSIONS]
+        tries = []
+        for version in VERSIONS:
+            tries.append(known[version] if version in known else await self._one(host, address, port, version))
+        return tries
 
     async def _one(self, host: str, address: str, port: int, version: str) -> TlsVersionTry:
         ctx = _context(version)
