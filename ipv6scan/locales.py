@@ -59,9 +59,16 @@ def tenths_down(share: float) -> Decimal:
 
 def percent(share: float, lang: str) -> str:
     """``58,8%`` (vi) / ``58.8%`` (en); ``50%`` for a whole one; rounded down (:func:`tenths_down`)."""
+    return _tenths_percent(tenths_down(share), lang)
+
+
+@lru_cache(maxsize=4096)
+def _tenths_percent(tenths: Decimal, lang: str) -> str:
+    """A percentage in tenths as Babel writes it, remembered (a share has 1 001 tenths from 0 to 100, and Babel
+    parses the pattern on every call)."""
     from babel.numbers import format_percent
 
-    return format_percent(tenths_down(share) / 100, format="#,##0.#%", locale=_locale(lang))
+    return format_percent(tenths / 100, format="#,##0.#%", locale=_locale(lang))
 
 
 def day(text: str, lang: str) -> str:
