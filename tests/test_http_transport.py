@@ -364,3 +364,27 @@ class socketless_port:
 
     def __exit__(self, *exc: object) -> None:
         self._sock.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "target"),
+    [
+        ([(b"Cookie", b"a=b\r\nInjected: 1")], b"/"),  # a server's value cannot add a line
+        ([(b"Cookie", b"a=b\x00")], b"/"),
+        ([(b"X-Trailing", b"value ")], b"/"),  # RFC 9110: no white space at either end of a value
+        ([(b"Bad Name", b"v")], b"/"),  # a name is a token
+        ([(b"X-Colon:", b"v")], b"/"),
+        ([], b"/a b"),  # the target has no white space
+        ([], b"/a\r\nHost: x"),
+    ],
+)
+def test_the_request_is_refused_when_it_would_not_be_the_request_we_meant(headers, target) -> None:
+    with pytest.raises(httpx.LocalProtocolError):
+        _http.request_bytes("GET", target, headers)
+
+
+def test_the_request_on_the_wire_keeps_order_and_case_and_frames_a_body() -> None:
+    wire = _http.request_bytes("GET", b"/p?q=1", [(b"Host", b"h.example"), (b"x-Mixed", b"a  b"), (b"Cookie", b"")])
+    assert wire == b"GET /p?q=1 HTTP/1.1\r\nHost: h.example\r\nx-Mixed: a  b\r\nCookie: \r\n\r\n"
+    posted = _http.request_bytes("POST", b"/", [(b"Host", b"h")], b"abc")
+    assert posted == b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
