@@ -195,6 +195,7 @@ class Bench:
         self.measure(run, self.lab.client_cmd(cmd), stdout=self.work / f"ipv6scan-mixed-{size}.stdout")
         elapsed: dict[str, list[float]] = {}
         verdicts: dict[str, dict[str, int]] = {}
+        late_connections: dict[str, int] = {}  # per late IPv6 address: the connections made to it
         shared = 0
         with open(out, "rb") as f:
             for raw in f:
@@ -207,9 +208,18 @@ class Bench:
                 v = verdicts.setdefault(kind, {})
                 v[line["result"]["verdict"]] = v.get(line["result"]["verdict"], 0) + 1
                 shared += sum(1 for p in line["facts"]["web"] if p.get("connect_shared"))
+                if kind == "late":
+                    for p in line["facts"]["web"]:
+                        if ":" in p["address"]:
+                            versions = (p.get("tls") or {}).get("versions") or []
+                            late_connections[p["address"]] = late_connections.get(p["address"], 0) + max(
+                                1, p.get("attempts", 1)) + len(p.get("hops") or [None]) - 1 + sum(
+                                1 for t in versions if t.get("how") == "alone")
         out.unlink(missing_ok=True)
         ideal, parts = ideal_schedule(elapsed, concurrency=DEFAULTS.concurrency,
-                                      dead_s=(DEFAULTS.retries + 1) * DEFAULTS.connect_timeout)
+                                      dead_s=(DEFAULTS.retries + 1) * DEFAULTS.connect_timeout,
+                                      late_s=LATE_S, late_connections=late_connections,
+                                      per_address=DEFAULTS.per_address_connections)
         tb, first = stderr_tracebacks(self.work / f"ipv6scan-mixed-{size}.err")
         lines = [f"mixed population, {size} hosts (per 100: 20 on {MIXED_ADDRESSES} shared black-holed IPv6 "
                  f"addresses, 5 whose IPv6 answers {LATE_S:g} s late, 2 refusing; ipv6scan defaults)",
@@ -620,21 +630,30 @@ def machine_busy() -> float:
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
-def ideal_schedule(elapsed: dict[str, list[float]], *, concurrency: int, dead_s: float) -> tuple[float, str]:
-    """The shortest wall time any schedule could reach with this concurrency, from one run's per-host times.
+def ideal_schedule(elapsed: dict[str, list[float]], *, concurrency: int, dead_s: float, late_s: float = 0.0,
+                   late_connections: dict[str, int] | None = None, per_address: int = 4) -> tuple[float, str]:
+    """The shortest wall time any schedule could reach with this concurrency and politeness, from one run.
 
-    A healthy or late host costs what it took (the late ones' wait is their server's). A host on a dead
-    or refusing IPv6 address costs only its IPv4 work (the healthy median): its IPv6 outcome can be
-    known once per address. Ideal = the larger of (all that work spread over ``concurrency`` slots) and
-    (one connect timeout and its retry, ``dead_s``, to learn the dead addresses, plus one host).
+    A healthy host costs what it took. A host on a dead or refusing IPv6 address costs only its IPv4 work
+    (the healthy median): its IPv6 outcome can be known once per address. A late host costs at least two
+    late answers (its HTTP and HTTPS requests at once, then its TLS versions at once) and its IPv4 work,
+    or what it took if that was less: the time it queued for its address is counted by the politeness
+    bound instead. Ideal = the largest of (all that work spread over ``concurrency`` slots), (one connect
+    timeout and its retry, ``dead_s``, to learn the dead addresses, plus one host) and (the politeness
+    bound: the busiest late address's connections, ``late_s`` each, ``per_address`` at a time).
     """
     healthy = sorted(elapsed.get("healthy", [])) or [0.0]
     median = healthy[len(healthy) // 2]
-    work = sum(elapsed.get("healthy", [])) + sum(elapsed.get("late", []))
+    work = sum(elapsed.get("healthy", [])) + sum(min(t, 2 * late_s + median) if late_s else t
+                                                 for t in elapsed.get("late", []))
     work += median * (len(elapsed.get("dead", [])) + len(elapsed.get("refuse", [])))
     spread, learn = work / concurrency, dead_s + median
-    return max(spread, learn), f"work {work:.0f} host-s over {concurrency} slots = {spread:.1f} s; " \
-                               f"learning the dead addresses {learn:.1f} s"
+    busiest = max((late_connections or {}).values(), default=0)
+    polite = busiest * late_s / per_address
+    return max(spread, learn, polite), (
+        f"work {work:.0f} host-s over {concurrency} slots = {spread:.1f} s; learning the dead addresses "
+        f"{learn:.1f} s; politeness: {busiest} connections to the busiest late address x {late_s:g} s, "
+        f"{per_address} at a time = {polite:.1f} s")
 
 
 def stderr_tracebacks(path: Path) -> tuple[int, str]:

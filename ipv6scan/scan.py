@@ -62,6 +62,9 @@ from .timeutil import utcnow
 
 SCHEMES = ("http", "https")
 BUDGET_EXHAUSTED = "host time budget exhausted"
+SLOW_ADDRESS_MS = 500.0
+"""An HTTPS request whose answer took this long (from sending to the response head): its address's TLS versions are
+asked at once rather than one after the other (bench --mixed: a relay answering 1.5 s late, three versions)."""
 STAGGER = 0.2  # of the connect timeout: when a second probe starts confirming an address that has not connected yet
 
 
@@ -206,7 +209,9 @@ class Scanner:
                 probe, body = await self.web.probe(host, addr.address, scheme, port)
                 seen.done(i, probe, body)
                 if self.versions is not None and probe.tls is not None and probe.tls.protocol:
-                    probe.tls.versions = await self.versions.probe(host, addr.address, port, probe.tls.protocol)
+                    slow = (probe.first_byte_ms or 0) >= SLOW_ADDRESS_MS
+                    probe.tls.versions = await self.versions.probe(host, addr.address, port, probe.tls.protocol,
+                                                                   at_once=slow)
 
         await asyncio.gather(*(one(i, *planned) for i, planned in enumerate(seen.planned)))
 

@@ -109,6 +109,18 @@ def test_the_ideal_schedule_of_a_mixed_run():
     assert ideal_schedule({"healthy": [0.1]}, concurrency=1, dead_s=10.0)[0] == pytest.approx(10.1)
 
 
+def test_the_ideal_counts_politeness_at_a_late_address_not_the_queueing_in_each_host():
+    from bench.run import ideal_schedule
+
+    # 40 late hosts that each waited 9 s, mostly for a place at their one address: 5 connections each, 1.5 s each.
+    elapsed = {"healthy": [0.2] * 100, "late": [9.0] * 40}
+    ideal, why = ideal_schedule(elapsed, concurrency=32, dead_s=10.0, late_s=1.5,
+                                late_connections={"2001:db8::f:0": 200}, per_address=4)
+    assert ideal == pytest.approx(200 * 1.5 / 4) and "politeness: 200 connections" in why  # 75 s: the address
+    spread = (100 * 0.2 + 40 * (2 * 1.5 + 0.2)) / 32  # each late host's own chain, not its 9 s
+    assert spread < ideal and f"= {spread:.1f} s" in why
+
+
 def test_mixed_population_run_prints_wall_against_ideal():
     reason = bench_lab.unavailable_reason()
     if reason:

@@ -165,3 +165,46 @@ def test_each_context_offers_its_version_alone(version):
     assert isinstance(ctx, ssl.SSLContext), ctx
     assert ctx.minimum_version == ctx.maximum_version and ctx.verify_mode == ssl.CERT_NONE
     assert ctx is tlsversions._context(version)  # built once
+
+
+class _Counting:
+    """A network whose TLS connects take a moment and fail as a server refusing the version would; it counts
+    how many were open at once."""
+
+    def __init__(self) -> None:
+        self.open = self.most = self.calls = 0
+
+    async def open_tcp(self, address, port, **kwargs):
+        import asyncio
+
+        self.calls += 1
+        self.open += 1
+        self.most = max(self.most, self.open)
+        try:
+            await asyncio.sleep(0.05)
+        finally:
+            self.open -= 1
+        raise ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version")
+
+
+@pytest.mark.parametrize(("at_once", "most"), [(False, 1), (True, 3)])
+async def test_the_versions_are_asked_one_by_one_or_at_once_with_the_same_facts(at_once, most) -> None:
+    from ipv6scan.polite import Polite
+
+    network = _Counting()
+    prober = tlsversions.TlsVersionProber(network=network, polite=Polite(4), timeout=1.0)  # type: ignore[arg-type]
+    tries = await prober.probe("h.example", "192.0.2.1", 443, "TLSv1.3", at_once=at_once)
+
+    assert network.calls == 3 and network.most == most  # TLS 1.0, 1.1 and 1.2 asked; 1.3 was negotiated
+    assert [(t.version, t.accepted, t.how) for t in tries] == [
+        ("TLSv1", False, "alone"), ("TLSv1.1", False, "alone"), ("TLSv1.2", False, "alone"),
+        ("TLSv1.3", True, "negotiated")]
+
+
+async def test_at_once_still_keeps_to_the_politeness_limit() -> None:
+    from ipv6scan.polite import Polite
+
+    network = _Counting()
+    prober = tlsversions.TlsVersionProber(network=network, polite=Polite(2), timeout=1.0)  # type: ignore[arg-type]
+    await prober.probe("h.example", "192.0.2.1", 443, "TLSv1.3", at_once=True)
+    assert network.calls == 3 and network.most == 2

@@ -13,6 +13,7 @@ Each handshake holds a politeness slot at the address like every connection of t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl
 import time
@@ -71,13 +72,21 @@ class TlsVersionProber:
         self._polite = polite
         self._timeout = timeout
 
-    async def probe(self, host: str, address: str, port: int, negotiated: str | None) -> list[TlsVersionTry]:
-        """Every version in :data:`VERSIONS`, oldest first: what the request said, the rest asked."""
+    async def probe(self, host: str, address: str, port: int, negotiated: str | None, *,
+                    at_once: bool = False) -> list[TlsVersionTry]:
+        """Every version in :data:`VERSIONS`, oldest first: what the request said, the rest asked.
+
+        One after the other, or all at once with ``at_once`` (the scan asks so of an address whose
+        request was slow: one wait instead of three). Each handshake holds its own politeness slot
+        either way. Not at once by default: every TLS connection carries a 256 KiB read buffer, and
+        three at once for every address of every host in flight would weigh on memory."""
         known = {t.version: t for t in from_request(negotiated)}
-        tries = []
-        for version in VERSIONS:
-            tries.append(known[version] if version in known else await self._one(host, address, port, version))
-        return tries
+        asked = [v for v in VERSIONS if v not in known]
+        if at_once:
+            answers = dict(zip(asked, await asyncio.gather(*(self._one(host, address, port, v) for v in asked))))
+        else:
+            answers = {v: await self._one(host, address, port, v) for v in asked}
+        return [known[v] if v in known else answers[v] for v in VERSIONS]
 
     async def _one(self, host: str, address: str, port: int, version: str) -> TlsVersionTry:
         ctx = _context(version)
