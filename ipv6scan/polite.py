@@ -67,7 +67,7 @@ class Polite:
                 yield
         finally:
             entry.users -= 1
-            if entry.users == 0 and entry.next_start <= _now():
+            if entry.users == 0 and (self.rate is None or entry.next_start <= _now()):  # (no rate: no clock asked)
                 self._addresses.pop(address, None)
 
     async def _pace(self, entry: _Address) -> None:
