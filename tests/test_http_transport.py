@@ -388,3 +388,33 @@ def test_the_request_on_the_wire_keeps_order_and_case_and_frames_a_body() -> Non
     assert wire == b"GET /p?q=1 HTTP/1.1\r\nHost: h.example\r\nx-Mixed: a  b\r\nCookie: \r\n\r\n"
     posted = _http.request_bytes("POST", b"/", [(b"Host", b"h")], b"abc")
     assert posted == b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 200 OK\nContent-Length: 2\nServer: x\n\nok",  # bare LF line ends
+        b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok",  # a header folded over two lines
+        b"HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 2\r\n\r\nok",  # a control character in a value
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:  2\r\n\r\nok",  # the same length twice
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 \r\nok\r\n0\r\n\r\n",  # a padded chunk size
+    ],
+)
+@pytest.mark.parametrize("step", [1, 7, 4096])
+def test_what_browsers_load_is_not_a_protocol_error(data, step) -> None:
+    """Sloppy servers that browsers (and h11, before httptools) accept: the page is read, whatever the reads."""
+    parse = _http._Parse()
+    for i in range(0, len(data), step):
+        parse.feed(data[i : i + step])
+    assert parse.head is not None and parse.head.status == 200 and b"".join(parse.pieces) == b"ok" and parse.done
+
+
+@pytest.mark.parametrize("step", [1, 7, 4096])
+def test_two_different_lengths_are_a_protocol_error(step) -> None:
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"
+    parse = _http._Parse()
+    with pytest.raises(httpx.RemoteProtocolError, match="Content-Length"):
+        for i in range(0, len(data), step):
+            parse.feed(data[i : i + step])

@@ -186,7 +186,7 @@ class _Parse:
     """httptools' callbacks for one response: interim (1xx) answers skipped, body pieces queued as parsed."""
 
     def __init__(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser = self._new_parser()
         self.head: _Head | None = None  # the final response's head, once complete
         self.done = False  # the final response ended (its body too)
         self.framed = False  # the final response says how long its body is (Content-Length or chunked)
@@ -196,7 +196,21 @@ class _Parse:
         self.parsed_pieces = 0
         self._reason = b""
         self._headers: list[tuple[bytes, bytes]] = []
+        self._before_head = bytearray()  # what came before the final head was complete (for a second reading)
+        self._waiting_for_head = False
         self.began = False
+
+    def _new_parser(self) -> httptools.HttpResponseParser:
+        parser = httptools.HttpResponseParser(self)
+        # llhttp is strict by default; browsers (and h11, before) load pages from servers that end lines with a
+        # bare LF, fold a header over two lines, put a control character in a value, send Content-Length beside
+        # chunked or twice, or pad a chunk size. A site that works in a browser must not read as a protocol
+        # error here. (These leniencies matter to a server or proxy that shares a connection between requests,
+        # request smuggling; this client reads one response per connection and closes it.)
+        parser.set_dangerous_leniencies(
+            lenient_headers=True, lenient_chunked_length=True, lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True, lenient_optional_crlf_after_chunk=True)
+        return parser
 
     def on_message_begin(self) -> None:
         self.began = True
@@ -230,6 +244,12 @@ class _Parse:
             self.done = True
 
     def feed(self, data: bytes) -> None:
+        if self.head is None:
+            self._before_head += data
+            if self._waiting_for_head:  # a repeated Content-Length seen: read again once the head is all here
+                if not self._read_again():
+                    raise httpx.RemoteProtocolError("malformed response: two different Content-Length values")
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -244,9 +264,60 @@ class _Parse:
                         f"more than {MAX_INTERIM} interim (1xx) responses before the response") from None
                 self.cut = True  # raised by the body's reader once the pieces before it are given out
                 return
+            if self.head is None and "Duplicate Content-Length" in str(e) and self._read_again():
+                return
             if self.head is None and not self._reason and not self._headers:
                 raise httpx.RemoteProtocolError(f"illegal status line: {_describe(e)}") from None
             raise httpx.RemoteProtocolError(f"malformed response: {_describe(e)}") from None
+        if self.head is not None:
+            self._before_head = bytearray()
+
+    def _read_again(self) -> bool:
+        """A head that says the same Content-Length twice (or more) is read again with it said once, as
+        RFC 9110 section 8.6 allows and browsers (and h11) do; different lengths stay an error. While the
+        head is not all here, what comes is kept and read again once it is."""
+        try:
+            collapsed = _one_length(bytes(self._before_head))
+        except ValueError:
+            return False
+        self._waiting_for_head = collapsed is None
+        if collapsed is not None:
+            self.parser, self.interim, self._before_head = self._new_parser(), 0, bytearray()
+            self.feed(collapsed)
+        return True
+
+
+def _one_length(data: bytes) -> bytes | None:
+    """The response from its start with each head's repeated, identical Content-Length said once; None while
+    the final head is not complete; ValueError when a head gives two different lengths."""
+    out: list[bytes] = []
+    pos = 0
+    while True:  # a head per answer: interim (1xx) ones, then the final one
+        first, lengths = True, set()
+        interim = False
+        while True:
+            end = data.find(b"\n", pos)
+            if end < 0:
+                return None
+            line, pos = data[pos:end + 1], end + 1
+            if first:
+                parts = line.split(None, 2)
+                interim = len(parts) > 1 and parts[1][:1] == b"1"
+                first = False
+            elif line in (b"\r\n", b"\n"):
+                out.append(line)
+                break
+            else:
+                name, colon, value = line.partition(b":")
+                if colon and name.strip().lower() == b"content-length":
+                    if lengths and value.strip() not in lengths:
+                        raise ValueError("two different Content-Length values")
+                    if lengths:
+                        continue
+                    lengths.add(value.strip())
+            out.append(line)
+        if not interim:
+            return b"".join(out) + data[pos:]
 
 
 class _ResponseStream(httpx.AsyncByteStream):
