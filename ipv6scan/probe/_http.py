@@ -198,7 +198,6 @@ class _Parse:
         self._headers: list[tuple[bytes, bytes]] = []
         self._before_head = bytearray()  # what came before the final head was complete (for a second reading)
         self._waiting_for_head = False
-        self.began = False
 
     def _new_parser(self) -> httptools.HttpResponseParser:
         parser = httptools.HttpResponseParser(self)
@@ -213,7 +212,6 @@ class _Parse:
         return parser
 
     def on_message_begin(self) -> None:
-        self.began = True
         self._reason, self._headers = b"", []
 
     def on_status(self, status: bytes) -> None:
@@ -258,7 +256,9 @@ class _Parse:
         except httptools.HttpParserError as e:
             if self.done:  # bytes after the end of the response: not read, not judged
                 return
-            if isinstance(e.__context__, _TooMany) or isinstance(e, httptools.HttpParserCallbackError):
+            if isinstance(e, httptools.HttpParserCallbackError) and not isinstance(e.__context__, _TooMany):
+                raise e.__context__ or e  # our callback failed: the scanner's error, not the server's
+            if isinstance(e.__context__, _TooMany):  # a bound reached
                 if self.head is None:
                     raise httpx.RemoteProtocolError(
                         f"more than {MAX_INTERIM} interim (1xx) responses before the response") from None
