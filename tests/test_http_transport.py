@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 from cryptography import x509
 
@@ -418,3 +420,40 @@ def test_two_different_lengths_are_a_protocol_error(step) -> None:
     with pytest.raises(httpx.RemoteProtocolError, match="Content-Length"):
         for i in range(0, len(data), step):
             parse.feed(data[i : i + step])
+
+
+_RESPONSES = [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"HTTP/1.0 200 OK\nX: a\n b\n\nbody until close",
+]
+
+
+def test_a_repetition_the_second_reading_cannot_mend_is_a_protocol_error_not_a_loop() -> None:
+    """(Found by fuzzing: llhttp counted a folded line as a second Content-Length; reading again recursed.)"""
+    parse = _http._Parse()
+    with pytest.raises(httpx.RemoteProtocolError, match="Duplicate Content-Length"):
+        parse.feed(b"HTTP/1.0 200 OK\nX: a\nContent-Length: 5\r\n b\n\nbody until close")
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.sampled_from(_RESPONSES),
+       edits=st.lists(st.tuples(st.integers(0, 200), st.sampled_from([b"\r\n", b"\n", b":", b" ", b"\x00", b"0", b"",
+                                                                      b"Content-Length: 5\r\n", b"\xa8"])),
+                      max_size=4),
+       step=st.sampled_from([1, 2, 3, 7, 64, 4096]))
+def test_whatever_the_server_sends_the_parser_ends_in_a_page_or_a_protocol_error(base, edits, step) -> None:
+    data = bytearray(base)
+    for at, piece in edits:
+        at = min(at, len(data))
+        if piece:
+            data[at:at] = piece
+        elif data:
+            del data[min(at, len(data) - 1)]
+    parse = _http._Parse()
+    try:
+        for i in range(0, len(data), step):
+            parse.feed(bytes(data[i : i + step]))
+    except httpx.RemoteProtocolError:
+        return
+    assert parse.head is None or 100 <= parse.head.status <= 999

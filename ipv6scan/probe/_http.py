@@ -198,6 +198,7 @@ class _Parse:
         self._headers: list[tuple[bytes, bytes]] = []
         self._before_head = bytearray()  # what came before the final head was complete (for a second reading)
         self._waiting_for_head = False
+        self._read_once_more = False  # the head was read again with a repeated Content-Length said once
 
     def _new_parser(self) -> httptools.HttpResponseParser:
         parser = httptools.HttpResponseParser(self)
@@ -245,46 +246,53 @@ class _Parse:
         if self.head is None:
             self._before_head += data
             if self._waiting_for_head:  # a repeated Content-Length seen: read again once the head is all here
-                if not self._read_again():
-                    raise httpx.RemoteProtocolError("malformed response: two different Content-Length values")
+                self._read_again()
                 return
+        failed: httptools.HttpParserError | None = None
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             if not self.done:
                 raise httpx.RemoteProtocolError("the server switched protocols (101) on a plain GET") from None
         except httptools.HttpParserError as e:
-            if self.done:  # bytes after the end of the response: not read, not judged
-                return
-            if isinstance(e, httptools.HttpParserCallbackError) and not isinstance(e.__context__, _TooMany):
-                raise e.__context__ or e  # our callback failed: the scanner's error, not the server's
-            if isinstance(e.__context__, _TooMany):  # a bound reached
-                if self.head is None:
-                    raise httpx.RemoteProtocolError(
-                        f"more than {MAX_INTERIM} interim (1xx) responses before the response") from None
-                self.cut = True  # raised by the body's reader once the pieces before it are given out
-                return
-            if self.head is None and "Duplicate Content-Length" in str(e) and self._read_again():
-                return
-            if self.head is None and not self._reason and not self._headers:
-                raise httpx.RemoteProtocolError(f"illegal status line: {_describe(e)}") from None
-            raise httpx.RemoteProtocolError(f"malformed response: {_describe(e)}") from None
+            failed = e
+        if failed is not None and not self.done:  # (bytes after the end of the response: not read, not judged)
+            self._failed(failed)  # outside the except block: nothing raised there chains to this error
         if self.head is not None:
             self._before_head = bytearray()
 
-    def _read_again(self) -> bool:
-        """A head that says the same Content-Length twice (or more) is read again with it said once, as
+    def _failed(self, e: httptools.HttpParserError) -> None:
+        if isinstance(e, httptools.HttpParserCallbackError):
+            if not isinstance(e.__context__, _TooMany):
+                raise e.__context__ or e  # our callback failed: the scanner's error, not the server's
+            if self.head is None:
+                raise httpx.RemoteProtocolError(f"more than {MAX_INTERIM} interim (1xx) responses before the response")
+            self.cut = True  # raised by the body's reader once the pieces before it are given out
+            return
+        if self.head is None and "Duplicate Content-Length" in str(e) and not self._read_once_more:
+            self._read_again()
+            return
+        if self.head is None and not self._reason and not self._headers:
+            raise httpx.RemoteProtocolError(f"illegal status line: {_describe(e)}")
+        raise httpx.RemoteProtocolError(f"malformed response: {_describe(e)}")
+
+    def _read_again(self) -> None:
+        """A head that says the same Content-Length twice (or more) is read again, once, with it said once, as
         RFC 9110 section 8.6 allows and browsers (and h11) do; different lengths stay an error. While the
         head is not all here, what comes is kept and read again once it is."""
+        data = bytes(self._before_head)
         try:
-            collapsed = _one_length(bytes(self._before_head))
+            collapsed = _one_length(data)
         except ValueError:
-            return False
+            raise httpx.RemoteProtocolError("malformed response: two different Content-Length values") from None
         self._waiting_for_head = collapsed is None
-        if collapsed is not None:
-            self.parser, self.interim, self._before_head = self._new_parser(), 0, bytearray()
-            self.feed(collapsed)
-        return True
+        if collapsed is None:
+            return
+        if collapsed == data:  # llhttp saw a repetition this reading does not: not one to mend
+            raise httpx.RemoteProtocolError("malformed response: Duplicate Content-Length")
+        self._read_once_more = True
+        self.parser, self.interim, self._before_head = self._new_parser(), 0, bytearray()
+        self.feed(collapsed)
 
 
 def _one_length(data: bytes) -> bytes | None:
