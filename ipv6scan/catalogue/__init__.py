@@ -192,7 +192,7 @@ def render(fragment: Mapping[str, Any], lang: str) -> str:
     if entry is None:
         raise CatalogueError(f"the catalogue has no text {key!r}")
     try:
-        return _fill(_compiled(key, lang, entry[lang]), fragment, lang)
+        return _fill(_compiled(entry[lang]), fragment, lang)
     except KeyError as exc:
         raise CatalogueError(f"text {key!r} ({lang}) needs the value {exc.args[0]!r}") from None
 
@@ -201,13 +201,13 @@ _Pieces = tuple[tuple[str, str | None, "str | _Pieces"], ...]
 
 
 @lru_cache(maxsize=None)
-def _compiled(key: str, lang: str, template: str) -> _Pieces:
+def _compiled(template: str) -> _Pieces:
     """A template cut once into (literal, placeholder, spec) pieces, as ``str.format`` reads it.
 
     A spec that holds placeholders itself (``{n:plural:one|{n} items}``) is cut too. Filling
     the pieces costs a third of ``string.Formatter.vformat``, which parses the template every
-    time (bench/RESULTS.md: wording the checks was a tenth of the scanner's CPU per host)."""
-    del key  # (part of the cache key only: one template per key and language)
+    time (bench/RESULTS.md: wording the checks was a tenth of the scanner's CPU per host).
+    The catalogue's templates are finite: the cache holds each once."""
     return _cut(template)
 
 

@@ -27,7 +27,8 @@ import threading
 import warnings
 
 import _ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import certifi
 import msgspec
@@ -171,6 +172,8 @@ def _is_self_signed(cert: x509.Certificate) -> bool:
 _CERT_CACHE_SIZE = 2048  # parsed certificates kept (~1 KB each): one is served for many hosts and both families
 _cert_cache: dict[str, CertInfo] = {}  # DER sha256 -> facts, least recently used first
 _cert_cache_lock = threading.Lock()
+_MISSING = object()
+T = TypeVar("T")
 
 
 def cert_info(der: bytes) -> CertInfo:
@@ -180,15 +183,21 @@ def cert_info(der: bytes) -> CertInfo:
     last ``_CERT_CACHE_SIZE`` used; each call gets its own copy.
     """
     digest = hashlib.sha256(der).hexdigest()
-    with _cert_cache_lock:
-        facts = _cert_cache.pop(digest, None)
-    if facts is None:
-        facts = _parse_cert(der, digest)
-    with _cert_cache_lock:
-        _cert_cache[digest] = facts
-        while len(_cert_cache) > _CERT_CACHE_SIZE:
-            del _cert_cache[next(iter(_cert_cache))]
+    facts = _remembered(_cert_cache, digest, lambda: _parse_cert(der, digest))
     return msgspec.structs.replace(facts, san=list(facts.san), ca_issuers=list(facts.ca_issuers))
+
+
+def _remembered(cache: dict[str, T], digest: str, make: Callable[[], T]) -> T:
+    """``cache[digest]``, made by ``make()`` when missing (an exception is not remembered); the least recently
+    used go beyond ``_CERT_CACHE_SIZE``."""
+    with _cert_cache_lock:
+        found = cache.pop(digest, _MISSING)
+    value = make() if found is _MISSING else found
+    with _cert_cache_lock:
+        cache[digest] = value  # the last used, last
+        while len(cache) > _CERT_CACHE_SIZE:
+            del cache[next(iter(cache))]
+    return value  # type: ignore[return-value]
 
 
 def _parse_cert(der: bytes, digest: str) -> CertInfo:
@@ -242,24 +251,17 @@ def name_matches(der: bytes, host: str) -> bool | None:
     return True
 
 
-_patterns_cache: dict[bytes, Sequence[object] | None] = {}  # DER sha256 -> the names service_identity read
+_patterns_cache: dict[str, Sequence[object] | None] = {}  # DER sha256 -> the names service_identity read
 
 
 def _patterns(der: bytes) -> Sequence[object] | None:
-    digest = hashlib.sha256(der).digest()
-    with _cert_cache_lock:
-        if digest in _patterns_cache:
-            _patterns_cache[digest] = found = _patterns_cache.pop(digest)  # the last used, last
-            return found
-    try:
-        found = extract_patterns(x509.load_der_x509_certificate(der))
-    except Exception:  # noqa: BLE001 - unreadable names: not stated
-        found = None
-    with _cert_cache_lock:
-        _patterns_cache[digest] = found
-        while len(_patterns_cache) > _CERT_CACHE_SIZE:
-            del _patterns_cache[next(iter(_patterns_cache))]
-    return found
+    def read() -> Sequence[object] | None:
+        try:
+            return extract_patterns(x509.load_der_x509_certificate(der))
+        except Exception:  # noqa: BLE001 - unreadable names: not stated
+            return None
+
+    return _remembered(_patterns_cache, hashlib.sha256(der).hexdigest(), read)
 
 
 def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None,
