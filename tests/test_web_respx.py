@@ -2,8 +2,8 @@
 
 WebProber sends every request to :class:`ipv6scan.probe._http.PinnedTransport`;
 the respx mocker registered here (``respx.mock(using="ipv6scan")``) patches its
-``handle_async_request``, so requests are seen exactly as WebProber hands them
-to the transport (IP-literal URL, Host header, ``sni_hostname`` extension), and
+``exchange``, so requests are seen exactly as WebProber hands them to the
+transport (the address as URL, Host header, the SNI name as ``sni_hostname``), and
 responses and exceptions come back the way the transport returns and raises
 them: httpx exceptions with the socket's or ssl's error as ``__cause__``.
 """
@@ -22,6 +22,7 @@ from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
 from ipv6scan.model import Family, Outcome
 from ipv6scan.net import Network, Unroutable
+from ipv6scan.probe import _http
 from ipv6scan.probe.web import WebProber
 
 HOST = "www.example.test"
@@ -30,26 +31,28 @@ ALLOWED = parse_prefixes(["192.0.2.0/24", "2001:db8::/32"])
 
 
 class PinnedTransportMocker(AbstractRequestMocker):
-    """respx mocker for ipv6scan's own transport (respx's default one patches httpcore, unused here)."""
+    """respx mocker for ipv6scan's own transport (respx's default one patches httpcore, unused here).
+
+    WebProber hands the transport its light ``_http.Request``; respx sees it as an ``httpx.Request`` (the URL
+    holds the address; headers as sent; extensions ``sni_hostname`` and ``timeout``), and the mocked
+    ``httpx.Response`` comes back as the transport's ``_http.Response``."""
 
     name = "ipv6scan"
     targets = ["ipv6scan.probe._http.PinnedTransport"]
-    target_methods = ["handle_async_request"]
+    target_methods = ["exchange"]
 
     @classmethod
     def to_httpx_request(cls, **kwargs) -> httpx.Request:
-        return kwargs["request"]
+        lean: _http.Request = kwargs["request"]
+        return httpx.Request(lean.method, lean.url, headers=lean.headers,
+                             extensions={"sni_hostname": lean.sni, "timeout": lean.timeouts})
 
     @classmethod
-    async def from_async_httpx_response(cls, httpx_response: httpx.Response, target, **kwargs) -> httpx.Response:
+    async def from_async_httpx_response(cls, httpx_response: httpx.Response, target, **kwargs) -> _http.Response:
         """A fresh, unread response around the mocked one's stream, as the transport returns it."""
-        return httpx.Response(
-            httpx_response.status_code,
-            headers=httpx_response.headers.raw,
-            stream=httpx_response.stream,
-            request=kwargs["request"],
-            extensions=httpx_response.extensions,
-        )
+        ext = httpx_response.extensions
+        return _http.Response(httpx_response.status_code, httpx_response.headers.raw, httpx_response.stream,
+                              reason=ext.get("reason_phrase", b""), network_stream=ext.get("network_stream"))
 
     @classmethod
     async def _send_async_request(cls, httpx_request, **kwargs):
@@ -254,6 +257,34 @@ async def test_cookie_check_redirect_is_not_a_loop(make, mock) -> None:
     mock.get(f"http://{V4}/").mock(side_effect=gate)
     result, _ = await make().probe(HOST, V4, "http", 80)
     assert [h.status for h in result.hops] == [302, 200] and result.final_outcome == Outcome.OK
+
+
+async def test_a_cookie_that_is_not_ascii_goes_back_as_it_came(make, mock) -> None:
+    """A cookie value in UTF-8 (Vietnamese, say) is sent back byte for byte; it once made the next request
+    fail to encode, and the whole host became a scanner error."""
+    cookie = "ten=Hà Nội".encode()
+
+    def gate(request: httpx.Request) -> httpx.Response:
+        if request.headers.raw and (b"Cookie", cookie) in request.headers.raw:
+            return httpx.Response(200, html="<title>vào</title>")
+        return httpx.Response(302, headers=[(b"Location", b"/"), (b"Set-Cookie", cookie + b"; Path=/")])
+
+    route = mock.get(f"http://{V4}/").mock(side_effect=gate)
+    result, _ = await make().probe(HOST, V4, "http", 80)
+    assert [h.status for h in result.hops] == [302, 200] and result.title == "vào"
+    assert route.calls.last.request.headers.raw[-1] == (b"Cookie", cookie)
+
+
+async def test_a_header_in_latin_1_is_read_as_httpx_reads_it(make, mock) -> None:
+    mock.get(f"http://{V4}/").respond(200, headers=[(b"Server", "Caf\xe9".encode("latin-1"))])
+    result, _ = await make().probe(HOST, V4, "http", 80)
+    assert result.headers["server"] == "Café"
+
+
+async def test_a_path_is_sent_percent_encoded_as_browsers_send_it(make, mock) -> None:
+    route = mock.get(f"http://{V4}/a%20b?q=%C3%A9").respond(200)
+    result, _ = await make().probe(HOST, V4, "http", 80, path="/a b?q=é#top")
+    assert result.outcome == Outcome.OK and route.call_count == 1
 
 
 async def test_redirect_to_itself_is_a_loop(make, mock) -> None:

@@ -4,10 +4,16 @@ Why not httpx's own transport: under it, httpcore's pool and anyio's streams
 and cancel scopes cost about half of the scanner's CPU per host in the
 benchmark (bench/RESULTS.md, "Profile at 4e76079": 8.3 of 15.5 ms), for
 features the web probe never uses (a pool, keep-alive, retries, proxies,
-HTTP/2, a backend for every async library). This transport keeps httpx's
-types as the interface (``httpx.Request`` in, ``httpx.Response`` out,
-httpx's exception classes) so ``probe/web.py`` does not depend on how bytes
-move, and does only what a probe needs:
+HTTP/2, a backend for every async library). The web probe hands
+:meth:`PinnedTransport.exchange` a light :class:`Request` (address, port, raw
+target and headers, SNI name, timeouts, two callbacks) and gets a light
+:class:`Response` (status, raw headers, the body as sent): building
+``httpx.Request``/``httpx.Response`` and their ``Headers`` for every request
+cost a tenth of the scanner's own work per host (bench/RESULTS.md). httpx's
+exception classes stay the error vocabulary, and
+:meth:`PinnedTransport.handle_async_request` offers the same exchange to an
+httpx client (``httpx.Request`` in, ``httpx.Response`` out). It does only what
+a probe needs:
 
 * Every request gets a fresh connection, opened by the scan's
   :class:`~ipv6scan.net.Network` (so a ``LabNetwork`` routes it) to the IP
@@ -31,7 +37,7 @@ move, and does only what a probe needs:
   read so far is kept, marked truncated; the parser stops at the bound), so a
   server flooding ``103 Early Hints`` or one-byte chunks costs a probe
   milliseconds of the event loop, not the whole request deadline.
-* Timeouts come from the request's ``timeout`` extension, as in httpx:
+* Timeouts (``Request.timeouts``; the ``timeout`` extension through httpx):
   ``connect`` covers TCP connect and TLS handshake, ``read`` each wait for
   data, ``write`` the request. They are raised as ``httpx.ConnectTimeout``,
   ``ReadTimeout``, ``WriteTimeout``.
@@ -39,16 +45,16 @@ move, and does only what a probe needs:
   ``WriteError`` with the socket's ``OSError`` or ``ssl.SSLError`` as
   ``__cause__`` (the errno and the TLS error stay findable); a response that
   is not HTTP/1.x, or is cut short, as ``httpx.RemoteProtocolError``.
-* TLS facts: the response's ``network_stream`` extension (as httpx's own
-  transport has it) is the connection's ``asyncio.StreamWriter``, whose
-  ``get_extra_info("ssl_object")`` gives the negotiated protocol, cipher and
-  the peer certificate. When the request has a ``trace`` extension it is
-  awaited with httpcore's event name ``connection.start_tls.complete`` and
-  ``{"return_value": <that writer>}`` once the handshake is done, so that the
-  certificate of a server that goes quiet afterwards is still seen. An
-  ``on_tcp_connected`` extension (a plain callable) is called once the TCP
-  connection is made, before TLS: the scan's reachability facts are about
-  the connect alone.
+* TLS facts: ``Response.network_stream`` (httpx: the ``network_stream``
+  extension, as httpx's own transport has it) is the connection's
+  ``asyncio.StreamWriter``, whose ``get_extra_info("ssl_object")`` gives the
+  negotiated protocol, cipher and the peer certificate. ``Request.on_tls`` is
+  called with that writer once the handshake is done (httpx: a ``trace``
+  extension awaited with httpcore's event ``connection.start_tls.complete``),
+  so that the certificate of a server that goes quiet afterwards is still
+  seen. ``Request.on_tcp_connected`` (httpx: the ``on_tcp_connected``
+  extension) is called once the TCP connection is made, before TLS: the
+  scan's reachability facts are about the connect alone.
 
 Memory: Python 3.11's asyncio TLS gives every TLS connection a 256 KiB read
 buffer (``asyncio.sslproto.SSLProtocol.max_size``; uvloop's TLS too,
@@ -72,7 +78,7 @@ from typing import Any
 import httptools
 import httpx
 
-from ..net import Network
+from ..net import Network, format_hostport
 
 MAX_HEAD = 100 * 1024
 """Bytes of response head (status line + headers) accepted at most, as httpcore had it."""
@@ -87,46 +93,90 @@ TLS_COMPLETE = "connection.start_tls.complete"
 Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
+class Request:
+    """One request as the web probe asks it: where to connect, what to send, how long to wait.
+
+    ``target`` is the raw path and query, ``headers`` the raw header lines in order (``Host`` among them);
+    ``sni`` the name sent in TLS and checked against the certificate. ``timeouts``: ``connect`` (TCP and
+    TLS), ``read`` (each wait for data), ``write``. ``on_tcp_connected()`` is called once the TCP connection
+    is made, before TLS; ``on_tls(writer)`` once the handshake is done, with the connection's
+    ``asyncio.StreamWriter`` (so the certificate of a server that goes quiet afterwards is still seen)."""
+
+    __slots__ = ("method", "scheme", "address", "port", "target", "headers", "body", "sni", "timeouts",
+                 "on_tcp_connected", "on_tls")
+
+    def __init__(self, scheme: str, address: str, port: int, target: bytes, headers: list[tuple[bytes, bytes]], *,
+                 method: str = "GET", body: bytes = b"", sni: str | None = None,
+                 timeouts: dict[str, float | None] | None = None, on_tcp_connected: Callable[[], None] | None = None,
+                 on_tls: Callable[[asyncio.StreamWriter], None] | None = None) -> None:
+        self.method, self.scheme, self.address, self.port, self.target = method, scheme, address, port, target
+        self.headers, self.body, self.sni, self.timeouts = headers, body, sni, timeouts or {}
+        self.on_tcp_connected, self.on_tls = on_tcp_connected, on_tls
+
+    @property
+    def url(self) -> str:
+        """The URL this request goes to: the address, not a name."""
+        return f"{self.scheme}://{format_hostport(self.address, self.port)}{self.target.decode('ascii', 'replace')}"
+
+
+class Response:
+    """The final response's status line and headers as sent (raw names and values, repeats kept); the body is
+    read with :meth:`aiter_raw`, as sent, and :meth:`aclose` closes the connection."""
+
+    __slots__ = ("status", "version", "reason", "headers", "network_stream", "stream")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], stream: httpx.AsyncByteStream, *,
+                 version: str = "1.1", reason: bytes = b"", network_stream: Any = None) -> None:
+        self.status, self.headers, self.stream = status, headers, stream
+        self.version, self.reason, self.network_stream = version, reason, network_stream
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return self.stream.__aiter__()
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
 class PinnedTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over a fresh connection per request, opened through a Network (see the module doc)."""
+    """HTTP/1.1 over a fresh connection per request, opened through a Network (see the module doc).
+
+    The web probe calls :meth:`exchange` with this module's light :class:`Request`; an httpx client can
+    use the same transport through :meth:`handle_async_request`."""
 
     def __init__(self, network: Network, ssl_context: ssl.SSLContext, *, max_head: int = MAX_HEAD) -> None:
         self._network = network
         self._ssl_context = ssl_context
         self._max_head = max_head
 
+    async def exchange(self, request: Request) -> Response:
+        """Send ``request`` on a fresh connection to its address; the response once its head is read."""
+        data, writer, stream = await self._open(request)
+        if request.on_tls is not None and request.scheme == "https":
+            request.on_tls(writer)
+        head = await self._converse(stream, data, request.timeouts.get("write"))
+        return Response(head.status, head.headers, stream, version=head.version, reason=head.reason,
+                        network_stream=writer)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """The same exchange for an httpx client: the URL holds the IP literal; extensions ``sni_hostname``,
+        ``timeout``, ``on_tcp_connected`` and ``trace`` (awaited with ``connection.start_tls.complete``)."""
         url = request.url
         if url.scheme not in DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        timeouts = request.extensions.get("timeout") or {}
-        body = await request.aread()  # b"" for a GET
-        data = request_bytes(request.method, url.raw_path, request.headers.raw, body)  # before connecting
-        tls = url.scheme == "https"
-        sni = (request.extensions.get("sni_hostname") or url.host) if tls else None
-        try:
-            reader, writer = await self._network.open_tcp(
-                url.host,
-                url.port or DEFAULT_PORTS[url.scheme],
-                timeout=timeouts.get("connect"),
-                ssl=self._ssl_context if tls else None,
-                server_hostname=sni,
-                on_connected=request.extensions.get("on_tcp_connected"),
-            )
-        except TimeoutError as e:
-            raise httpx.ConnectTimeout(_describe(e, "connect timed out")) from e
-        except OSError as e:  # socket errors, ssl.SSLError, net.Unroutable
-            raise httpx.ConnectError(_describe(e)) from e
-        stream = _ResponseStream(reader, writer, timeouts.get("read"), self._max_head)
-        try:
-            trace: Trace | None = request.extensions.get("trace")
-            if tls and trace is not None:
+        ext = request.extensions
+        lean = Request(url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme], url.raw_path,
+                       request.headers.raw, method=request.method, body=await request.aread(),
+                       sni=ext.get("sni_hostname") or url.host, timeouts=ext.get("timeout"),
+                       on_tcp_connected=ext.get("on_tcp_connected"))
+        data, writer, stream = await self._open(lean)
+        trace: Trace | None = ext.get("trace")
+        if lean.scheme == "https" and trace is not None:
+            try:
                 await trace(TLS_COMPLETE, {"return_value": writer})
-            await stream.send(data, timeouts.get("write"))
-            head = await stream.head()
-        except BaseException:
-            await stream.aclose()
-            raise
+            except BaseException:
+                await stream.aclose()
+                raise
+        head = await self._converse(stream, data, lean.timeouts.get("write"))
         return httpx.Response(
             head.status,
             headers=head.headers,
@@ -138,6 +188,38 @@ class PinnedTransport(httpx.AsyncBaseTransport):
                 "network_stream": writer,
             },
         )
+
+    async def _open(self, request: Request) -> tuple[bytes, asyncio.StreamWriter, _ResponseStream]:
+        """The request's bytes (checked before connecting) and the connection, TLS done."""
+        if request.scheme not in DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {request.scheme!r}")
+        data = request_bytes(request.method, request.target, request.headers, request.body)  # before connecting
+        timeouts = request.timeouts
+        tls = request.scheme == "https"
+        try:
+            reader, writer = await self._network.open_tcp(
+                request.address,
+                request.port,
+                timeout=timeouts.get("connect"),
+                ssl=self._ssl_context if tls else None,
+                server_hostname=(request.sni or request.address) if tls else None,
+                on_connected=request.on_tcp_connected,
+            )
+        except TimeoutError as e:
+            raise httpx.ConnectTimeout(_describe(e, "connect timed out")) from e
+        except OSError as e:  # socket errors, ssl.SSLError, net.Unroutable
+            raise httpx.ConnectError(_describe(e)) from e
+        return data, writer, _ResponseStream(reader, writer, timeouts.get("read"), self._max_head)
+
+    @staticmethod
+    async def _converse(stream: _ResponseStream, data: bytes, write_timeout: float | None) -> _Head:
+        """Write the request, read the response head; the connection is closed if that fails."""
+        try:
+            await stream.send(data, write_timeout)
+            return await stream.head()
+        except BaseException:
+            await stream.aclose()
+            raise
 
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

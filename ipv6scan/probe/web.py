@@ -60,11 +60,11 @@ from ..model import (
     TlsFacts,
     WebProbe,
 )
-from ..net import Network, format_hostport, normalise_ip
+from ..net import Network, normalise_ip
 from ..polite import Polite
 from . import tls
 from ._errors import forget_traceback, outcome_of
-from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport
+from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport, Request, Response
 from .parity import decode_html
 from .reach import Reachability, SharedFailure
 
@@ -102,8 +102,9 @@ class _Target:
         return f"{self.scheme}://{self.authority}{self.path}"
 
     @property
-    def request_url(self) -> str:
-        return f"{self.scheme}://{format_hostport(self.address, self.port)}{self.path}"
+    def raw_target(self) -> bytes:
+        """The path and query as sent (percent-encoded as browsers do)."""
+        return _raw_target(self.path)
 
 
 @dataclass
@@ -115,7 +116,7 @@ class _Answer:
     status: int | None = None
     location: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    set_cookies: list[str] = field(default_factory=list)
+    set_cookies: list[bytes] = field(default_factory=list)  # raw, as sent
     body: bytes | None = None
     truncated: bool = False
     tls: TlsFacts | None = None
@@ -132,17 +133,17 @@ class _Chain:
 
     family: Family
     addresses: dict[str, str]
-    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
+    cookies: dict[str, dict[bytes, bytes]] = field(default_factory=dict)  # sent back as they came (bytes)
     seen: set[tuple[object, ...]] = field(default_factory=set)
 
-    def cookie_header(self, host: str) -> dict[str, str]:
+    def cookie_header(self, host: str) -> list[tuple[bytes, bytes]]:
         jar = self.cookies.get(host)
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+        return [(b"Cookie", b"; ".join(k + b"=" + v for k, v in jar.items()))] if jar else []
 
-    def remember(self, host: str, set_cookies: list[str]) -> None:
+    def remember(self, host: str, set_cookies: list[bytes]) -> None:
         """Keep name=value of each Set-Cookie, per exact host name, for this chain only."""
         for line in set_cookies:
-            name, sep, value = line.split(";", 1)[0].partition("=")
+            name, sep, value = line.split(b";", 1)[0].partition(b"=")
             if sep and name.strip():
                 self.cookies.setdefault(host, {})[name.strip()] = value.strip()
 
@@ -179,15 +180,13 @@ class WebProber:
         self._unverified = PinnedTransport(network, contexts.unverified)
         self._store = contexts.store
         o = options
-        self._timeout = httpx.Timeout(
-            connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=o.connect_timeout
-        ).as_dict()
-        self._headers = {
-            "User-Agent": o.user_agent,
-            "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-            "Accept-Encoding": "identity",  # bodies are compared and capped as sent
-            "Connection": "close",
-        }
+        self._timeout = {"connect": o.connect_timeout, "read": o.read_timeout, "write": o.read_timeout}
+        self._headers = [
+            (b"User-Agent", o.user_agent.encode()),  # (UTF-8 where it is not ASCII: obs-text, as browsers send)
+            (b"Accept", b"text/html,application/xhtml+xml,*/*;q=0.8"),
+            (b"Accept-Encoding", b"identity"),  # bodies are compared and capped as sent
+            (b"Connection", b"close"),
+        ]
         # A slow server that sends a byte now and then defeats the read timeout;
         # this bounds each request as a whole.
         self._deadline = o.connect_timeout + o.read_timeout
@@ -342,22 +341,21 @@ class WebProber:
         seen.outcome = answer.outcome
         return seen
 
-    async def _fetch(
-        self, transport: httpx.AsyncBaseTransport, target: _Target, chain: _Chain, until: float | None
-    ) -> _Answer:
+    async def _fetch(self, transport: PinnedTransport, target: _Target, chain: _Chain, until: float | None) -> _Answer:
         """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble.
 
         The connect waits for its turn at the scan's :class:`~.reach.Reachability`: an (address, port)
         whose connects failed twice in this scan answers at once, saying so."""
-        tcp: list[bool] = []  # the TCP connection was made (whatever came after)
-        request = httpx.Request(
-            "GET",
-            _url(target.request_url),
-            headers={**self._headers, "Host": target.authority, **chain.cookie_header(target.host)},
-            extensions={"sni_hostname": target.host, "timeout": self._timeout,
-                        "on_tcp_connected": lambda: tcp.append(time.monotonic())},
-        )
+        tcp: list[float] = []  # when the TCP connection was made (whatever came after)
         answer = _Answer(outcome=Outcome.OK)
+        try:
+            request = Request(target.scheme, target.address, target.port, target.raw_target,
+                              [*self._headers, (b"Host", target.authority.encode("ascii")),
+                               *chain.cookie_header(target.host)],
+                              sni=target.host, timeouts=self._timeout, on_tcp_connected=lambda: tcp.append(time.monotonic()))
+        except (UnicodeError, httpx.InvalidURL) as e:  # (not a name or path a request can carry)
+            answer.outcome, answer.detail = Outcome.ERROR, f"cannot make the request: {e}"
+            return answer
         try:
             async with self._reach.turn(target.address, target.port, host=target.host, scheme=target.scheme) as turn:
                 cut = await self._exchange(transport, request, target, until, answer, tcp)
@@ -373,17 +371,12 @@ class WebProber:
                              f"{first.at})")
         return answer
 
-    async def _exchange(self, transport: httpx.AsyncBaseTransport, request: httpx.Request, target: _Target,
-                        until: float | None, answer: _Answer, tcp: list[bool]) -> bool:
+    async def _exchange(self, transport: PinnedTransport, request: Request, target: _Target,
+                        until: float | None, answer: _Answer, tcp: list[float]) -> bool:
         """The request and its response into ``answer``; never raises for network trouble. True when the
         request's own deadline (or the redirects' budget) cut it, rather than the network ending it."""
-        handshake: list[object] = []  # the TLS stream, once the handshake completed
-
-        async def trace(event: str, info: dict) -> None:
-            if event == "connection.start_tls.complete" and info.get("return_value") is not None:
-                handshake.append(info["return_value"])
-
-        request.extensions["trace"] = trace
+        handshake: list[asyncio.StreamWriter] = []  # the TLS stream, once the handshake completed
+        request.on_tls = handshake.append
         body = bytearray()  # filled as the body comes, so that what came before a timeout is kept
         cut_by_chain = cut = False
         try:
@@ -392,7 +385,7 @@ class WebProber:
                 cut_by_chain = until is not None and until < deadline
                 async with asyncio.timeout_at(until if cut_by_chain else deadline):
                     sent = time.monotonic()
-                    response = await transport.handle_async_request(request)
+                    response = await transport.exchange(request)
                     answer.first_byte_ms = _ms_since(sent)
                     if tcp:
                         answer.connect_ms = round((tcp[0] - sent) * 1000, 1)
@@ -418,8 +411,7 @@ class WebProber:
             if target.scheme == "https" and answer.outcome in TLS_FAILURES:
                 answer.tls = TlsFacts(outcome=answer.outcome, verify_detail=answer.detail)
         if answer.tls is None and handshake:  # the handshake completed, then the server went quiet
-            answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None,  # type: ignore[attr-defined]
-                                       self._store)
+            answer.tls = tls.tls_facts(handshake[0].get_extra_info("ssl_object"), Outcome.OK, None, self._store)
         if answer.status is not None and answer.outcome == Outcome.TIMEOUT and body:
             # A page that never ends (no Content-Length, the connection left open): the page came, kept as truncated.
             answer.outcome, answer.body, answer.truncated = Outcome.OK, bytes(body), True
@@ -432,23 +424,41 @@ class WebProber:
 _READ_HEADERS = frozenset(KEPT_HEADERS) | {"set-cookie"}
 
 
-def _read_head(response: httpx.Response, target: _Target, answer: _Answer, store: tls.TrustStore) -> None:
-    answer.status = response.status_code
-    found: dict[str, list[str]] = {}  # one pass over the headers (names lower-cased by httpx), repeats kept in order
-    for name, value in response.headers.multi_items():
-        if name in _READ_HEADERS:
-            found.setdefault(name, []).append(value)
+def _read_head(response: Response, target: _Target, answer: _Answer, store: tls.TrustStore) -> None:
+    answer.status = response.status
+    raw = response.headers
+    encoding = _header_encoding(raw)
+    found: dict[str, list[str]] = {}  # one pass over the headers (names lower-cased), repeats kept in order
+    for name, value in raw:
+        key = name.decode(encoding).lower()
+        if key in _READ_HEADERS:
+            if key == "set-cookie":
+                answer.set_cookies.append(value)  # sent back as it came
+            else:
+                found.setdefault(key, []).append(value.decode(encoding))
     location = found.get("location")
     answer.location = ", ".join(location) if location else None
-    answer.set_cookies = found.get("set-cookie", [])
     answer.headers = {name: ", ".join(found[name])[:_HEADER_MAX] for name in KEPT_HEADERS if name in found}
     if target.scheme == "https":
-        stream = response.extensions.get("network_stream")
+        stream = response.network_stream
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
         answer.tls = tls.tls_facts(ssl_object, Outcome.OK, None, store)
 
 
-async def _read_body(response: httpx.Response, cap: int, body: bytearray) -> bool:
+def _header_encoding(raw: list[tuple[bytes, bytes]]) -> str:
+    """How the head's names and values are read, one encoding for all (as httpx reads them): ASCII, which
+    they should be; else UTF-8 if every one is; else ISO-8859-1, which reads any byte."""
+    if all(name.isascii() and value.isascii() for name, value in raw):
+        return "ascii"
+    try:
+        for name, value in raw:
+            name.decode("utf-8"), value.decode("utf-8")
+    except UnicodeDecodeError:
+        return "iso-8859-1"
+    return "utf-8"
+
+
+async def _read_body(response: Response, cap: int, body: bytearray) -> bool:
     """Read at most ``cap`` bytes of the body as sent (no decoding) into ``body``; True when there was more
     (more bytes, or more pieces than the transport parses: ``BodyCut``)."""
     try:
@@ -524,10 +534,10 @@ def _refused(url: str, outcome: Outcome, detail: str) -> HttpHop:
 
 
 @functools.lru_cache(maxsize=4096)
-def _url(text: str) -> httpx.URL:
-    """The request URL (an IP literal, a port, a path) parsed once while among the last few thousand: many names
-    share an address, and the same path is asked of it again (httpx.URL is immutable)."""
-    return httpx.URL(text)
+def _raw_target(path: str) -> bytes:
+    """The request target of ``path`` (path and query) as httpx, like browsers, writes it: percent-encoded where
+    it must be, dot segments removed, no fragment. Cached: the same few paths are asked of every host."""
+    return httpx.URL(f"http://x{path}").raw_path
 
 
 def _title(body: bytes) -> str | None:
