@@ -15,8 +15,6 @@ holds or waits for a slot there and its rate would allow a new start anyway.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 _SWEEP_MIN = 64
@@ -49,26 +47,27 @@ class Polite:
         """How many addresses are remembered (in use, or rate-limited a moment longer)."""
         return len(self._addresses)
 
-    @asynccontextmanager
-    async def slot(self, address: str) -> AsyncIterator[None]:
-        """Hold one connection slot at ``address`` (waiting for it, and for the rate, if needed)."""
+    def slot(self, address: str) -> _Slot | _Unlimited:
+        """``async with polite.slot(address)``: hold one connection slot at ``address`` (waiting for it, and
+        for the rate, if needed). (A class, not a generator-based context manager: it is entered for every
+        connection of a scan.)"""
         if self.connections is None and self.rate is None:
-            yield
-            return
+            return _UNLIMITED
+        return _Slot(self, address)
+
+    def _enter(self, address: str) -> _Address:
         entry = self._addresses.get(address)
         if entry is None:
             if len(self._addresses) >= self._sweep_at:
                 self._forget_idle()
             entry = self._addresses[address] = _Address(asyncio.Semaphore(self.connections or 2**31))
         entry.users += 1
-        try:
-            async with entry.limit:
-                await self._pace(entry)
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0 and (self.rate is None or entry.next_start <= _now()):  # (no rate: no clock asked)
-                self._addresses.pop(address, None)
+        return entry
+
+    def _leave(self, address: str, entry: _Address) -> None:
+        entry.users -= 1
+        if entry.users == 0 and (self.rate is None or entry.next_start <= _now()):  # (no rate: no clock asked)
+            self._addresses.pop(address, None)
 
     async def _pace(self, entry: _Address) -> None:
         """Wait for this address's next start time, and book the one after."""
@@ -87,6 +86,49 @@ class Polite:
         for address in idle:
             del self._addresses[address]
         self._sweep_at = max(_SWEEP_MIN, 2 * len(self._addresses))
+
+
+class _Slot:
+    """One connection's slot at one address (see :meth:`Polite.slot`)."""
+
+    __slots__ = ("_polite", "_address", "_entry")
+
+    def __init__(self, polite: Polite, address: str) -> None:
+        self._polite, self._address = polite, address
+
+    async def __aenter__(self) -> None:
+        polite = self._polite
+        entry = self._entry = polite._enter(self._address)
+        try:
+            await entry.limit.acquire()
+        except BaseException:
+            polite._leave(self._address, entry)
+            raise
+        try:
+            await polite._pace(entry)
+        except BaseException:
+            entry.limit.release()
+            polite._leave(self._address, entry)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._entry.limit.release()
+        self._polite._leave(self._address, self._entry)
+
+
+class _Unlimited:
+    """The slot when there are no limits: nothing to wait for."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_UNLIMITED = _Unlimited()
 
 
 def _now() -> float:

@@ -344,6 +344,33 @@ async def test_polite_memory_is_bounded_by_the_addresses_in_use() -> None:
     assert polite.remembered == 0  # an address nobody uses is forgotten at once
 
 
+async def test_a_probe_cancelled_while_waiting_for_a_slot_takes_none_and_leaves_nothing_behind() -> None:
+    polite = Polite(connections=1)
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with polite.slot("192.0.2.1"):
+            held.set()
+            await release.wait()
+
+    async def waiter() -> None:
+        async with polite.slot("192.0.2.1"):
+            raise AssertionError("the slot was taken")
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    second = asyncio.create_task(waiter())
+    await asyncio.sleep(0.01)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    release.set()
+    await first
+    assert polite.remembered == 0
+    async with polite.slot("192.0.2.1"):  # the one slot is free again
+        pass
+
+
 async def test_polite_forgets_rate_limited_addresses_once_their_rate_allows_a_start() -> None:
     polite = Polite(rate=5.0)  # an address is remembered 0.2 s after its last start
     for i in range(100):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..model import ConnectObservation, Outcome
@@ -99,6 +99,23 @@ class Turn:
             self._entry.signal()
 
 
+class _Free:
+    """The turn of a probe to an address known to connect (or with sharing off): nothing to wait for, nothing
+    to record."""
+
+    __slots__ = ()
+    turn = Turn(None, "", "")
+
+    async def __aenter__(self) -> Turn:
+        return self.turn
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+_FREE = _Free()
+
+
 class Reachability:
     """The connect facts of one scan, per (address, port). ``enabled=False``: every probe connects on its own.
 
@@ -114,17 +131,21 @@ class Reachability:
         self._entries: dict[str, _Entry] = {}  # (address, port)s not known to connect: being found out, or dead
         self._alive: set[str] = set()  # those that connected: a key each, ~100 bytes (memory grows with addresses only)
 
-    @asynccontextmanager
-    async def turn(self, address: str, port: int, *, host: str, scheme: str) -> AsyncIterator[Turn]:
-        """Wait until this probe may connect to (address, port); raises :class:`SharedFailure` when it is dead.
+    def turn(self, address: str, port: int, *, host: str, scheme: str) -> AbstractAsyncContextManager[Turn]:
+        """``async with reach.turn(...) as turn``: wait until this probe may connect to (address, port); raises
+        :class:`SharedFailure` when it is dead.
 
         While the address is not known to connect, the probe is one of the (at most two) finding out,
         from here until it says :meth:`Turn.connected` or :meth:`Turn.failed` (or leaves the block),
-        so others wait only for the connect, not for the whole request."""
+        so others wait only for the connect, not for the whole request. Once it is known to connect,
+        nothing is waited for and nothing is recorded (the same do-nothing turn for every probe)."""
         key = f"[{address}]:{port}"
         if not self.enabled or key in self._alive:
-            yield Turn(None, host, scheme)
-            return
+            return _FREE
+        return self._finding_out(key, host, scheme)
+
+    @asynccontextmanager
+    async def _finding_out(self, key: str, host: str, scheme: str) -> AsyncIterator[Turn]:
         entry = self._entries.setdefault(key, _Entry())
         loop = asyncio.get_running_loop()
         started = None
