@@ -758,6 +758,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def compile_ipv6scan() -> None:
+    """Write ipv6scan's bytecode before it is measured, as ``pip install`` does for an installed package.
+
+    A source checkout (an editable install) under ``PYTHONDONTWRITEBYTECODE=1`` (this machine's environment)
+    has none, and every run compiled ipv6scan's ~70 modules again: about 0.15 s of CPU, 0.07 ms a host at 2000
+    hosts, charged to the scanner and not to the floor (one small script). Python reads bytecode that exists
+    whatever that variable says."""
+    import compileall
+
+    import ipv6scan
+
+    compileall.compile_dir(str(Path(ipv6scan.__file__).parent), quiet=2)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render:
@@ -769,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     for stale in stale_labs():
         stale.down()
     flags = ipv6scan_extra_flags() + shlex.split(args.ipv6scan_args)
+    compile_ipv6scan()
 
     def stop(signum, frame):  # SIGTERM / SIGHUP: tear the lab down like Ctrl-C does
         raise KeyboardInterrupt
