@@ -184,6 +184,7 @@ class Bench:
     def mixed(self, size: int) -> str:
         """The mixed population (issue 16): ipv6scan with its default options against the ideal schedule."""
         from ipv6scan.config import DEFAULTS
+        from ipv6scan.probe.web import dead_address_wait
 
         targets = self.work / f"hosts-mixed-{size}.txt"
         targets.write_text("".join(mixed_name(i, self.lab.groups) + "\n" for i in range(size)), encoding="ascii")
@@ -217,7 +218,7 @@ class Bench:
                                 1 for t in versions if t.get("how") == "alone")
         out.unlink(missing_ok=True)
         ideal, parts = ideal_schedule(elapsed, concurrency=DEFAULTS.concurrency,
-                                      dead_s=(DEFAULTS.retries + 1) * DEFAULTS.connect_timeout,
+                                      dead_s=dead_address_wait(DEFAULTS.connect_timeout, DEFAULTS.retries),
                                       late_s=LATE_S, late_connections=late_connections,
                                       per_address=DEFAULTS.per_address_connections)
         tb, first = stderr_tracebacks(self.work / f"ipv6scan-mixed-{size}.err")
@@ -639,7 +640,7 @@ def ideal_schedule(elapsed: dict[str, list[float]], *, concurrency: int, dead_s:
     late answers (its HTTP and HTTPS requests at once, then its TLS versions at once) and its IPv4 work,
     or what it took if that was less: the time it queued for its address is counted by the politeness
     bound instead. Ideal = the largest of (all that work spread over ``concurrency`` slots), (one connect
-    timeout and its retry, ``dead_s``, to learn the dead addresses, plus one host) and (the politeness
+    timeout and its retry, staggered: ``dead_s``, to learn the dead addresses, plus one host) and (the politeness
     bound: the busiest late address's connections, ``late_s`` each, ``per_address`` at a time).
     """
     healthy = sorted(elapsed.get("healthy", [])) or [0.0]

@@ -51,7 +51,7 @@ from .probe.deps import Dependencies
 from .probe.dns import DnsClient
 from .probe.dnssec import load_anchors
 from .probe.parity import compare
-from .probe.reach import Reachability
+from .probe.reach import STAGGER, Reachability
 from .probe.tls import get_contexts
 from .probe.tlsversions import TlsVersionProber
 from .probe.web import WebProber
@@ -65,7 +65,6 @@ BUDGET_EXHAUSTED = "host time budget exhausted"
 SLOW_ADDRESS_MS = 500.0
 """An HTTPS request whose answer took this long (from sending to the response head): its address's TLS versions are
 asked at once rather than one after the other (bench --mixed: a relay answering 1.5 s late, three versions)."""
-STAGGER = 0.2  # of the connect timeout: when a second probe starts confirming an address that has not connected yet
 
 
 def answered(probe: WebProbe) -> bool:

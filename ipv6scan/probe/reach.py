@@ -41,6 +41,9 @@ CONNECT_FAILURES = frozenset({Outcome.TIMEOUT, Outcome.REFUSED, Outcome.UNREACHA
 """Outcomes of a TCP connect that say something about the address and port, whatever the name."""
 CONFIRMATIONS = 2
 """Failed connects on one (address, port) before they answer for other probes."""
+STAGGER = 0.2
+"""Of the connect timeout: when a second connect to an address that has not connected yet starts beside the
+first (a second probe confirming it here; a probe's own retry in ``web.py``)."""
 
 
 class SharedFailure(Exception):

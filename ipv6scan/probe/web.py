@@ -66,7 +66,7 @@ from . import tls
 from ._errors import forget_traceback, outcome_of
 from ._http import DEFAULT_PORTS, BodyCut, PinnedTransport, Request, Response
 from .parity import decode_html
-from .reach import Reachability, SharedFailure
+from .reach import STAGGER, Reachability, SharedFailure
 
 ResolveFamily = Callable[[str, Family], Awaitable[tuple[Outcome, list[str]]]]
 """The DNS client's ``addresses(name, family)``: how the lookup ended, and the addresses."""
@@ -125,6 +125,36 @@ class _Answer:
     connect_ms: float | None = None  # from sending the request (a slot held) to the TCP connection made
     first_byte_ms: float | None = None  # ... to the response head
     shared: list[ConnectObservation] = field(default_factory=list)  # the connect failure came from these
+
+
+def dead_address_wait(connect_timeout: float, retries: int) -> float:
+    """How long one request's tries wait on an address that never connects: pairs of tries staggered (a timeout
+    and a stagger each pair), a try left over after them (a timeout)."""
+    pairs, single = divmod(retries + 1, 2)
+    return pairs * connect_timeout * (1 + STAGGER) + single * connect_timeout
+
+
+class _Race:
+    """The two tries of one staggered request (:meth:`WebProber._staggered`)."""
+
+    __slots__ = ("first_made", "second", "second_made", "second_off", "call_off")
+
+    def __init__(self) -> None:
+        self.first_made = self.second_made = False  # each has connected
+        self.second: asyncio.Future[_Answer] | None = None
+        self.second_off = False  # the second try was called off (its clean-up runs on its own)
+        self.call_off: asyncio.Timeout | None = None  # the first try's own timeout: expiring it calls the try off
+
+    def call_off_second(self) -> None:
+        """The second try, if it is still connecting, is not needed."""
+        if self.second is not None and not self.second_made and not self.second_off:
+            self.second_off = True
+            self.second.cancel()
+
+    def abandon(self) -> None:
+        if self.second is not None and not self.second_off:
+            self.second_off = True
+            self.second.cancel()
 
 
 @dataclass
@@ -192,6 +222,7 @@ class WebProber:
         self._deadline = o.connect_timeout + o.read_timeout
         # The redirects after the first answer, together, get the time of one request and its retries.
         self._chain_budget = (o.retries + 1) * self._deadline
+        self._stagger = o.connect_timeout * STAGGER
 
     async def aclose(self) -> None:
         await self._verifying.aclose()
@@ -313,20 +344,95 @@ class WebProber:
     async def _request(self, target: _Target, chain: _Chain, *, until: float | None) -> _Answer:
         """One request, a timeout retried ``options.retries`` times, all before loop time ``until``."""
         started = time.monotonic()
-        tried = 0  # attempts that connected (or failed) on their own: not answered from the scan's connect facts
-        for _ in range(self._options.retries + 1):
-            answer = await self._verified(target, chain, until)
-            tried += not answer.shared
-            if answer.outcome != Outcome.TIMEOUT or answer.shared or _expired(until):
-                break
-        answer.attempts = tried
+        answer = await self._tries(target, chain, until)
         answer.elapsed_ms = _ms_since(started)
         chain.remember(target.host, answer.set_cookies)
         return answer
 
-    async def _verified(self, target: _Target, chain: _Chain, until: float | None) -> _Answer:
-        """Fetch; on a certificate problem fetch again unverified to see what is served."""
-        answer = await self._fetch(self._verifying, target, chain, until)
+    async def _tries(self, target: _Target, chain: _Chain, until: float | None) -> _Answer:
+        """The request, tried again after a timeout (``options.retries`` times at most).
+
+        A retry does not wait for the try before it to time out when that one has not even connected
+        ``stagger`` seconds after it started (a lost SYN, an address that drops them): it starts then,
+        beside it (:meth:`_staggered`). A dead address costs one connect timeout and a stagger, not two
+        timeouts; a try that connected and then timed out is retried after it, as before (a slow server is
+        not asked twice at once). ``attempts``: the tries that connected or failed on their own (not one
+        called off because the other connected, nor one answered from the scan's connect facts)."""
+        left = self._options.retries + 1
+        tried = 0
+        while True:
+            answers = await (self._staggered(target, chain, until) if left > 1 else
+                             self._single(target, chain, until))
+            left -= len(answers)
+            tried += sum(not a.shared for a in answers)
+            answer = next((a for a in answers if a.outcome != Outcome.TIMEOUT or a.shared), answers[-1])
+            if answer.outcome != Outcome.TIMEOUT or answer.shared or _expired(until) or left < 1:
+                answer.attempts = tried
+                return answer
+
+    async def _single(self, target: _Target, chain: _Chain, until: float | None) -> list[_Answer]:
+        return [await self._verified(target, chain, until)]
+
+    async def _staggered(self, target: _Target, chain: _Chain, until: float | None) -> list[_Answer]:
+        """A try in this task; if it has not connected ``stagger`` seconds after its connect started (a
+        politeness slot held: waiting for one is not a silent address), a second try beside it. The first to
+        connect goes on and the other, if it has not connected, is called off (no TLS is under way to cut).
+        The answers of the tries that were not called off, in the order they started.
+
+        Costs a timer per request when the first try connects in time (no task, no waiting on two)."""
+        loop = asyncio.get_running_loop()
+        race = _Race()
+        timer: asyncio.TimerHandle | None = None
+
+        def first_connecting() -> None:
+            nonlocal timer
+            if timer is None and not race.first_made:
+                timer = loop.call_later(self._stagger, start_second)
+
+        def first_connected() -> None:
+            race.first_made = True
+            if timer is not None:
+                timer.cancel()
+            race.call_off_second()
+            if race.second_made and race.call_off is not None and not race.call_off.expired():
+                race.call_off.reschedule(None)  # both connected at once: neither is called off
+
+        def second_connected() -> None:
+            race.second_made = True
+            if not race.first_made and race.call_off is not None:
+                race.call_off.reschedule(loop.time())  # the first try, still connecting, is called off
+
+        def start_second() -> None:
+            race.second = asyncio.ensure_future(self._verified(target, chain, until, None, second_connected))
+
+        first: _Answer | None = None
+        try:
+            async with asyncio.timeout(None) as race.call_off:
+                first = await self._verified(target, chain, until, first_connecting, first_connected)
+        except TimeoutError:
+            if not race.call_off.expired():
+                race.abandon()
+                raise
+        except BaseException:  # this task is cancelled (the host's budget): the second try goes too
+            race.abandon()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            race.call_off = None
+        if first is not None and (first.outcome != Outcome.TIMEOUT or first.shared):
+            race.call_off_second()  # the first try has its answer; the second, if still connecting, is not needed
+        answers = [first] if first is not None else []
+        if race.second is not None and not race.second_off:
+            answers.append(await race.second)  # (this task cancelled here: the second is cancelled with it)
+        return answers
+
+    async def _verified(self, target: _Target, chain: _Chain, until: float | None,
+                        connecting: Callable[[], None] | None = None,
+                        connected: Callable[[], None] | None = None) -> _Answer:
+        """Fetch; on a certificate problem fetch again unverified to see what is served. ``connecting()`` is
+        called when a connect starts (a politeness slot held), ``connected()`` when it is made."""
+        answer = await self._fetch(self._verifying, target, chain, until, connecting, connected)
         if target.scheme != "https" or answer.outcome not in CERT_FAILURES:
             return answer
         seen = await self._fetch(self._unverified, target, chain, until)
@@ -341,7 +447,9 @@ class WebProber:
         seen.outcome = answer.outcome
         return seen
 
-    async def _fetch(self, transport: PinnedTransport, target: _Target, chain: _Chain, until: float | None) -> _Answer:
+    async def _fetch(self, transport: PinnedTransport, target: _Target, chain: _Chain, until: float | None,
+                     connecting: Callable[[], None] | None = None,
+                     connected: Callable[[], None] | None = None) -> _Answer:
         """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble.
 
         The connect waits for its turn at the scan's :class:`~.reach.Reachability`: an (address, port)
@@ -352,13 +460,13 @@ class WebProber:
             request = Request(target.scheme, target.address, target.port, target.raw_target,
                               [*self._headers, (b"Host", target.authority.encode("ascii")),
                                *chain.cookie_header(target.host)],
-                              sni=target.host, timeouts=self._timeout, on_tcp_connected=lambda: tcp.append(time.monotonic()))
+                              sni=target.host, timeouts=self._timeout, on_tcp_connected=lambda: _connected(tcp, connected))
         except (UnicodeError, httpx.InvalidURL) as e:  # (not a name or path a request can carry)
             answer.outcome, answer.detail = Outcome.ERROR, f"cannot make the request: {e}"
             return answer
         try:
             async with self._reach.turn(target.address, target.port, host=target.host, scheme=target.scheme) as turn:
-                cut = await self._exchange(transport, request, target, until, answer, tcp)
+                cut = await self._exchange(transport, request, target, until, answer, tcp, connecting)
                 if tcp:
                     turn.connected()
                 elif not cut:  # (a connect cut short by the redirect budget says nothing about the address)
@@ -372,7 +480,8 @@ class WebProber:
         return answer
 
     async def _exchange(self, transport: PinnedTransport, request: Request, target: _Target,
-                        until: float | None, answer: _Answer, tcp: list[float]) -> bool:
+                        until: float | None, answer: _Answer, tcp: list[float],
+                        connecting: Callable[[], None] | None = None) -> bool:
         """The request and its response into ``answer``; never raises for network trouble. True when the
         request's own deadline (or the redirects' budget) cut it, rather than the network ending it."""
         handshake: list[asyncio.StreamWriter] = []  # the TLS stream, once the handshake completed
@@ -385,6 +494,8 @@ class WebProber:
                 cut_by_chain = until is not None and until < deadline
                 async with asyncio.timeout_at(until if cut_by_chain else deadline):
                     sent = time.monotonic()
+                    if connecting is not None:
+                        connecting()
                     response = await transport.exchange(request)
                     answer.first_byte_ms = _ms_since(sent)
                     if tcp:
@@ -545,6 +656,12 @@ def _title(body: bytes) -> str | None:
     if not match:
         return None
     return " ".join(html.unescape(match.group(1)).split())[:_TITLE_MAX] or None
+
+
+def _connected(tcp: list[float], then: Callable[[], None] | None) -> None:
+    tcp.append(time.monotonic())
+    if then is not None:
+        then()
 
 
 def _expired(until: float | None) -> bool:
