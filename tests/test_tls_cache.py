@@ -64,3 +64,22 @@ def test_garbage_is_not_cached(parses) -> None:
         with pytest.raises(ValueError):
             tls.cert_info(b"\x30\x03not a certificate")
     assert len(parses) == 2 and tls._cert_cache == {}
+
+
+def test_a_name_is_checked_once_per_certificate_and_host(ders, monkeypatch) -> None:
+    """The same certificate served over both families: the second check is remembered, and right."""
+    calls: list[str] = []
+    verify = tls.verify_service_identity
+
+    def counting(**kw):
+        calls.append(kw["obligatory_ids"][0].hostname.decode())
+        return verify(**kw)
+
+    monkeypatch.setattr(tls, "_matches_cache", {})
+    monkeypatch.setattr(tls, "verify_service_identity", counting)
+    assert tls.name_matches(ders[0], "h0.example.test") is True
+    assert tls.name_matches(ders[0], "h0.example.test", hashlib.sha256(ders[0]).hexdigest()) is True
+    assert tls.name_matches(ders[0], "h1.example.test") is False
+    assert tls.name_matches(ders[0], "h1.example.test") is False
+    assert tls.name_matches(ders[1], "h1.example.test") is True
+    assert calls == ["h0.example.test", "h1.example.test", "h1.example.test"]

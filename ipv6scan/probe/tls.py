@@ -27,7 +27,7 @@ import threading
 import warnings
 
 import _ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 import certifi
@@ -174,6 +174,7 @@ _cert_cache: dict[str, CertInfo] = {}  # DER sha256 -> facts, least recently use
 _cert_cache_lock = threading.Lock()
 _MISSING = object()
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def cert_info(der: bytes) -> CertInfo:
@@ -187,14 +188,14 @@ def cert_info(der: bytes) -> CertInfo:
     return msgspec.structs.replace(facts, san=list(facts.san), ca_issuers=list(facts.ca_issuers))
 
 
-def _remembered(cache: dict[str, T], digest: str, make: Callable[[], T]) -> T:
-    """``cache[digest]``, made by ``make()`` when missing (an exception is not remembered); the least recently
+def _remembered(cache: dict[K, T], key: K, make: Callable[[], T]) -> T:
+    """``cache[key]``, made by ``make()`` when missing (an exception is not remembered); the least recently
     used go beyond ``_CERT_CACHE_SIZE``."""
     with _cert_cache_lock:
-        found = cache.pop(digest, _MISSING)
+        found = cache.pop(key, _MISSING)
     value = make() if found is _MISSING else found
     with _cert_cache_lock:
-        cache[digest] = value  # the last used, last
+        cache[key] = value  # the last used, last
         while len(cache) > _CERT_CACHE_SIZE:
             del cache[next(iter(cache))]
     return value  # type: ignore[return-value]
@@ -234,13 +235,20 @@ def served_chain(ssl_object: ssl.SSLObject) -> list[bytes]:
     return [c if isinstance(c, bytes) else c.public_bytes(_ENCODING_DER) for c in certs[: _MAX_CHAIN + 1]]
 
 
-def name_matches(der: bytes, host: str) -> bool | None:
+def name_matches(der: bytes, host: str, digest: str | None = None) -> bool | None:
     """Do the certificate's subject alternative names cover ``host`` (RFC 6125: no CN fallback)? None: unknown.
 
-    service_identity's own test (``verify_certificate_hostname``), with the certificate's names
-    read once per certificate while it is among the last ``_CERT_CACHE_SIZE`` asked about."""
+    service_identity's own test (``verify_certificate_hostname``), with the certificate's names read once per
+    certificate, and the answer remembered per (certificate, host), while among the last ``_CERT_CACHE_SIZE``
+    asked about: the same certificate served over both families is checked once. ``digest``: the DER's
+    SHA-256 (hex), when the caller has it."""
+    digest = digest or hashlib.sha256(der).hexdigest()
+    return _remembered(_matches_cache, (digest, host), lambda: _matches(der, digest, host))
+
+
+def _matches(der: bytes, digest: str, host: str) -> bool | None:
     try:
-        patterns = _patterns(der)
+        patterns = _remembered(_patterns_cache, digest, lambda: _patterns(der))
         if patterns is None:
             return None
         verify_service_identity(cert_patterns=patterns, obligatory_ids=[DNS_ID(host)], optional_ids=[])
@@ -252,16 +260,14 @@ def name_matches(der: bytes, host: str) -> bool | None:
 
 
 _patterns_cache: dict[str, Sequence[object] | None] = {}  # DER sha256 -> the names service_identity read
+_matches_cache: dict[tuple[str, str], bool | None] = {}  # (DER sha256, host) -> name_matches
 
 
 def _patterns(der: bytes) -> Sequence[object] | None:
-    def read() -> Sequence[object] | None:
-        try:
-            return extract_patterns(x509.load_der_x509_certificate(der))
-        except Exception:  # noqa: BLE001 - unreadable names: not stated
-            return None
-
-    return _remembered(_patterns_cache, hashlib.sha256(der).hexdigest(), read)
+    try:
+        return extract_patterns(x509.load_der_x509_certificate(der))
+    except Exception:  # noqa: BLE001 - unreadable names: not stated
+        return None
 
 
 def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | None,
@@ -285,5 +291,5 @@ def tls_facts(ssl_object: ssl.SSLObject | None, outcome: Outcome, detail: str | 
     if store is not None:
         facts.issuer_in_store = store.anchors(facts.intermediates[-1] if facts.intermediates else facts.cert)
     if ssl_object.server_hostname:
-        facts.name_matches = name_matches(der, ssl_object.server_hostname)
+        facts.name_matches = name_matches(der, ssl_object.server_hostname, facts.cert.sha256)
     return facts
