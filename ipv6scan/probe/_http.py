@@ -70,6 +70,7 @@ same exceptions here (tests/test_http_transport.py runs on both).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -235,16 +236,22 @@ def request_bytes(method: str, target: bytes, headers: list[tuple[bytes, bytes]]
     if not _TOKEN.fullmatch(method.encode("ascii", "replace")) or not _TARGET.fullmatch(target):
         raise httpx.LocalProtocolError(f"illegal request line: {method!r} {target!r}")
     lines = [b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target)]
-    for name, value in headers:
-        if not _TOKEN.fullmatch(name):
-            raise httpx.LocalProtocolError(f"illegal header name {name!r}")
-        if not _FIELD_VALUE.fullmatch(value):
-            raise httpx.LocalProtocolError(f"illegal header value {value!r}")
-        lines.append(b"%s: %s\r\n" % (name, value))
+    lines += [_field_line(name, value) for name, value in headers]
     if body and not any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in headers):
         lines.append(b"Content-Length: %d\r\n" % len(body))
     lines.append(b"\r\n")
     return b"".join(lines) + body
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_line(name: bytes, value: bytes) -> bytes:
+    """``name: value`` and its line end, once both are checked. Remembered while among the last thousand: the
+    scan's own headers (User-Agent, Accept, ...) are the same in every request (a failure is not remembered)."""
+    if not _TOKEN.fullmatch(name):
+        raise httpx.LocalProtocolError(f"illegal header name {name!r}")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise httpx.LocalProtocolError(f"illegal header value {value!r}")
+    return b"%s: %s\r\n" % (name, value)
 
 
 class BodyCut(httpx.StreamError):
