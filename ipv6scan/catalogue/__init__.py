@@ -240,12 +240,16 @@ def join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + _AND[lang] + items[-1] if len(items) > 1 else "".join(items)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # types that are neither a list nor a mapping
+
+
 def _shape(value: Any, spec: str, lang: str) -> str:
-    if not spec and type(value) is str:  # the common case first: a name, an address
+    kind = type(value)
+    if not spec and kind is str:  # the common case first: a name, an address
         return value
-    if isinstance(value, list):
+    if kind is list or (kind not in _PLAIN and isinstance(value, list)):
         return join([_shape(v, spec, lang) for v in value], lang)
-    if isinstance(value, dict) or isinstance(value, Mapping):
+    if kind is dict or (kind not in _PLAIN and isinstance(value, Mapping)):
         if FRAGMENT not in value and lang in value:  # a value given in both languages (a title from data)
             return str(value[lang])
         return render(value, lang)
