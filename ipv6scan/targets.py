@@ -412,7 +412,11 @@ def _decoded(stream: object) -> Iterator[str]:
             break
     if not first:
         return
-    decoder = codecs.getincrementaldecoder(_encoding(first))("surrogateescape")
+    encoding = _encoding(first)
+    # UTF-8: a byte that is not UTF-8 is kept (escaped) so that its line can name it. UTF-16/32: a code unit
+    # that does not decode (a lone surrogate, a last character cut short) cannot be escaped byte by byte
+    # (surrogateescape takes only bytes >= 0x80): it becomes U+FFFD, and its line an invalid name.
+    decoder = codecs.getincrementaldecoder(encoding)("surrogateescape" if encoding.startswith("utf-8") else "replace")
     for piece in itertools.chain([first], pieces):
         if not piece:
             break

@@ -505,3 +505,15 @@ def test_the_cli_says_what_a_target_path_is(tmp_path):
             assert proc.returncode == 2 and f"target file {path}: {words}" in proc.stderr, (command, proc.stderr)
     proc = run_cli("targets", "check", "/dev/zero", "--lang", "vi")
     assert "là một thiết bị" in proc.stderr
+
+
+@pytest.mark.parametrize(("data", "hosts", "error_lines"), [
+    ("a.vn\n".encode("utf-16-le") + b"\x00\xdcb\x00\n\x00" + "c.vn\n".encode("utf-16-le"), ["a.vn", "c.vn"], [2]),
+    ("a.vn\nb.vn\n".encode("utf-16-le") + b"c", ["a.vn", "b.vn"], [3]),  # the last character cut short
+])
+def test_a_utf16_list_with_a_code_unit_that_does_not_decode_names_its_line_and_goes_on(data, hosts, error_lines):
+    """A lone surrogate or a last character cut short made reading the whole list raise UnicodeDecodeError
+    (found by test_read_targets_never_raises_on_bytes)."""
+    items = list(read_targets(io.BytesIO(data), name="list.txt"))
+    assert [i.host for i in items if isinstance(i, Target)] == hosts
+    assert [i.line for i in items if isinstance(i, InputError)] == error_lines
