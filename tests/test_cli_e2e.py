@@ -182,6 +182,9 @@ def test_a_malformed_trust_anchor_stops_the_scan_naming_the_line(lab, tmp_path):
     proc = run_cli("scan", str(targets), *args, "--no-db", "--lang", "en")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "line 2" in proc.stderr and "anchor.txt" in proc.stderr
+    vi = run_cli("scan", str(targets), *args, "--no-db", "--lang", "vi")  # in Vietnamese, all of it
+    assert vi.returncode == 2 and "dòng 2: không phải bản ghi DS hợp lệ" in vi.stderr, vi.stderr
+    assert "line 2" not in vi.stderr and "not a valid" not in vi.stderr
     off = run_cli("scan", str(targets), *args, "--no-db", "--no-dnssec-validation", "-f", "jsonl")
     assert off.returncode == 0, off.stderr
     rec = next(line for line in parse_jsonl(off.stdout) if isinstance(line, HostRecord))

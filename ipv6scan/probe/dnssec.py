@@ -37,6 +37,8 @@ import dns.rdatatype
 import dns.rrset
 
 from ._quiet import dnssec  # dns.dnssec, imported without cryptography's DSA warning
+from ..catalogue import Message, os_problem
+from ..errors import Ipv6scanError
 from ..model import DnssecLink, DnssecStatus, DnssecValidation, Outcome
 from ._once import Once
 
@@ -49,8 +51,9 @@ _PRIORITY = ("signature_expired", "signature_not_yet_valid", "signature_invalid"
 PathFinder = Callable[[str], Awaitable[tuple[list[str], Outcome, str | None]]]
 
 
-class AnchorError(ValueError):
-    """A trust-anchor file that cannot be used, with the file and line."""
+class AnchorError(Ipv6scanError, ValueError):
+    """A trust-anchor file that cannot be used, with the file and line (words of the catalogue: a Vietnamese
+    run says it in Vietnamese)."""
 
 
 @dataclass
@@ -81,7 +84,6 @@ def parse_anchors(text: str, source: str) -> TrustAnchors:
         line = raw.split(";", 1)[0].split("#", 1)[0].strip()
         if not line:
             continue
-        where = f"{source}, line {number}"
         tokens = line.split()
         rest = tokens[1:]
         if rest and rest[0].isdigit():
@@ -89,16 +91,17 @@ def parse_anchors(text: str, source: str) -> TrustAnchors:
         if rest and rest[0].upper() == "IN":
             rest = rest[1:]
         if len(rest) < 2 or rest[0].upper() not in ("DS", "DNSKEY"):
-            raise AnchorError(f"{where}: expected 'zone DS ...' or 'zone DNSKEY ...', got {line[:80]!r}")
+            raise AnchorError(Message("anchor_bad_line", source=source, line=number, text=repr(line[:80])))
         try:
             owner = dns.name.from_text(tokens[0])
             rdata = dns.rdata.from_text(_IN, rest[0].upper(), " ".join(rest[1:]))
         except (dns.exception.DNSException, ValueError) as e:
-            raise AnchorError(f"{where}: not a valid {rest[0].upper()} record: {e}") from None
+            raise AnchorError(Message("anchor_bad_record", source=source, line=number, rdtype=rest[0].upper(),
+                                      problem=str(e))) from None
         table = anchors.ds if rdata.rdtype == _DS else anchors.keys
         table.setdefault(owner, []).append(rdata)
     if not anchors.ds and not anchors.keys:
-        raise AnchorError(f"{source}: no DS or DNSKEY record in it")
+        raise AnchorError(Message("anchor_empty", source=source))
     return anchors
 
 
@@ -116,8 +119,11 @@ def load_anchors(paths: list[str] | list[Path]) -> TrustAnchors:
     for path in paths:
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise AnchorError(f"{path}: cannot read the trust-anchor file: {e}") from None
+        except OSError as e:
+            raise AnchorError(Message("anchor_unreadable", path=str(path), problem=os_problem(e))) from None
+        except UnicodeDecodeError as e:
+            raise AnchorError(Message("anchor_unreadable", path=str(path),
+                                      problem=Message("target.utf8", byte=e.start))) from None
         one = parse_anchors(text, str(path))
         for mine, theirs in ((merged.ds, one.ds), (merged.keys, one.keys)):
             for zone, records in theirs.items():
