@@ -132,3 +132,14 @@ def test_mixed_population_run_prints_wall_against_ideal():
     assert re.search(r"ipv6scan ÷ ideal: \d+\.\d\d", out), out
     assert re.search(r"dead +60 hosts.*'broken_ipv6': 60", out) and re.search(r"healthy +219 hosts.*'ready': 219", out)
     assert re.search(r"[1-9]\d* probes answered by shared connect facts", out), out
+
+
+def test_the_probe_cost_benchmark_prints_a_figure_per_round_and_kind():
+    """bench.probe_cost runs on loopback without root: a line per round and kind of request, with a figure."""
+    proc = subprocess.run([sys.executable, "-m", "bench.probe_cost", "--probes", "30", "--rounds", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [re.sub(r"[\d.]+ us", "N us", line) for line in lines] == [
+        f"round 1: {kind}: N us of CPU per request (client and server, one process)"
+        for kind in ("raw GET", "probe retries=0", "probe retries=1")]

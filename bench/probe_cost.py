@@ -1,0 +1,105 @@
+"""What one web probe costs in CPU, against a bare asyncio GET of the same server (issue 16).
+
+One process, uvloop: an HTTP server on loopback, and N requests to it of each kind, in rounds (this VM's
+speed drifts within minutes):
+
+* ``raw``: ``asyncio.open_connection``, write a GET, read to the end: the floor's request (bench/floor.py);
+* ``probe retries=0``: ipv6scan's ``WebProber.probe`` (http, one address) with one try;
+* ``probe retries=1``: the same with the default retry (a timer per request for the staggered retry).
+
+Prints the CPU per request of each, client and server together: the difference between the probe and
+raw is what the probe's own layers cost a request (politeness, reachability, deadlines, parsing, the
+facts recorded); between the two probe rows, what the staggered retry's timer costs.
+
+    python3 -m bench.probe_cost [--probes 3000] [--rounds 3]
+
+No root, no namespaces: loopback only (192.0.2.10 is routed to it by a LabNetwork).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import time
+
+from ipv6scan.addresses import parse_prefixes
+from ipv6scan.config import ScanOptions
+from ipv6scan.loop import collector_tuned, run
+from ipv6scan.model import Outcome
+from ipv6scan.net import LabNetwork
+from ipv6scan.probe.web import WebProber
+
+ADDRESS = "192.0.2.10"
+PAGE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+
+async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(PAGE)
+    await writer.drain()
+    writer.close()
+
+
+async def _no_dns(name: str, family: object) -> tuple[Outcome, list[str]]:
+    return Outcome.DNS_NXDOMAIN, []
+
+
+async def raw_get(port: int) -> int:
+    """The floor's request: connect, write a GET, read to the end; the status code."""
+    async with asyncio.timeout(5):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, family=socket.AF_INET)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: floor\r\nAccept: */*\r\n"
+                         b"Accept-Encoding: identity\r\nConnection: close\r\n\r\n")
+            data = bytearray()
+            while chunk := await reader.read(65536):
+                data += chunk
+        finally:
+            writer.close()
+    return int(data[9:12])
+
+
+async def cpu_per_request(kind: str, requests: int) -> float:
+    """Microseconds of CPU per request of ``kind`` (``raw``, ``retries=0``, ``retries=1``), after 200 of warm-up."""
+    server = await asyncio.start_server(_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    retries = 1 if kind == "retries=1" else 0
+    prober = WebProber(network=LabNetwork({(ADDRESS, 80): ("127.0.0.1", port)}), options=ScanOptions(retries=retries),
+                       resolve=_no_dns, allowed=parse_prefixes(["192.0.2.0/24"]))
+
+    async def one() -> None:
+        if kind == "raw":
+            assert await raw_get(port) == 200
+        else:
+            result, _ = await prober.probe("www.example.test", ADDRESS, "http", 80)
+            assert result.outcome == Outcome.OK, result
+
+    try:
+        for _ in range(200):
+            await one()
+        started = time.process_time()
+        for _ in range(requests):
+            await one()
+        return (time.process_time() - started) / requests * 1e6
+    finally:
+        await prober.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--probes", type=int, default=3000, help="requests of each kind per round")
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args()
+    for n in range(1, args.rounds + 1):
+        for kind in ("raw", "retries=0", "retries=1"):
+            label = "raw GET" if kind == "raw" else f"probe {kind}"
+            with collector_tuned():  # as a scan's run has it
+                us = run(cpu_per_request(kind, args.probes), "uvloop")
+            print(f"round {n}: {label}: {us:.1f} us of CPU per request (client and server, one process)")
+
+
+if __name__ == "__main__":
+    main()
