@@ -137,13 +137,25 @@ def dead_address_wait(connect_timeout: float, retries: int) -> float:
 class _Race:
     """The two tries of one staggered request (:meth:`WebProber._staggered`)."""
 
-    __slots__ = ("first_made", "second", "second_made", "second_off", "call_off")
+    __slots__ = ("first_made", "second", "second_made", "second_off", "call_off", "deadline", "called_off")
 
     def __init__(self) -> None:
         self.first_made = self.second_made = False  # each has connected
         self.second: asyncio.Future[_Answer] | None = None
         self.second_off = False  # the second try was called off (its clean-up runs on its own)
-        self.call_off: asyncio.Timeout | None = None  # the first try's own timeout: expiring it calls the try off
+        self.call_off: asyncio.Timeout | None = None  # the first try's request deadline, while it runs
+        self.deadline: float | None = None  # ... as it was set
+        self.called_off = False  # the first try's deadline was brought forward to call it off
+
+    def reschedule(self, when: float | None) -> bool:
+        """Move the first try's deadline; False when its request is no longer under it (nothing to move)."""
+        if self.call_off is None or self.call_off.expired():
+            return False
+        try:
+            self.call_off.reschedule(when)
+        except RuntimeError:  # the request's block has exited
+            return False
+        return True
 
     def call_off_second(self) -> None:
         """The second try, if it is still connecting, is not needed."""
@@ -384,8 +396,9 @@ class WebProber:
         race = _Race()
         timer: asyncio.TimerHandle | None = None
 
-        def first_connecting() -> None:
+        def first_connecting(deadline: asyncio.Timeout) -> None:
             nonlocal timer
+            race.call_off, race.deadline = deadline, deadline.when()  # the first try's own deadline calls it off
             if timer is None and not race.first_made:
                 timer = loop.call_later(self._stagger, start_second)
 
@@ -394,25 +407,19 @@ class WebProber:
             if timer is not None:
                 timer.cancel()
             race.call_off_second()
-            if race.second_made and race.call_off is not None and not race.call_off.expired():
-                race.call_off.reschedule(None)  # both connected at once: neither is called off
+            if race.called_off:  # both connected at once: neither is called off
+                race.called_off = not race.reschedule(race.deadline)
 
         def second_connected() -> None:
             race.second_made = True
-            if not race.first_made and race.call_off is not None:
-                race.call_off.reschedule(loop.time())  # the first try, still connecting, is called off
+            if not race.first_made and not race.called_off:
+                race.called_off = race.reschedule(loop.time())  # the first try, still connecting, is called off
 
         def start_second() -> None:
             race.second = asyncio.ensure_future(self._verified(target, chain, until, None, second_connected))
 
-        first: _Answer | None = None
         try:
-            async with asyncio.timeout(None) as race.call_off:
-                first = await self._verified(target, chain, until, first_connecting, first_connected)
-        except TimeoutError:
-            if not race.call_off.expired():
-                race.abandon()
-                raise
+            first: _Answer | None = await self._verified(target, chain, until, first_connecting, first_connected)
         except BaseException:  # this task is cancelled (the host's budget): the second try goes too
             race.abandon()
             raise
@@ -420,7 +427,9 @@ class WebProber:
             if timer is not None:
                 timer.cancel()
             race.call_off = None
-        if first is not None and (first.outcome != Outcome.TIMEOUT or first.shared):
+        if race.called_off:
+            first = None  # (its deadline, brought forward, ended it: not a timeout of its own)
+        elif first is not None and (first.outcome != Outcome.TIMEOUT or first.shared):
             race.call_off_second()  # the first try has its answer; the second, if still connecting, is not needed
         answers = [first] if first is not None else []
         if race.second is not None and not race.second_off:
@@ -428,10 +437,11 @@ class WebProber:
         return answers
 
     async def _verified(self, target: _Target, chain: _Chain, until: float | None,
-                        connecting: Callable[[], None] | None = None,
+                        connecting: Callable[[asyncio.Timeout], None] | None = None,
                         connected: Callable[[], None] | None = None) -> _Answer:
-        """Fetch; on a certificate problem fetch again unverified to see what is served. ``connecting()`` is
-        called when a connect starts (a politeness slot held), ``connected()`` when it is made."""
+        """Fetch; on a certificate problem fetch again unverified to see what is served. ``connecting(deadline)``
+        is called when a connect starts (a politeness slot held) with the request's deadline (bringing it
+        forward ends the request as cut short), ``connected()`` when the connect is made."""
         answer = await self._fetch(self._verifying, target, chain, until, connecting, connected)
         if target.scheme != "https" or answer.outcome not in CERT_FAILURES:
             return answer
@@ -448,7 +458,7 @@ class WebProber:
         return seen
 
     async def _fetch(self, transport: PinnedTransport, target: _Target, chain: _Chain, until: float | None,
-                     connecting: Callable[[], None] | None = None,
+                     connecting: Callable[[asyncio.Timeout], None] | None = None,
                      connected: Callable[[], None] | None = None) -> _Answer:
         """One GET on a fresh connection, before its deadline and ``until``; never raises for network trouble.
 
@@ -481,7 +491,7 @@ class WebProber:
 
     async def _exchange(self, transport: PinnedTransport, request: Request, target: _Target,
                         until: float | None, answer: _Answer, tcp: list[float],
-                        connecting: Callable[[], None] | None = None) -> bool:
+                        connecting: Callable[[asyncio.Timeout], None] | None = None) -> bool:
         """The request and its response into ``answer``; never raises for network trouble. True when the
         request's own deadline (or the redirects' budget) cut it, rather than the network ending it."""
         handshake: list[asyncio.StreamWriter] = []  # the TLS stream, once the handshake completed
@@ -492,10 +502,10 @@ class WebProber:
             async with self._polite.slot(target.address):
                 deadline = asyncio.get_running_loop().time() + self._deadline
                 cut_by_chain = until is not None and until < deadline
-                async with asyncio.timeout_at(until if cut_by_chain else deadline):
+                async with asyncio.timeout_at(until if cut_by_chain else deadline) as bound:
                     sent = time.monotonic()
                     if connecting is not None:
-                        connecting()
+                        connecting(bound)
                     response = await transport.exchange(request)
                     answer.first_byte_ms = _ms_since(sent)
                     if tcp:
