@@ -11,7 +11,11 @@ Prints the CPU per request of each, client and server together: the difference b
 raw is what the probe's own layers cost a request (politeness, reachability, deadlines, parsing, the
 facts recorded); between the two probe rows, what the staggered retry's timer costs.
 
-    python3 -m bench.probe_cost [--probes 3000] [--rounds 3]
+``--versions``: the TLS-version handshakes instead (a TLS 1.2/1.3 server on loopback, a certificate from
+a throw-away CA, trustme): the floor's three handshakes (TLS 1.0, 1.1, 1.2 each offered alone, as
+bench/floor.py asks them when 1.3 was negotiated) against ``TlsVersionProber.probe`` asking the same.
+
+    python3 -m bench.probe_cost [--probes 3000] [--rounds 3] [--versions]
 
 No root, no namespaces: loopback only (192.0.2.10 is routed to it by a LabNetwork).
 """
@@ -88,11 +92,74 @@ async def cpu_per_request(kind: str, requests: int) -> float:
         await server.wait_closed()
 
 
+async def cpu_per_versions(kind: str, rounds: int) -> float:
+    """Microseconds of CPU per three TLS-version handshakes of ``kind`` (``floor`` or ``ipv6scan``)."""
+    import ssl
+    import warnings
+
+    import trustme
+
+    from bench.floor import version_contexts
+    from ipv6scan.polite import Polite
+    from ipv6scan.probe.tlsversions import TlsVersionProber
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("www.example.test").configure_cert(server_ctx)
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(1)
+        except (OSError, ssl.SSLError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    prober = TlsVersionProber(network=LabNetwork({(ADDRESS, 443): ("127.0.0.1", port)}), polite=Polite(4), timeout=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        contexts = [c for name, c in version_contexts().items() if name != "TLSv1.3"]
+
+    async def one() -> None:
+        if kind == "ipv6scan":
+            await prober.probe("www.example.test", ADDRESS, 443, "TLSv1.3")
+            return
+        for ctx in contexts:  # bench/floor.py's versions(), to the loopback port
+            try:
+                async with asyncio.timeout(5):
+                    _, writer = await asyncio.open_connection("127.0.0.1", port, family=socket.AF_INET, ssl=ctx,
+                                                              server_hostname="www.example.test")
+                writer.transport.abort()
+            except (OSError, ssl.SSLError, TimeoutError) as e:
+                e.__traceback__ = None
+
+    try:
+        for _ in range(50):
+            await one()
+        started = time.process_time()
+        for _ in range(rounds):
+            await one()
+        return (time.process_time() - started) / rounds * 1e6
+    finally:
+        await asyncio.sleep(0.2)  # the server's last handlers see their connections end
+        server.close()
+        await server.wait_closed()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--probes", type=int, default=3000, help="requests of each kind per round")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--versions", action="store_true", help="the TLS-version handshakes instead")
     args = p.parse_args()
+    if args.versions:
+        for n in range(1, args.rounds + 1):
+            for kind in ("floor", "ipv6scan"):
+                with collector_tuned():
+                    us = run(cpu_per_versions(kind, max(1, args.probes // 5)), "uvloop")
+                print(f"round {n}: {kind}: {us:.0f} us of CPU per 3 version handshakes (client and server)")
+        return
     for n in range(1, args.rounds + 1):
         for kind in ("raw", "retries=0", "retries=1"):
             label = "raw GET" if kind == "raw" else f"probe {kind}"

@@ -124,6 +124,30 @@ class Network:
             raise
         return reader, writer
 
+    async def tls_handshake(
+        self, address: str, port: int, *, timeout: float, ssl: _ssl.SSLContext, server_hostname: str | None,
+    ) -> asyncio.BaseTransport:
+        """A fresh TCP connection to exactly this address and a TLS handshake on it, with no streams: the TLS
+        transport, for what the handshake negotiated (``get_extra_info("ssl_object")``); the caller aborts it.
+
+        For a handshake and nothing after (the TLS-version probes): without a reader and a writer to make, it
+        costs about a tenth less than :meth:`open_tcp`. Same timeout rules: ``timeout`` covers connect and
+        handshake, the handshake bounded by its own ``ssl_handshake_timeout`` rather than cancelled."""
+        host, p = self.route(address, port)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with asyncio.timeout_at(deadline):
+            transport, protocol = await loop.create_connection(asyncio.Protocol, host, p, family=family)
+        try:
+            return await loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
+                                        ssl_handshake_timeout=max(deadline - loop.time(), 1e-3))
+        except BaseException as e:
+            transport.abort()
+            if isinstance(e, ConnectionAbortedError) and loop.time() >= deadline - 0.05:
+                raise TimeoutError("TLS handshake timed out") from e
+            raise
+
     def udp_socket(self, family: int) -> socket.socket:
         """A fresh unconnected, non-blocking UDP socket of ``family``, bound to a random ephemeral port.
 

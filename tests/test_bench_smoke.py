@@ -143,3 +143,11 @@ def test_the_probe_cost_benchmark_prints_a_figure_per_round_and_kind():
     assert [re.sub(r"[\d.]+ us", "N us", line) for line in lines] == [
         f"round 1: {kind}: N us of CPU per request (client and server, one process)"
         for kind in ("raw GET", "probe retries=0", "probe retries=1")]
+
+
+def test_the_probe_cost_benchmark_of_the_version_handshakes_prints_its_figures():
+    proc = subprocess.run([sys.executable, "-m", "bench.probe_cost", "--versions", "--probes", "20", "--rounds", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert [re.sub(r"\d+ us", "N us", line) for line in proc.stdout.splitlines()] == [
+        f"round 1: {kind}: N us of CPU per 3 version handshakes (client and server)" for kind in ("floor", "ipv6scan")]

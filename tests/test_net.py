@@ -117,6 +117,50 @@ async def test_open_tcp_is_pinned_to_the_routed_family():
         await net.open_tcp("192.0.2.1", 80, timeout=2)
 
 
+async def test_a_bare_tls_handshake_says_what_was_negotiated_and_times_out_on_a_silent_server() -> None:
+    """Network.tls_handshake (the TLS-version probes): the handshake alone, no streams; a server that accepts
+    and never answers the ClientHello is a TimeoutError within the timeout, a closed port a refusal."""
+    import ssl
+    import time
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("www.example.test").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    async def quiet(reader, writer):
+        await asyncio.sleep(5)
+
+    tls_server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0, ssl=server_ctx)
+    silent = await asyncio.start_server(quiet, "127.0.0.1", 0)
+    closed = await asyncio.start_server(quiet, "127.0.0.1", 0)
+    closed_port = closed.sockets[0].getsockname()[1]
+    closed.close()
+    await closed.wait_closed()
+    net = LabNetwork({("192.0.2.1", 443): ("127.0.0.1", tls_server.sockets[0].getsockname()[1]),
+                      ("192.0.2.2", 443): ("127.0.0.1", silent.sockets[0].getsockname()[1]),
+                      ("192.0.2.3", 443): ("127.0.0.1", closed_port)})
+    try:
+        transport = await net.tls_handshake("192.0.2.1", 443, timeout=2, ssl=client_ctx,
+                                            server_hostname="www.example.test")
+        assert transport.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
+        transport.abort()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await net.tls_handshake("192.0.2.2", 443, timeout=0.3, ssl=client_ctx, server_hostname="www.example.test")
+        assert time.monotonic() - started < 1.5
+        with pytest.raises(ConnectionRefusedError):
+            await net.tls_handshake("192.0.2.3", 443, timeout=2, ssl=client_ctx, server_hostname="www.example.test")
+        with pytest.raises(Unroutable):
+            await net.tls_handshake("192.0.2.9", 443, timeout=2, ssl=client_ctx, server_hostname="www.example.test")
+    finally:
+        tls_server.close()
+        silent.close()
+
+
 @pytest.mark.parametrize(
     ("written", "canonical"),
     [("::FFFF:C000:0201", "::ffff:192.0.2.1"), ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),

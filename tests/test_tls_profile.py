@@ -174,7 +174,7 @@ class _Counting:
     def __init__(self) -> None:
         self.open = self.most = self.calls = 0
 
-    async def open_tcp(self, address, port, **kwargs):
+    async def tls_handshake(self, address, port, **kwargs):
         import asyncio
 
         self.calls += 1

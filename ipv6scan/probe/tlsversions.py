@@ -95,12 +95,12 @@ class TlsVersionProber:
         started = time.monotonic()
         try:
             async with self._polite.slot(address):
-                _, writer = await self._network.open_tcp(address, port, timeout=self._timeout, ssl=ctx,
-                                                         server_hostname=host)
-                ssl_object = writer.get_extra_info("ssl_object")
+                transport = await self._network.tls_handshake(address, port, timeout=self._timeout, ssl=ctx,
+                                                              server_hostname=host)
+                ssl_object = transport.get_extra_info("ssl_object")
                 got = ssl_object.version() if ssl_object is not None else None
                 cipher = ssl_object.cipher() if ssl_object is not None else None
-                writer.transport.abort()
+                transport.abort()
         except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
             outcome, detail = outcome_of(e)
             forget_traceback(e)
