@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import socket
 import time
+from collections.abc import Awaitable, Callable
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
@@ -47,6 +48,16 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 async def _no_dns(name: str, family: object) -> tuple[Outcome, list[str]]:
     return Outcome.DNS_NXDOMAIN, []
+
+
+async def _cpu_us(one: Callable[[], Awaitable[None]], *, warm_up: int, times: int) -> float:
+    """Microseconds of this process's CPU per ``await one()``, after ``warm_up`` of them."""
+    for _ in range(warm_up):
+        await one()
+    started = time.process_time()
+    for _ in range(times):
+        await one()
+    return (time.process_time() - started) / times * 1e6
 
 
 async def raw_get(port: int) -> int:
@@ -80,12 +91,7 @@ async def cpu_per_request(kind: str, requests: int) -> float:
             assert result.outcome == Outcome.OK, result
 
     try:
-        for _ in range(200):
-            await one()
-        started = time.process_time()
-        for _ in range(requests):
-            await one()
-        return (time.process_time() - started) / requests * 1e6
+        return await _cpu_us(one, warm_up=200, times=requests)
     finally:
         await prober.aclose()
         server.close()
@@ -135,12 +141,7 @@ async def cpu_per_versions(kind: str, rounds: int) -> float:
                 e.__traceback__ = None
 
     try:
-        for _ in range(50):
-            await one()
-        started = time.process_time()
-        for _ in range(rounds):
-            await one()
-        return (time.process_time() - started) / rounds * 1e6
+        return await _cpu_us(one, warm_up=50, times=rounds)
     finally:
         await asyncio.sleep(0.2)  # the server's last handlers see their connections end
         server.close()
