@@ -226,7 +226,11 @@ def _fill(pieces: _Pieces, params: Mapping[str, Any], lang: str) -> str:
     for literal, name, spec in pieces:
         out.append(literal)
         if name is not None:
-            out.append(_shape(params[name], spec if type(spec) is str else _fill(spec, params, lang), lang))
+            value = params[name]
+            if not spec and type(value) is str:  # most values: a name, an address (what _shape does first)
+                out.append(value)
+            else:
+                out.append(_shape(value, spec if type(spec) is str else _fill(spec, params, lang), lang))
     return "".join(out)
 
 
