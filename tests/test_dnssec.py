@@ -180,3 +180,12 @@ def test_a_malformed_anchor_file_names_the_line_and_the_problem(text, problem):
 def test_an_unreadable_anchor_file_is_a_clear_error(tmp_path):
     with pytest.raises(AnchorError, match="cannot read the trust-anchor file"):
         load_anchors([tmp_path / "missing.txt"])
+
+
+def test_an_anchor_file_that_is_not_utf8_names_the_byte(tmp_path):
+    anchor = tmp_path / "anchors.txt"
+    anchor.write_bytes(b"example. IN DS 1 13 2 \xff\n")
+    with pytest.raises(AnchorError) as e:
+        load_anchors([anchor])
+    assert str(e.value).endswith("cannot read the trust-anchor file: not valid UTF-8 (byte 0xff)")
+    assert e.value.text("vi").endswith("không phải UTF-8 hợp lệ (byte 0xff)")

@@ -123,7 +123,7 @@ def load_anchors(paths: list[str] | list[Path]) -> TrustAnchors:
             raise AnchorError(Message("anchor_unreadable", path=str(path), problem=os_problem(e))) from None
         except UnicodeDecodeError as e:
             raise AnchorError(Message("anchor_unreadable", path=str(path),
-                                      problem=Message("target.utf8", byte=e.start))) from None
+                                      problem=Message("target.utf8", byte=f"0x{e.object[e.start]:02x}"))) from None
         one = parse_anchors(text, str(path))
         for mine, theirs in ((merged.ds, one.ds), (merged.keys, one.keys)):
             for zone, records in theirs.items():
