@@ -18,8 +18,8 @@ import socket
 import ssl as _ssl
 from pathlib import Path
 import secrets
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from .addresses import canonical, special_category
 
@@ -27,6 +27,7 @@ from .addresses import canonical, special_category
 # connect() on a UDP socket sends no packet.
 _ROUTE_PROBE_V6 = "2001:4860:4860::8888"
 _UDP_RECEIVE_BUFFER = 1 << 20  # bytes of DNS answers a shared UDP socket may hold unread
+T = TypeVar("T")
 
 
 class Unroutable(OSError):
@@ -114,14 +115,9 @@ class Network:
             on_connected()  # the TCP connection is made (before any TLS)
         if ssl is None:
             return reader, writer
-        try:
-            await writer.start_tls(ssl, server_hostname=server_hostname,
-                                   ssl_handshake_timeout=None if deadline is None else max(deadline - loop.time(), 1e-3))
-        except BaseException as e:
-            writer.transport.abort()
-            if isinstance(e, ConnectionAbortedError) and deadline is not None and loop.time() >= deadline - 0.05:
-                raise TimeoutError("TLS handshake timed out") from e
-            raise
+        await _bounded_handshake(
+            lambda left: writer.start_tls(ssl, server_hostname=server_hostname, ssl_handshake_timeout=left),
+            writer.transport.abort, deadline)
         return reader, writer
 
     async def tls_handshake(
@@ -130,23 +126,19 @@ class Network:
         """A fresh TCP connection to exactly this address and a TLS handshake on it, with no streams: the TLS
         transport, for what the handshake negotiated (``get_extra_info("ssl_object")``); the caller aborts it.
 
-        For a handshake and nothing after (the TLS-version probes): without a reader and a writer to make, it
-        costs about a tenth less than :meth:`open_tcp`. Same timeout rules: ``timeout`` covers connect and
-        handshake, the handshake bounded by its own ``ssl_handshake_timeout`` rather than cancelled."""
+        For a handshake and nothing after (the TLS-version probes): no reader, stream protocol or writer is
+        made. Same timeout rules as :meth:`open_tcp`: ``timeout`` covers connect and handshake, the handshake
+        bounded by its own ``ssl_handshake_timeout`` rather than cancelled."""
         host, p = self.route(address, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         async with asyncio.timeout_at(deadline):
             transport, protocol = await loop.create_connection(asyncio.Protocol, host, p, family=family)
-        try:
-            return await loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
-                                        ssl_handshake_timeout=max(deadline - loop.time(), 1e-3))
-        except BaseException as e:
-            transport.abort()
-            if isinstance(e, ConnectionAbortedError) and loop.time() >= deadline - 0.05:
-                raise TimeoutError("TLS handshake timed out") from e
-            raise
+        return await _bounded_handshake(
+            lambda left: loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
+                                        ssl_handshake_timeout=left),
+            transport.abort, deadline)
 
     def udp_socket(self, family: int) -> socket.socket:
         """A fresh unconnected, non-blocking UDP socket of ``family``, bound to a random ephemeral port.
@@ -232,6 +224,21 @@ class LabNetwork(Network):
     @classmethod
     def from_file(cls, path: str | Path) -> LabNetwork:
         return cls.from_json(Path(path).read_text())
+
+
+async def _bounded_handshake(start: Callable[[float | None], Awaitable[T]], abort: Callable[[], object],
+                             deadline: float | None) -> T:
+    """``start(ssl_handshake_timeout)``: a TLS handshake given what is left before ``deadline`` as its own
+    timeout, never cancelled (see :meth:`Network.open_tcp`: uvloop). On failure the connection is aborted; a
+    handshake that ran out of time is a ``TimeoutError``, like a connect."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await start(None if deadline is None else max(deadline - loop.time(), 1e-3))
+    except BaseException as e:
+        abort()
+        if isinstance(e, ConnectionAbortedError) and deadline is not None and loop.time() >= deadline - 0.05:
+            raise TimeoutError("TLS handshake timed out") from e
+        raise
 
 
 def _bind_random_port(sock: socket.socket, any_address: str) -> None:
