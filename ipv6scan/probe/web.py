@@ -157,14 +157,9 @@ class _Race:
             return False
         return True
 
-    def call_off_second(self) -> None:
-        """The second try, if it is still connecting, is not needed."""
-        if self.second is not None and not self.second_made and not self.second_off:
-            self.second_off = True
-            self.second.cancel()
-
-    def abandon(self) -> None:
-        if self.second is not None and not self.second_off:
+    def call_off_second(self, *, connected_too: bool = False) -> None:
+        """The second try is not needed: cancelled if it is still connecting (or ``connected_too``: at all)."""
+        if self.second is not None and not self.second_off and (connected_too or not self.second_made):
             self.second_off = True
             self.second.cancel()
 
@@ -377,8 +372,9 @@ class WebProber:
                              self._single(target, chain, until))
             left -= len(answers)
             tried += sum(not a.shared for a in answers)
-            answer = next((a for a in answers if a.outcome != Outcome.TIMEOUT or a.shared), answers[-1])
-            if answer.outcome != Outcome.TIMEOUT or answer.shared or _expired(until) or left < 1:
+            final = next((a for a in answers if a.outcome != Outcome.TIMEOUT or a.shared), None)
+            if final is not None or _expired(until) or left < 1:
+                answer = final or answers[-1]
                 answer.attempts = tried
                 return answer
 
@@ -396,11 +392,10 @@ class WebProber:
         race = _Race()
         timer: asyncio.TimerHandle | None = None
 
-        def first_connecting(deadline: asyncio.Timeout) -> None:
+        def first_connecting(deadline: asyncio.Timeout) -> None:  # (once: the first fetch's connect)
             nonlocal timer
             race.call_off, race.deadline = deadline, deadline.when()  # the first try's own deadline calls it off
-            if timer is None and not race.first_made:
-                timer = loop.call_later(self._stagger, start_second)
+            timer = loop.call_later(self._stagger, start_second)
 
         def first_connected() -> None:
             race.first_made = True
@@ -421,7 +416,7 @@ class WebProber:
         try:
             first: _Answer | None = await self._verified(target, chain, until, first_connecting, first_connected)
         except BaseException:  # this task is cancelled (the host's budget): the second try goes too
-            race.abandon()
+            race.call_off_second(connected_too=True)
             raise
         finally:
             if timer is not None:
