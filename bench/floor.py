@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import gc
 import json
 import random
 import socket
@@ -234,13 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         import uvloop  # noqa: PLC0415 - optional
 
         factory = uvloop.new_event_loop
-    # The collector as ipv6scan runs it (ipv6scan.loop.collector_tuned): what exists now frozen out of the
-    # full collections, the young generation collected every 10 000 allocations rather than 700.
-    gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    from ipv6scan.loop import collector_tuned  # noqa: PLC0415 - the collector as ipv6scan's runs have it
+
     with open(args.targets, encoding="utf-8") as f:
         hosts = (line.strip() for line in f if line.strip() and not line.startswith("#"))
-        with asyncio.Runner(loop_factory=factory) as runner:
+        with collector_tuned(), asyncio.Runner(loop_factory=factory) as runner:
             result = runner.run(run(hosts, args.resolver, args.ca, args.concurrency, args.timeout,
                                          args.tls_versions))
         result["loop"] = args.loop
