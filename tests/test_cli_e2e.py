@@ -71,6 +71,36 @@ def test_timeouts_are_retried_once(catalogue_scan):
     assert v6 and all(p.outcome is Outcome.TIMEOUT and p.attempts == 2 for p in v6)
 
 
+def test_a_connect_that_gets_no_answer_is_retried_beside_it_through_the_cli(lab, tmp_path):
+    """Issue 16, item 3, through the CLI: timeout6's IPv6 web ports routed to ports that drop every SYN (a
+    real connect timeout, unlike the lab's own silent server). The retry starts a fifth of the 1 s timeout
+    after the first try, so each probe waits one timeout and the stagger, not two timeouts (the schedule:
+    one after the other, two tries cannot end before 2000 ms)."""
+    from ipv6scan.testnet._tcp import BlackHole
+
+    holes = [BlackHole("::1"), BlackHole("::1")]
+    args = lab.cli_args(tmp_path)
+    routes_file = args[args.index("--lab-map") + 1]
+    routes = json.loads(open(routes_file, encoding="utf-8").read())
+    for port, hole in zip((80, 443), holes):
+        routes["routes"][f"[2001:db8::13]:{port}"] = f"[::1]:{hole.port}"
+    with open(routes_file, "w", encoding="utf-8") as f:
+        json.dump(routes, f)
+    targets = tmp_path / "t.txt"
+    targets.write_text("timeout6.gov.example\n")
+    try:
+        proc = run_cli("scan", str(targets), *args, "--no-db", "--no-save", "--format", "jsonl", "--no-zone")
+    finally:
+        for hole in holes:
+            hole.close()
+    assert proc.returncode == 0, proc.stderr
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    v6 = [p for p in rec.facts.web if p.family is Family.V6]
+    assert len(v6) == 2 and all(p.outcome is Outcome.TIMEOUT and p.attempts == 2 for p in v6), v6
+    assert all("connect timed out" in p.detail for p in v6), [p.detail for p in v6]
+    assert all(1000 <= p.elapsed_ms < 1900 for p in v6), [p.elapsed_ms for p in v6]
+
+
 def test_tls_facts_recorded(catalogue_scan):
     hosts = catalogue_scan[2]
     dual = [p for p in hosts["dual.gov.example"].facts.web if p.scheme == "https"]
