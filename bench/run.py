@@ -67,6 +67,7 @@ class Run:
     ok: int = 0  # hosts fully answered (see each parser)
     wall_s: float = 0.0
     cpu_s: float = 0.0  # user + system, the process and its waited-for descendants
+    sys_s: float = 0.0  # of which in the kernel (system calls: sockets, files)
     peak_rss_mb: float = 0.0  # the largest single process (ru_maxrss)
     tree_rss_mb: float = 0.0  # the whole process tree, sampled every 0.2 s
     server_cpu_s: float = 0.0  # named + nginx during the run
@@ -83,6 +84,10 @@ class Run:
     @property
     def cpu_ms_per_host(self) -> float:
         return 1000 * self.cpu_s / self.size if self.size else 0.0
+
+    @property
+    def sys_ms_per_host(self) -> float:
+        return 1000 * self.sys_s / self.size if self.size else 0.0
 
     @property
     def hosts_per_cpu_s(self) -> float:
@@ -134,7 +139,7 @@ class Bench:
         m = json.loads(result.read_text())
         result.unlink()
         run.wall_s, run.exit_code = m["wall_s"], m["exit_code"]
-        run.cpu_s = m["user_s"] + m["sys_s"]
+        run.cpu_s, run.sys_s = m["user_s"] + m["sys_s"], m["sys_s"]
         run.peak_rss_mb, run.tree_rss_mb = m["maxrss_kb"] / 1024, m["tree_peak_kb"] / 1024
         if m["timed_out"]:
             run.note = f"killed after {self.args.run_timeout:g} s"
@@ -343,9 +348,10 @@ class Bench:
             floor, scan = self.floor(size), self.ipv6scan(size)
             ratio = scan.cpu_ms_per_host / floor.cpu_ms_per_host if floor.cpu_ms_per_host else float("nan")
             ratios.append(ratio)
-            print(f"  {size} hosts, pair {i + 1}: floor {floor.cpu_ms_per_host:.2f} ms/host ({floor.ok}/{size} ok), "
-                  f"ipv6scan {scan.cpu_ms_per_host:.2f} ms/host ({scan.ok}/{size} ok, peak RSS "
-                  f"{scan.peak_rss_mb:.0f} MB): CPU ratio {ratio:.2f}", flush=True)
+            print(f"  {size} hosts, pair {i + 1}: floor {floor.cpu_ms_per_host:.2f} ms/host "
+                  f"({floor.sys_ms_per_host:.2f} in the kernel; {floor.ok}/{size} ok), ipv6scan "
+                  f"{scan.cpu_ms_per_host:.2f} ms/host ({scan.sys_ms_per_host:.2f} in the kernel; {scan.ok}/{size} ok, "
+                  f"peak RSS {scan.peak_rss_mb:.0f} MB): CPU ratio {ratio:.2f}", flush=True)
             self.runs += [floor, scan]
         ratios.sort()
         median = statistics.median(ratios)
