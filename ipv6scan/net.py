@@ -28,6 +28,7 @@ from .addresses import canonical, special_category
 _ROUTE_PROBE_V6 = "2001:4860:4860::8888"
 _UDP_RECEIVE_BUFFER = 1 << 20  # bytes of DNS answers a shared UDP socket may hold unread
 T = TypeVar("T")
+P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
 class Unroutable(OSError):
@@ -120,25 +121,54 @@ class Network:
             writer.transport.abort, deadline)
         return reader, writer
 
+    async def connect(
+        self,
+        address: str,
+        port: int,
+        protocol_factory: Callable[[], P],
+        *,
+        timeout: float | None,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        on_connected: Callable[[], object] | None = None,
+    ) -> tuple[asyncio.BaseTransport, P]:
+        """A fresh TCP (optionally TLS) connection to exactly this address, driving a protocol of the caller's:
+        the transport (the TLS one after a handshake) and the protocol, with no streams.
+
+        Same rules as :meth:`open_tcp`: ``timeout`` covers connect and handshake, the handshake bounded by its own
+        ``ssl_handshake_timeout`` rather than cancelled; ``on_connected`` is called once the TCP connection is
+        made, before TLS. The protocol's ``connection_made`` sees the TCP transport; after a handshake its data
+        comes through the TLS transport returned here (``loop.start_tls``), which is the one to write to."""
+        host, p = self.route(address, port)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        async with asyncio.timeout_at(deadline):
+            transport, protocol = await loop.create_connection(protocol_factory, host, p, family=family)
+        if on_connected is not None:
+            on_connected()  # the TCP connection is made (before any TLS)
+        if ssl is None:
+            return transport, protocol
+        if transport.is_closing():  # the server closed at once: uvloop's start_tls would write to a closed handle
+            transport.abort()
+            raise ConnectionResetError(errno.ECONNRESET, "Connection lost before the TLS handshake")
+        tls = await _bounded_handshake(
+            lambda left: loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
+                                        ssl_handshake_timeout=left),
+            transport.abort, deadline)
+        return tls, protocol
+
     async def tls_handshake(
         self, address: str, port: int, *, timeout: float, ssl: _ssl.SSLContext, server_hostname: str | None,
     ) -> asyncio.BaseTransport:
         """A fresh TCP connection to exactly this address and a TLS handshake on it, with no streams: the TLS
         transport, for what the handshake negotiated (``get_extra_info("ssl_object")``); the caller aborts it.
 
-        For a handshake and nothing after (the TLS-version probes): no reader, stream protocol or writer is
-        made. Same timeout rules as :meth:`open_tcp`: ``timeout`` covers connect and handshake, the handshake
-        bounded by its own ``ssl_handshake_timeout`` rather than cancelled."""
-        host, p = self.route(address, port)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with asyncio.timeout_at(deadline):
-            transport, protocol = await loop.create_connection(asyncio.Protocol, host, p, family=family)
-        return await _bounded_handshake(
-            lambda left: loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
-                                        ssl_handshake_timeout=left),
-            transport.abort, deadline)
+        For a handshake and nothing after (the TLS-version probes): :meth:`connect` with a protocol that reads
+        nothing."""
+        transport, _ = await self.connect(address, port, asyncio.Protocol, timeout=timeout, ssl=ssl,
+                                          server_hostname=server_hostname)
+        return transport
 
     def udp_socket(self, family: int) -> socket.socket:
         """A fresh unconnected, non-blocking UDP socket of ``family``, bound to a random ephemeral port.

@@ -199,6 +199,18 @@ async def test_an_endless_body_is_read_only_as_far_as_the_reader_goes(scripted) 
     assert got < cap + _http.READ_SIZE
 
 
+async def test_a_body_sent_faster_than_it_is_read_waits_in_the_kernel_not_in_the_scanner(scripted) -> None:
+    size = 64 * 65536  # 4 MiB, sent as fast as the connection takes it
+    port = await scripted.listen([response(f"HTTP/1.1 200 OK\nContent-Length: {size}\n")] + [b"z" * 65536] * 64)
+    resp = await transport_to(port).handle_async_request(get(f"http://{V4}/"))
+    await asyncio.sleep(0.3)  # the reader reads nothing for a while: reading is paused, not buffered
+
+    waiting = sum(map(len, resp.stream._parse.pieces))
+    assert waiting <= _http._HIGH_WATER + 256 * 1024  # (what one read of the event loop brings)
+    got = sum(len(chunk) for chunk in await body_of(resp))  # and it resumes as the reader reads
+    assert got == size
+
+
 async def test_web_prober_caps_the_body(scripted) -> None:
     port = await scripted.listen([response("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n")]
                                  + [b"8000\r\n" + b"y" * 0x8000 + b"\r\n"] * 100 + [b"0\r\n\r\n"])
@@ -457,3 +469,28 @@ def test_whatever_the_server_sends_the_parser_ends_in_a_page_or_a_protocol_error
     except httpx.RemoteProtocolError:
         return
     assert parse.head is None or 100 <= parse.head.status <= 999
+
+
+async def test_a_connection_closed_before_the_tls_handshake_is_an_error_not_a_loop_traceback(scripted) -> None:
+    """The server closes as soon as it accepts (seen here before the handshake starts: a protocol that closes in
+    connection_made stands for it): a ConnectionResetError, and nothing reported to the loop's exception handler
+    (uvloop's start_tls on a closed handle logs a RuntimeError traceback)."""
+    port = await scripted.listen([], read_head=False)
+    loop = asyncio.get_running_loop()
+    reported: list[dict] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+
+    class ClosesAtOnce(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            transport.close()
+
+    network = LabNetwork({(V4, 443): ("127.0.0.1", port)})
+    try:
+        with pytest.raises(ConnectionResetError):
+            async with asyncio.timeout(4 * TIMEOUT):  # (without the guard, uvloop's handshake never ends)
+                await network.connect(V4, 443, ClosesAtOnce, timeout=TIMEOUT, ssl=ssl.create_default_context(),
+                                      server_hostname=HOST)
+        await asyncio.sleep(0.05)  # (a callback the handshake scheduled would run now)
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == []

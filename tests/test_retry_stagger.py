@@ -59,7 +59,7 @@ class _Network(LabNetwork):
         self.starts: list[float] = []
         self.cancelled = 0
 
-    async def open_tcp(self, address, port, *, timeout, **kw):  # type: ignore[no-untyped-def, override]
+    async def connect(self, address, port, factory, *, timeout, **kw):  # type: ignore[no-untyped-def, override]
         self.starts.append(time.monotonic())
         n = len(self.starts)
         try:
@@ -71,7 +71,7 @@ class _Network(LabNetwork):
         except asyncio.CancelledError:
             self.cancelled += 1
             raise
-        return await super().open_tcp(address, port, timeout=timeout, **kw)
+        return await super().connect(address, port, factory, timeout=timeout, **kw)
 
 
 def _prober(network: _Network, *, retries: int = 1, reach: Reachability | None = None,

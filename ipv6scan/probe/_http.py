@@ -1,4 +1,4 @@
-"""A small httpx transport: one HTTP/1.1 request per connection, on plain asyncio streams.
+"""A small httpx transport: one HTTP/1.1 request per connection, driven by its own asyncio protocol.
 
 Why not httpx's own transport: under it, httpcore's pool and anyio's streams
 and cancel scopes cost about half of the scanner's CPU per host in the
@@ -47,9 +47,9 @@ a probe needs:
   is not HTTP/1.x, or is cut short, as ``httpx.RemoteProtocolError``.
 * TLS facts: ``Response.network_stream`` (httpx: the ``network_stream``
   extension, as httpx's own transport has it) is the connection's
-  ``asyncio.StreamWriter``, whose ``get_extra_info("ssl_object")`` gives the
+  transport (the TLS one), whose ``get_extra_info("ssl_object")`` gives the
   negotiated protocol, cipher and the peer certificate. ``Request.on_tls`` is
-  called with that writer once the handshake is done (httpx: a ``trace``
+  called with that transport once the handshake is done (httpx: a ``trace``
   extension awaited with httpcore's event ``connection.start_tls.complete``),
   so that the certificate of a server that goes quiet afterwards is still
   seen. ``Request.on_tcp_connected`` (httpx: the ``on_tcp_connected``
@@ -62,9 +62,13 @@ buffer (``asyncio.sslproto.SSLProtocol.max_size``; uvloop's TLS too,
 once (about +26 MB at 64 hosts at once in the benchmark); it does not grow
 with the length of the host list.
 
-Event loops: only streams, ``asyncio.timeout`` and the transport's
-``abort``/``get_extra_info`` are used, so asyncio's loop and uvloop give the
-same exceptions here (tests/test_http_transport.py runs on both).
+Event loops: only a protocol's callbacks, ``start_tls``, ``asyncio.timeout``
+and the transport's ``write``/``abort``/``pause_reading``/``get_extra_info``
+are used, so asyncio's loop and uvloop give the same exceptions here
+(tests/test_http_transport.py runs on both). No streams: a
+``StreamReader``/``StreamWriter`` pair and a coroutine per read cost about a
+tenth of a request's CPU (bench/RESULTS.md); the response is parsed as it
+arrives, in the protocol's ``data_received``.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ import functools
 import re
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import httptools
 import httpx
@@ -100,8 +104,8 @@ class Request:
     ``target`` is the raw path and query, ``headers`` the raw header lines in order (``Host`` among them);
     ``sni`` the name sent in TLS and checked against the certificate. ``timeouts``: ``connect`` (TCP and
     TLS), ``read`` (each wait for data), ``write``. ``on_tcp_connected()`` is called once the TCP connection
-    is made, before TLS; ``on_tls(writer)`` once the handshake is done, with the connection's
-    ``asyncio.StreamWriter`` (so the certificate of a server that goes quiet afterwards is still seen)."""
+    is made, before TLS; ``on_tls(transport)`` once the handshake is done, with the connection's TLS
+    transport (so the certificate of a server that goes quiet afterwards is still seen)."""
 
     __slots__ = ("method", "scheme", "address", "port", "target", "headers", "body", "sni", "timeouts",
                  "on_tcp_connected", "on_tls")
@@ -109,7 +113,7 @@ class Request:
     def __init__(self, scheme: str, address: str, port: int, target: bytes, headers: list[tuple[bytes, bytes]], *,
                  method: str = "GET", body: bytes = b"", sni: str | None = None,
                  timeouts: dict[str, float | None] | None = None, on_tcp_connected: Callable[[], None] | None = None,
-                 on_tls: Callable[[asyncio.StreamWriter], None] | None = None) -> None:
+                 on_tls: Callable[[asyncio.BaseTransport], None] | None = None) -> None:
         self.method, self.scheme, self.address, self.port, self.target = method, scheme, address, port, target
         self.headers, self.body, self.sni, self.timeouts = headers, body, sni, timeouts or {}
         self.on_tcp_connected, self.on_tls = on_tcp_connected, on_tls
@@ -151,12 +155,12 @@ class PinnedTransport(httpx.AsyncBaseTransport):
 
     async def exchange(self, request: Request) -> Response:
         """Send ``request`` on a fresh connection to its address; the response once its head is read."""
-        data, writer, stream = await self._open(request)
+        data, transport, stream = await self._open(request)
         if request.on_tls is not None and request.scheme == "https":
-            request.on_tls(writer)
+            request.on_tls(transport)
         head = await self._converse(stream, data, request.timeouts.get("write"))
         return Response(head.status, head.headers, stream, version=head.version, reason=head.reason,
-                        network_stream=writer)
+                        network_stream=transport)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """The same exchange for an httpx client: the URL holds the IP literal; extensions ``sni_hostname``,
@@ -169,11 +173,11 @@ class PinnedTransport(httpx.AsyncBaseTransport):
                        request.headers.raw, method=request.method, body=await request.aread(),
                        sni=ext.get("sni_hostname") or url.host, timeouts=ext.get("timeout"),
                        on_tcp_connected=ext.get("on_tcp_connected"))
-        data, writer, stream = await self._open(lean)
+        data, transport, stream = await self._open(lean)
         trace: Trace | None = ext.get("trace")
         if lean.scheme == "https" and trace is not None:
             try:
-                await trace(TLS_COMPLETE, {"return_value": writer})
+                await trace(TLS_COMPLETE, {"return_value": transport})
             except BaseException:
                 await stream.aclose()
                 raise
@@ -186,11 +190,11 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             extensions={
                 "http_version": b"HTTP/" + head.version.encode("ascii"),
                 "reason_phrase": head.reason,
-                "network_stream": writer,
+                "network_stream": transport,
             },
         )
 
-    async def _open(self, request: Request) -> tuple[bytes, asyncio.StreamWriter, _ResponseStream]:
+    async def _open(self, request: Request) -> tuple[bytes, asyncio.BaseTransport, _Conversation]:
         """The request's bytes (checked before connecting) and the connection, TLS done."""
         if request.scheme not in DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {request.scheme!r}")
@@ -198,9 +202,10 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         timeouts = request.timeouts
         tls = request.scheme == "https"
         try:
-            reader, writer = await self._network.open_tcp(
+            transport, conversation = await self._network.connect(
                 request.address,
                 request.port,
+                lambda: _Conversation(timeouts.get("read"), self._max_head),
                 timeout=timeouts.get("connect"),
                 ssl=self._ssl_context if tls else None,
                 server_hostname=(request.sni or request.address) if tls else None,
@@ -210,10 +215,11 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(_describe(e, "connect timed out")) from e
         except OSError as e:  # socket errors, ssl.SSLError, net.Unroutable
             raise httpx.ConnectError(_describe(e)) from e
-        return data, writer, _ResponseStream(reader, writer, timeouts.get("read"), self._max_head)
+        conversation.transport = transport  # (after a handshake: the TLS transport)
+        return data, transport, conversation
 
     @staticmethod
-    async def _converse(stream: _ResponseStream, data: bytes, write_timeout: float | None) -> _Head:
+    async def _converse(stream: _Conversation, data: bytes, write_timeout: float | None) -> _Head:
         """Write the request, read the response head; the connection is closed if that fails."""
         try:
             await stream.send(data, write_timeout)
@@ -417,56 +423,108 @@ def _one_length(data: bytes) -> bytes | None:
             return b"".join(out) + data[pos:]
 
 
-class _ResponseStream(httpx.AsyncByteStream):
-    """One connection's exchange: writes the request, reads the head, then yields body bytes as sent.
+class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
+    """One connection's exchange, as the connection's own protocol (no streams): writes the request, parses
+    what comes as it comes (httptools, Node.js's llhttp, in C), gives the head, then the body as sent.
 
-    The response is parsed by httptools (Node.js's llhttp, in C)."""
+    Bytes go to the parser in ``data_received``; a reader waits only when it needs more (one future, under
+    a read-timeout timer). Reading is paused while more than ``_HIGH_WATER`` bytes of body wait for a
+    reader, so a server sending faster than the reader reads fills the kernel's buffers, not this one's."""
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        read_timeout: float | None,
-        max_head: int = MAX_HEAD,
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
+    def __init__(self, read_timeout: float | None, max_head: int = MAX_HEAD) -> None:
+        self.transport: asyncio.BaseTransport | None = None  # the TLS transport once there is one
         self._read_timeout = read_timeout
         self._max_head = max_head
         self._parse = _Parse()
-        self._received = 0
+        self._received = 0  # bytes before the end of the head
+        self._waiting: asyncio.Future[bool] | None = None  # a reader waiting for more (True), or timed out (False)
+        self._ended = False  # the server closed its side, or the connection is lost
+        self._lost: BaseException | None = None  # ... with this error
+        self._failed: BaseException | None = None  # what reading the response raised (raised to the reader)
+        self._paused = False  # reading paused: body enough waits for the reader
+        self._draining: asyncio.Future[None] | None = None  # the request waiting for room to be written
+
+    # -------------------------------------------------------------- the connection's side
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        parse = self._parse
+        if self._failed is not None or parse.parser is None:
+            return
+        kept = len(parse.pieces)
+        try:
+            parse.feed(data)
+        except Exception as e:  # noqa: BLE001 - a malformed response (or our own bug): the reader raises it
+            del parse.pieces[kept:]  # (the body of the piece that failed is not given out)
+            self._failed = e
+        else:
+            if parse.head is None:
+                self._received += len(data)
+                if self._received > self._max_head:
+                    self._failed = httpx.RemoteProtocolError(
+                        f"Receive buffer too long: no end of the response head in {self._received} bytes")
+            elif not self._paused and sum(map(len, parse.pieces)) > _HIGH_WATER:
+                self._paused = True
+                self.transport.pause_reading()  # type: ignore[union-attr]
+        self._wake()
+
+    def eof_received(self) -> None:
+        self._ended = True
+        self._wake()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._ended, self._lost = True, exc
+        self._wake()
+        if self._draining is not None and not self._draining.done():
+            self._draining.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._draining = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._draining is not None and not self._draining.done():
+            self._draining.set_result(None)
+        self._draining = None
+
+    def _wake(self) -> None:
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_result(True)
+
+    # -------------------------------------------------------------- the reader's side
 
     async def send(self, data: bytes, timeout: float | None) -> None:
-        self._writer.write(data)
+        """Write the request; wait (at most ``timeout``) only if the kernel did not take it all."""
+        transport = cast(asyncio.WriteTransport, self.transport)  # (uvloop's are not its subclasses)
+        if self._ended:
+            raise httpx.WriteError(_describe(self._lost or ConnectionResetError("Connection lost")))
+        transport.write(data)
+        draining = self._draining
+        if draining is None:
+            return
         try:
-            if self._writer.transport.get_write_buffer_size() == 0:  # all handed to the kernel: drain cannot wait
-                await self._writer.drain()  # (it still says whether the connection was lost)
-                return
             async with asyncio.timeout(timeout):
-                await self._writer.drain()
+                await draining
         except TimeoutError as e:
             raise httpx.WriteTimeout(_describe(e, "write timed out")) from e
-        except OSError as e:
-            raise httpx.WriteError(_describe(e)) from e
+        if self._lost is not None:
+            raise httpx.WriteError(_describe(self._lost)) from self._lost
 
     async def head(self) -> _Head:
         """The response's status line and headers (at most ``MAX_INTERIM`` 1xx interim responses skipped).
 
-        A head still incomplete after ``max_head`` bytes is refused (so none longer than that and one read
-        passes)."""
+        A head still incomplete after ``max_head`` bytes is refused (so none longer than that and what one
+        read brings passes)."""
         parse = self._parse
         while parse.head is None:
-            if self._received > self._max_head:
-                raise httpx.RemoteProtocolError(
-                    f"Receive buffer too long: no end of the response head in {self._received} bytes")
-            data = await self._read()
-            if not data:
+            self._raise_failure()
+            if self._ended:
                 # httpcore's words, as before.
                 if self._received:
                     raise httpx.RemoteProtocolError("Server disconnected before the end of the response head.")
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-            self._received += len(data)
-            parse.feed(data)
+            await self._more()
         return parse.head
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -474,18 +532,22 @@ class _ResponseStream(httpx.AsyncByteStream):
         while True:
             if parse.pieces:
                 pieces, parse.pieces = parse.pieces, []
+                if self._paused:
+                    self._paused = False
+                    self.transport.resume_reading()  # type: ignore[union-attr]
                 for piece in pieces:
-                    yield piece
+                    for at in range(0, len(piece), READ_SIZE):  # (a read of the kernel's may hold more)
+                        yield piece[at:at + READ_SIZE] if len(piece) > READ_SIZE else piece
             if parse.cut:
                 raise BodyCut(f"the body came in more than {MAX_BODY_PIECES} pieces")
             if parse.done:
                 return
-            data = await self._read()
-            if not data:
+            self._raise_failure()
+            if self._ended:
                 if not parse.framed:  # no length given: the body ends with the connection
                     return
                 raise httpx.RemoteProtocolError("the server closed the connection before the end of the body")
-            parse.feed(data)
+            await self._more()
 
     async def aclose(self) -> None:
         """Close the connection at once: the exchange is over, whether or not the body was read to its end.
@@ -497,26 +559,41 @@ class _ResponseStream(httpx.AsyncByteStream):
         The parser and its callbacks refer to each other: the link is cut here, so both go at once
         rather than at the garbage collector's next pass.
         """
-        self._writer.transport.abort()
+        if self.transport is not None:
+            self.transport.abort()
         self._parse.parser = None  # type: ignore[assignment]
 
-    async def _read(self) -> bytes:
-        """One read of what has come, waiting at most the read timeout for it.
+    def _raise_failure(self) -> None:
+        """What reading has met so far, raised: a malformed response, or the connection's error."""
+        if self._failed is not None:
+            raise self._failed
+        if self._lost is not None:  # reset, ssl.SSLError (bad record, ...)
+            raise httpx.ReadError(_describe(self._lost)) from self._lost
 
-        The wait is bounded by a timer that fails the reader (``set_exception``), not by an
-        ``asyncio.timeout`` block: one timer instead of a context manager around every read (a tenth of
-        a request's own work). A timed-out reader stays failed; nothing reads it after."""
-        timer = None if self._read_timeout is None else asyncio.get_running_loop().call_later(
-            self._read_timeout, self._reader.set_exception, TimeoutError())
+    async def _more(self) -> None:
+        """Wait for more from the connection (bytes, its end or its error), at most the read timeout.
+
+        The wait is a future and a timer that ends it: no timeout block around every wait."""
+        loop = asyncio.get_running_loop()
+        waiting = self._waiting = loop.create_future()
+        timer = None if self._read_timeout is None else loop.call_later(self._read_timeout, _timed_out, waiting)
         try:
-            return await self._reader.read(READ_SIZE)
-        except TimeoutError as e:
-            raise httpx.ReadTimeout(_describe(e, "read timed out")) from e
-        except OSError as e:  # reset, ssl.SSLError (bad record, ...)
-            raise httpx.ReadError(_describe(e)) from e
+            came = await waiting
         finally:
+            self._waiting = None
             if timer is not None:
                 timer.cancel()
+        if not came:
+            raise httpx.ReadTimeout("read timed out") from TimeoutError()
+
+
+_HIGH_WATER = 2 * READ_SIZE
+"""Bytes of parsed body waiting for the reader above which reading is paused (resumed once it reads)."""
+
+
+def _timed_out(waiting: asyncio.Future[bool]) -> None:
+    if not waiting.done():
+        waiting.set_result(False)
 
 
 def _describe(exc: BaseException, default: str = "") -> str:

@@ -489,7 +489,7 @@ class WebProber:
                         connecting: Callable[[asyncio.Timeout], None] | None = None) -> bool:
         """The request and its response into ``answer``; never raises for network trouble. True when the
         request's own deadline (or the redirects' budget) cut it, rather than the network ending it."""
-        handshake: list[asyncio.StreamWriter] = []  # the TLS stream, once the handshake completed
+        handshake: list[asyncio.BaseTransport] = []  # the TLS transport, once the handshake completed
         request.on_tls = handshake.append
         body = bytearray()  # filled as the body comes, so that what came before a timeout is kept
         cut_by_chain = cut = False
