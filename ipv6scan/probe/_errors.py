@@ -27,11 +27,11 @@ _UNREACHABLE_ERRNOS = frozenset(
 
 def outcome_of(exc: BaseException) -> tuple[Outcome, str]:
     """The outcome an exception stands for, and a short detail for people."""
-    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     if isinstance(exc, TimeoutError):
         return Outcome.TIMEOUT, "timed out"
     if isinstance(exc, ConnectionRefusedError):
         return Outcome.REFUSED, "connection refused"
+    detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")  # (after the two commonest: no words made for them)
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
         return Outcome.RESET, detail
     if isinstance(exc, ssl.SSLError):

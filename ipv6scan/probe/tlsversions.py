@@ -104,7 +104,7 @@ class TlsVersionProber:
         except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
             outcome, detail = outcome_of(e)
             forget_traceback(e)
-            if isinstance(e, ssl.SSLError) and "NO_PROTOCOLS_AVAILABLE" in str(e):
+            if isinstance(e, ssl.SSLError) and "NO_PROTOCOLS_AVAILABLE" in detail:  # (detail holds str(e))
                 return TlsVersionTry(version=version, accepted=None, outcome=Outcome.UNTESTABLE, how="alone",
                                      detail=f"this scanner's OpenSSL cannot offer {version}: {detail}")
             # The server ended the handshake (an alert, or it closed): it does not accept the version.
