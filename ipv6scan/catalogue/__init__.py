@@ -185,19 +185,34 @@ def reason_line(code: str, lang: str) -> str:
     return entry[lang] if entry else code
 
 
+_Pieces = tuple[tuple[str, str | None, "str | _Pieces"], ...]
+
+
 def render(fragment: Mapping[str, Any], lang: str) -> str:
     """The sentence or fragment ``fragment`` (``{"f": key, **params}``) in ``lang``."""
     key = fragment.get(FRAGMENT)
-    entry = texts().get(key) if isinstance(key, str) else None
-    if entry is None:
-        raise CatalogueError(f"the catalogue has no text {key!r}")
     try:
-        return _fill(_compiled(entry[lang]), fragment, lang)
+        try:
+            pieces = _PIECES[lang][key]
+        except (KeyError, TypeError):  # (not yet met; or a key that is not a name at all)
+            pieces = _pieces_of(key, lang)
+        return _fill(pieces, fragment, lang)
     except KeyError as exc:
         raise CatalogueError(f"text {key!r} ({lang}) needs the value {exc.args[0]!r}") from None
 
 
-_Pieces = tuple[tuple[str, str | None, "str | _Pieces"], ...]
+_PIECES: dict[str, dict[str, _Pieces]] = {}
+"""lang -> template key -> the template's pieces, filled as templates are met: a scan words some thirty
+sentences a host, most of them nested, and finding each through the catalogue every time was a third of it."""
+
+
+def _pieces_of(key: object, lang: str) -> _Pieces:
+    entry = texts().get(key) if isinstance(key, str) else None
+    if entry is None:
+        raise CatalogueError(f"the catalogue has no text {key!r}")
+    pieces = _compiled(entry[lang])
+    _PIECES.setdefault(lang, {})[key] = pieces  # type: ignore[index]
+    return pieces
 
 
 @lru_cache(maxsize=None)
