@@ -7,8 +7,9 @@ speed drifts within minutes):
 * ``probe retries=0``: ipv6scan's ``WebProber.probe`` (http, one address) with one try;
 * ``probe retries=1``: the same with the default retry (a timer per request for the staggered retry).
 
-Prints the CPU per request of each, client and server together: the difference between the probe and
-raw is what the probe's own layers cost a request (politeness, reachability, deadlines, parsing, the
+Prints the client's CPU per request of each (the server runs in a process of its own, so its CPU is not
+counted and its TLS work does not blur the figures; ``--one-process`` puts it back in the client's, as
+before): the difference between the probe and raw is what the probe's own layers cost a request (politeness, reachability, deadlines, parsing, the
 facts recorded); between the two probe rows, what the staggered retry's timer costs.
 
 ``--versions``: the TLS-version handshakes instead (a TLS 1.2/1.3 server on loopback, a certificate from
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import multiprocessing
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
@@ -75,10 +78,61 @@ async def raw_get(port: int) -> int:
     return int(data[9:12])
 
 
-async def cpu_per_request(kind: str, requests: int) -> float:
-    """Microseconds of CPU per request of ``kind`` (``raw``, ``retries=0``, ``retries=1``), after 200 of warm-up."""
-    server = await asyncio.start_server(_answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+async def http_server(port: int = 0) -> asyncio.Server:
+    return await asyncio.start_server(_answer, "127.0.0.1", port)
+
+
+async def tls_server(port: int = 0) -> asyncio.Server:
+    """A TLS 1.2/1.3 server (a throw-away CA's certificate, trustme) holding each connection until the client goes."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("www.example.test").configure_cert(server_ctx)
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(1)
+        except (OSError, ssl.SSLError):
+            pass
+        writer.close()
+
+    return await asyncio.start_server(hold, "127.0.0.1", port, ssl=server_ctx)
+
+
+def _serve(tls: bool, ports: multiprocessing.Queue) -> None:
+    """The server process: listen, say the port, serve until terminated."""
+    async def serve() -> None:
+        server = await (tls_server() if tls else http_server())
+        ports.put(server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    run(serve(), "uvloop")
+
+
+@contextlib.contextmanager
+def server_process(tls: bool) -> Iterator[int]:
+    """A server (plain HTTP, or TLS) in a process of its own; its port."""
+    ctx = multiprocessing.get_context("fork")  # (before any loop of this process runs: nothing to inherit)
+    ports: multiprocessing.Queue = ctx.Queue()
+    child = ctx.Process(target=_serve, args=(tls, ports), daemon=True)
+    child.start()
+    try:
+        yield ports.get(timeout=30)
+    finally:
+        child.terminate()
+        child.join(10)
+
+
+async def cpu_per_request(kind: str, requests: int, port: int | None = None) -> float:
+    """Microseconds of CPU per request of ``kind`` (``raw``, ``retries=0``, ``retries=1``), after 200 of warm-up,
+    to the server at ``port`` (None: one started in this process, its CPU counted too)."""
+    server = await http_server() if port is None else None
+    if server is not None:
+        port = server.sockets[0].getsockname()[1]
+    assert port is not None
     retries = 1 if kind == "retries=1" else 0
     prober = WebProber(network=LabNetwork({(ADDRESS, 80): ("127.0.0.1", port)}), options=ScanOptions(retries=retries),
                        resolve=_no_dns, allowed=parse_prefixes(["192.0.2.0/24"]))
@@ -94,34 +148,25 @@ async def cpu_per_request(kind: str, requests: int) -> float:
         return await _cpu_us(one, warm_up=200, times=requests)
     finally:
         await prober.aclose()
-        server.close()
-        await server.wait_closed()
+        if server is not None:
+            server.close()
+            await server.wait_closed()
 
 
-async def cpu_per_versions(kind: str, rounds: int) -> float:
-    """Microseconds of CPU per three TLS-version handshakes of ``kind`` (``floor`` or ``ipv6scan``)."""
+async def cpu_per_versions(kind: str, rounds: int, port: int | None = None) -> float:
+    """Microseconds of CPU per three TLS-version handshakes of ``kind`` (``floor`` or ``ipv6scan``) to the server at
+    ``port`` (None: one started in this process, its CPU counted too)."""
     import ssl
     import warnings
-
-    import trustme
 
     from bench.floor import version_contexts
     from ipv6scan.polite import Polite
     from ipv6scan.probe.tlsversions import TlsVersionProber
 
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("www.example.test").configure_cert(server_ctx)
-
-    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.read(1)
-        except (OSError, ssl.SSLError):
-            pass
-        writer.close()
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0, ssl=server_ctx)
-    port = server.sockets[0].getsockname()[1]
+    server = await tls_server() if port is None else None
+    if server is not None:
+        port = server.sockets[0].getsockname()[1]
+    assert port is not None
     prober = TlsVersionProber(network=LabNetwork({(ADDRESS, 443): ("127.0.0.1", port)}), polite=Polite(4), timeout=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -144,8 +189,9 @@ async def cpu_per_versions(kind: str, rounds: int) -> float:
         return await _cpu_us(one, warm_up=50, times=rounds)
     finally:
         await asyncio.sleep(0.2)  # the server's last handlers see their connections end
-        server.close()
-        await server.wait_closed()
+        if server is not None:
+            server.close()
+            await server.wait_closed()
 
 
 def main() -> None:
@@ -153,20 +199,23 @@ def main() -> None:
     p.add_argument("--probes", type=int, default=3000, help="requests of each kind per round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--versions", action="store_true", help="the TLS-version handshakes instead")
+    p.add_argument("--one-process", action="store_true", help="the server in this process, its CPU counted too")
     args = p.parse_args()
-    if args.versions:
+    whose = "client and server, one process" if args.one_process else "client only"
+    with contextlib.nullcontext(None) if args.one_process else server_process(tls=args.versions) as port:
+        if args.versions:
+            for n in range(1, args.rounds + 1):
+                for kind in ("floor", "ipv6scan"):
+                    with collector_tuned():
+                        us = run(cpu_per_versions(kind, max(1, args.probes // 5), port), "uvloop")
+                    print(f"round {n}: {kind}: {us:.0f} us of CPU per 3 version handshakes ({whose})")
+            return
         for n in range(1, args.rounds + 1):
-            for kind in ("floor", "ipv6scan"):
-                with collector_tuned():
-                    us = run(cpu_per_versions(kind, max(1, args.probes // 5)), "uvloop")
-                print(f"round {n}: {kind}: {us:.0f} us of CPU per 3 version handshakes (client and server)")
-        return
-    for n in range(1, args.rounds + 1):
-        for kind in ("raw", "retries=0", "retries=1"):
-            label = "raw GET" if kind == "raw" else f"probe {kind}"
-            with collector_tuned():  # as a scan's run has it
-                us = run(cpu_per_request(kind, args.probes), "uvloop")
-            print(f"round {n}: {label}: {us:.1f} us of CPU per request (client and server, one process)")
+            for kind in ("raw", "retries=0", "retries=1"):
+                label = "raw GET" if kind == "raw" else f"probe {kind}"
+                with collector_tuned():  # as a scan's run has it
+                    us = run(cpu_per_request(kind, args.probes, port), "uvloop")
+                print(f"round {n}: {label}: {us:.1f} us of CPU per request ({whose})")
 
 
 if __name__ == "__main__":

@@ -134,14 +134,17 @@ def test_mixed_population_run_prints_wall_against_ideal():
     assert re.search(r"[1-9]\d* probes answered by shared connect facts", out), out
 
 
-def test_the_probe_cost_benchmark_prints_a_figure_per_round_and_kind():
-    """bench.probe_cost runs on loopback without root: a line per round and kind of request, with a figure."""
-    proc = subprocess.run([sys.executable, "-m", "bench.probe_cost", "--probes", "30", "--rounds", "1"],
+@pytest.mark.parametrize("where", ["client only", "client and server, one process"])
+def test_the_probe_cost_benchmark_prints_a_figure_per_round_and_kind(where):
+    """bench.probe_cost runs on loopback without root: a line per round and kind of request, with a figure; the
+    server in a process of its own (its CPU not counted) unless --one-process."""
+    flags = ["--one-process"] if "one process" in where else []
+    proc = subprocess.run([sys.executable, "-m", "bench.probe_cost", "--probes", "30", "--rounds", "1", *flags],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert [re.sub(r"[\d.]+ us", "N us", line) for line in lines] == [
-        f"round 1: {kind}: N us of CPU per request (client and server, one process)"
+        f"round 1: {kind}: N us of CPU per request ({where})"
         for kind in ("raw GET", "probe retries=0", "probe retries=1")]
 
 
@@ -150,4 +153,4 @@ def test_the_probe_cost_benchmark_of_the_version_handshakes_prints_its_figures()
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert [re.sub(r"\d+ us", "N us", line) for line in proc.stdout.splitlines()] == [
-        f"round 1: {kind}: N us of CPU per 3 version handshakes (client and server)" for kind in ("floor", "ipv6scan")]
+        f"round 1: {kind}: N us of CPU per 3 version handshakes (client only)" for kind in ("floor", "ipv6scan")]
