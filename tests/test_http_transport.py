@@ -494,3 +494,24 @@ async def test_a_connection_closed_before_the_tls_handshake_is_an_error_not_a_lo
     finally:
         loop.set_exception_handler(None)
     assert reported == []
+
+
+async def test_a_response_and_its_end_that_come_before_the_request_is_written_are_still_read() -> None:
+    """A server that answers at once and closes its side (FIN) before our request is written: the request is still
+    written (our side stays open, as a half-closed TCP connection allows) and the response read, not a WriteError."""
+    written: list[bytes] = []
+
+    class Transport:
+        def write(self, data: bytes) -> None:
+            written.append(data)
+
+        def abort(self) -> None:
+            pass
+
+    conversation = _http._Conversation(read_timeout=1)
+    conversation.connection_made(Transport())  # type: ignore[arg-type]
+    conversation.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    assert conversation.eof_received() is True  # (True: the transport does not close our side)
+    await conversation.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+    head = await conversation.head()
+    assert written and head.status == 200 and [chunk async for chunk in conversation] == [b"ok"]

@@ -438,7 +438,8 @@ class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
         self._parse = _Parse()
         self._received = 0  # bytes before the end of the head
         self._waiting: asyncio.Future[bool] | None = None  # a reader waiting for more (True), or timed out (False)
-        self._ended = False  # the server closed its side, or the connection is lost
+        self._ended = False  # no more will come: the server closed its side, or the connection is lost
+        self._gone = False  # the connection is lost
         self._lost: BaseException | None = None  # ... with this error
         self._failed: BaseException | None = None  # what reading the response raised (raised to the reader)
         self._paused = False  # reading paused: body enough waits for the reader
@@ -470,12 +471,13 @@ class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
                 self.transport.pause_reading()  # type: ignore[union-attr]
         self._wake()
 
-    def eof_received(self) -> None:
+    def eof_received(self) -> bool:
         self._ended = True
         self._wake()
+        return True  # our side stays open (a server may answer and close before the request is written)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._ended, self._lost = True, exc
+        self._ended, self._gone, self._lost = True, True, exc
         self._wake()
         if self._draining is not None and not self._draining.done():
             self._draining.set_result(None)
@@ -497,8 +499,9 @@ class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
     async def send(self, data: bytes, timeout: float | None) -> None:
         """Write the request; wait (at most ``timeout``) only if the kernel did not take it all."""
         transport = cast(asyncio.WriteTransport, self.transport)  # (uvloop's are not its subclasses)
-        if self._ended:
-            raise httpx.WriteError(_describe(self._lost or ConnectionResetError("Connection lost")))
+        if self._gone:
+            lost = self._lost or ConnectionResetError("Connection lost")
+            raise httpx.WriteError(_describe(lost)) from lost
         transport.write(data)
         draining = self._draining
         if draining is None:
