@@ -83,43 +83,17 @@ class Network:
         port: int,
         *,
         timeout: float | None,
-        ssl: _ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
         limit: int = 2**16,
         routed: bool = False,
-        on_connected: Callable[[], object] | None = None,
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A fresh TCP (optionally TLS) connection to exactly this address.
-
-        No name resolution, no Happy Eyeballs: the socket's family is the
-        address's family. Timeout covers connect and TLS handshake (None: no limit);
-        a handshake that runs out of it raises ``TimeoutError`` like a connect.
-
-        The handshake is a separate ``start_tls`` bounded by its own
-        ``ssl_handshake_timeout`` (what is left), not a cancellation of
-        ``open_connection(ssl=…)``: under uvloop, a cancel landing in the instant
-        the handshake completed closed the socket before the client's Finished
-        was flushed, and uvloop reported "Fatal error on SSL protocol" with a
-        traceback on stderr (about 1800 in a 1000-host run with 0.2 s timeouts:
-        tests/test_bench_smoke.py).
-        ``routed``: the address is where to go already (what :meth:`route` gave,
-        or a configured resolver): it is not routed again. ``on_connected`` is
-        called once the TCP connection is made, before TLS.
-        """
-        host, p = (normalise_ip(address), port) if routed else self.route(address, port)
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        """A fresh TCP connection to exactly this address, as asyncio streams (DNS over TCP, SMTP): what
+        ``asyncio.open_connection`` builds, over :meth:`connect` (its rules: no name resolution, the address's
+        family, ``timeout`` for the connect, ``routed``). ``limit``: the reader's buffer limit."""
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        async with asyncio.timeout_at(deadline):
-            reader, writer = await asyncio.open_connection(host, p, family=family, limit=limit)
-        if on_connected is not None:
-            on_connected()  # the TCP connection is made (before any TLS)
-        if ssl is None:
-            return reader, writer
-        await _bounded_handshake(
-            lambda left: writer.start_tls(ssl, server_hostname=server_hostname, ssl_handshake_timeout=left),
-            writer.transport.abort, deadline)
-        return reader, writer
+        reader = asyncio.StreamReader(limit=limit, loop=loop)
+        transport, protocol = await self.connect(
+            address, port, lambda: asyncio.StreamReaderProtocol(reader, loop=loop), timeout=timeout, routed=routed)
+        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)  # type: ignore[arg-type]
 
     async def connect(
         self,
@@ -131,15 +105,24 @@ class Network:
         ssl: _ssl.SSLContext | None = None,
         server_hostname: str | None = None,
         on_connected: Callable[[], object] | None = None,
+        routed: bool = False,
     ) -> tuple[asyncio.BaseTransport, P]:
         """A fresh TCP (optionally TLS) connection to exactly this address, driving a protocol of the caller's:
-        the transport (the TLS one after a handshake) and the protocol, with no streams.
+        the transport (the TLS one after a handshake) and the protocol.
 
-        Same rules as :meth:`open_tcp`: ``timeout`` covers connect and handshake, the handshake bounded by its own
-        ``ssl_handshake_timeout`` rather than cancelled; ``on_connected`` is called once the TCP connection is
+        No name resolution, no Happy Eyeballs: the socket's family is the address's family. ``timeout`` covers
+        connect and TLS handshake (None: no limit); a handshake that runs out of it raises ``TimeoutError``
+        like a connect. ``routed``: the address is where to go already (what :meth:`route` gave, or a
+        configured resolver): it is not routed again. ``on_connected`` is called once the TCP connection is
         made, before TLS. The protocol's ``connection_made`` sees the TCP transport; after a handshake its data
-        comes through the TLS transport returned here (``loop.start_tls``), which is the one to write to."""
-        host, p = self.route(address, port)
+        comes through the TLS transport returned here (``loop.start_tls``), which is the one to write to.
+
+        The handshake is a separate ``start_tls`` bounded by its own ``ssl_handshake_timeout`` (what is left),
+        not a cancellation of ``create_connection(ssl=…)``: under uvloop, a cancel landing in the instant the
+        handshake completed closed the socket before the client's Finished was flushed, and uvloop reported
+        "Fatal error on SSL protocol" with a traceback on stderr (about 1800 in a 1000-host run with 0.2 s
+        timeouts: tests/test_bench_smoke.py)."""
+        host, p = (normalise_ip(address), port) if routed else self.route(address, port)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -259,7 +242,7 @@ class LabNetwork(Network):
 async def _bounded_handshake(start: Callable[[float | None], Awaitable[T]], abort: Callable[[], object],
                              deadline: float | None) -> T:
     """``start(ssl_handshake_timeout)``: a TLS handshake given what is left before ``deadline`` as its own
-    timeout, never cancelled (see :meth:`Network.open_tcp`: uvloop). On failure the connection is aborted; a
+    timeout, never cancelled (see :meth:`Network.connect`: uvloop). On failure the connection is aborted; a
     handshake that ran out of time is a ``TimeoutError``, like a connect."""
     loop = asyncio.get_running_loop()
     try:

@@ -85,7 +85,7 @@ def test_tls_timeouts_under_load_leave_no_tracebacks_on_uvloop():
 
     Cause: a timeout cancelling ``open_connection(ssl=…)`` in the instant the handshake
     completed; uvloop then flushed the client's Finished into the closed socket. The TLS
-    handshake now runs by ``start_tls`` with its own timeout (net.Network.open_tcp). Short
+    handshake now runs by ``start_tls`` with its own timeout (net.Network.connect). Short
     timeouts at high concurrency against the lab's one nginx make such instants common:
     before the fix, 1000 hosts gave ~1800 reports. The bench counts them on the run's stderr.
     """
