@@ -202,31 +202,24 @@ def render(fragment: Mapping[str, Any], lang: str) -> str:
 
 
 _PIECES: dict[str, dict[str, _Pieces]] = {}
-"""lang -> template key -> the template's pieces, filled as templates are met: a scan words some thirty
-sentences a host, most of them nested, and finding each through the catalogue every time was a third of it."""
+"""lang -> template key -> the template cut once into (literal, placeholder, spec) pieces, as ``str.format``
+reads it, filled as templates are met. Filling the pieces costs a third of ``string.Formatter.vformat``, which
+parses the template every time (bench/RESULTS.md: wording the checks was a tenth of the scanner's CPU per host);
+finding them here rather than through the catalogue at every fragment, a fifth of what is left (a scan words
+some thirty sentences a host, most of them nested). The catalogue's templates are finite: each is held once."""
 
 
 def _pieces_of(key: object, lang: str) -> _Pieces:
     entry = texts().get(key) if isinstance(key, str) else None
     if entry is None:
         raise CatalogueError(f"the catalogue has no text {key!r}")
-    pieces = _compiled(entry[lang])
+    pieces = _cut(entry[lang])
     _PIECES.setdefault(lang, {})[key] = pieces  # type: ignore[index]
     return pieces
 
 
-@lru_cache(maxsize=None)
-def _compiled(template: str) -> _Pieces:
-    """A template cut once into (literal, placeholder, spec) pieces, as ``str.format`` reads it.
-
-    A spec that holds placeholders itself (``{n:plural:one|{n} items}``) is cut too. Filling
-    the pieces costs a third of ``string.Formatter.vformat``, which parses the template every
-    time (bench/RESULTS.md: wording the checks was a tenth of the scanner's CPU per host).
-    The catalogue's templates are finite: the cache holds each once."""
-    return _cut(template)
-
-
 def _cut(template: str) -> _Pieces:
+    """A spec that holds placeholders itself (``{n:plural:one|{n} items}``) is cut too."""
     pieces = []
     for literal, name, spec, conversion in _FORMATTER.parse(template):
         if conversion:
