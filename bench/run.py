@@ -75,7 +75,7 @@ class Run:
     exit_code: int = 0
     note: str = ""
     skipped: str = ""  # why the tool did not run
-    stderr_tracebacks: int = 0  # ipv6scan: tracebacks and "Fatal error" reports on its stderr (should be none)
+    stderr_problems: int = 0  # ipv6scan: tracebacks and the event loop's reports on its stderr (should be none)
 
     @property
     def hosts_per_s(self) -> float:
@@ -226,13 +226,13 @@ class Bench:
                                       dead_s=dead_address_wait(DEFAULTS.connect_timeout, DEFAULTS.retries),
                                       late_s=LATE_S, late_connections=late_connections,
                                       per_address=DEFAULTS.per_address_connections)
-        tb, first = stderr_tracebacks(self.work / f"ipv6scan-mixed-{size}.err")
+        tb, first = stderr_problems(self.work / f"ipv6scan-mixed-{size}.err")
         lines = [f"mixed population, {size} hosts (per 100: 20 on {MIXED_ADDRESSES} shared black-holed IPv6 "
                  f"addresses, 5 whose IPv6 answers {LATE_S:g} s late, 2 refusing; ipv6scan defaults)",
                  f"  ipv6scan: {run.wall_s:.1f} s wall, {run.cpu_s * 1000 / size:.2f} ms CPU/host, "
                  f"peak RSS {run.peak_rss_mb:.0f} MB, {sum(map(len, elapsed.values()))}/{size} records, "
                  f"{shared} probes answered by shared connect facts"
-                 + (f", stderr: {tb} tracebacks ({first})" if tb else ""),
+                 + (f", stderr: {tb} problems ({first})" if tb else ""),
                  f"  ideal schedule from the same run: {ideal:.1f} s ({parts})",
                  f"  ipv6scan ÷ ideal: {run.wall_s / ideal:.2f} (target ≤ 1.5: {'met' if run.wall_s <= 1.5 * ideal else 'NOT met'})"]
         for kind in ("healthy", "dead", "late", "refuse"):
@@ -258,9 +258,9 @@ class Bench:
                 run.note = "verdicts: " + ", ".join(f"{k} ×{v}" for k, v in others.items())
         except (OSError, IndexError, ValueError, KeyError):
             run.note = f"no summary (exit {run.exit_code}): {tail(self.work / f'ipv6scan-{size}.err')}"
-        run.stderr_tracebacks, first = stderr_tracebacks(self.work / f"ipv6scan-{size}.err")
-        if run.stderr_tracebacks:
-            run.note = (run.note + "; " if run.note else "") + f"stderr: {run.stderr_tracebacks} tracebacks ({first})"
+        run.stderr_problems, first = stderr_problems(self.work / f"ipv6scan-{size}.err")
+        if run.stderr_problems:
+            run.note = (run.note + "; " if run.note else "") + f"stderr: {run.stderr_problems} problems ({first})"
         out.unlink(missing_ok=True)  # 10k hosts make ~40 MB of JSON Lines
         return run
 
@@ -334,7 +334,9 @@ class Bench:
             svg = out_dir / f"{tool}-{size}.svg"
             for fmt, path in (("raw", raw), ("flamegraph", svg)):
                 cmd = [py_spy, "record", "--rate", "200", "--format", fmt, "--output", str(path), "--", *command]
-                subprocess.run(self.lab.client_cmd(cmd), cwd=REPO, capture_output=True)
+                proc = subprocess.run(self.lab.client_cmd(cmd), cwd=REPO, capture_output=True)
+                if fmt == "raw":  # what the tool (and py-spy) said, kept beside the profile
+                    (out_dir / f"{tool}-{size}.log").write_bytes(proc.stdout[-20000:] + proc.stderr[-200000:])
                 scan_out.unlink(missing_ok=True)
             if raw.exists():
                 print(f"\nprofile of {tool} on {size} hosts: {svg} (flame graph), {raw} (collapsed stacks)")
@@ -415,7 +417,7 @@ class Bench:
         if self.args.profile:
             self.profile(min(self.args.sizes), self.args.profile)
         core = [r for r in self.runs if r.tool in ("floor", "ipv6scan") and not r.skipped]
-        return 0 if all(r.ok == r.size and r.exit_code == 0 and not r.stderr_tracebacks for r in core) else 1
+        return 0 if all(r.ok == r.size and r.exit_code == 0 and not r.stderr_problems for r in core) else 1
 
 
 # ---------------------------------------------------------------- reporting
@@ -663,22 +665,26 @@ def ideal_schedule(elapsed: dict[str, list[float]], *, concurrency: int, dead_s:
         f"{per_address} at a time = {polite:.1f} s")
 
 
-def stderr_tracebacks(path: Path) -> tuple[int, str]:
-    """How many tracebacks (or asyncio "Fatal error" reports) a run left on stderr, and the first one's last line."""
+def stderr_problems(path: Path) -> tuple[int, str]:
+    """How many problems a run left on stderr, and the first one: tracebacks, and the event loop's reports (ipv6scan
+    prints them as ``asyncio: …``; "Fatal error …" as Python's last resort prints them) with their tracebacks."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return 0, ""
     starts: list[int] = []
     for i, line in enumerate(lines):
-        if line.startswith(("Fatal error", "Exception in", "Task exception")):
+        if line.startswith(("asyncio:", "Fatal error", "Exception in", "Task exception")):
             starts.append(i)
         elif line.startswith("Traceback") and not (starts and i - starts[-1] <= 4):  # not the one of a report above
             starts.append(i)
     if not starts:
         return 0, ""
+    first = lines[starts[0]]
+    if first.startswith("asyncio:") and not lines[starts[0] + 1:starts[0] + 2] == ["Traceback (most recent call last):"]:
+        return len(starts), first[:200]  # a report without a traceback
     after = next((line for line in lines[starts[0] + 1:] if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)), "")
-    return len(starts), lines[starts[0]] + ": " + after[:200]
+    return len(starts), first + ": " + after[:200]
 
 
 def tail(path: Path, n: int = 300) -> str:

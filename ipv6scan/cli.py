@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -726,9 +727,33 @@ def help_only(command: typer.core.TyperGroup, args: list[str]) -> str | None:
     return node.get_help(ctx)
 
 
+class _LoopReport(logging.Handler):
+    """The event loop's own reports (asyncio's logger: an exception in a callback, uvloop's TLS errors, a protocol
+    misused) on stderr as ``asyncio: …``, the traceback after it, rather than Python's bare last-resort line: a
+    reader, and bench/, can tell them from ipv6scan's words. None is expected in a scan: each is a bug, ours or the
+    loop's. The stream is looked up at each report (a test's runner replaces it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - as logging's own handlers: a report must not end the scan
+            self.handleError(record)
+
+
+def report_loop_log() -> None:
+    """Send the event loop's log to stderr as :class:`_LoopReport` lines (once per process)."""
+    log = logging.getLogger("asyncio")
+    if not any(isinstance(h, _LoopReport) for h in log.handlers):
+        handler = _LoopReport()
+        handler.setFormatter(logging.Formatter("asyncio: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+
+
 def main() -> None:
     from . import cli_audit  # noqa: F401  (registers diff / audit / trend commands on app)
 
+    report_loop_log()
     try:
         command = typer.main.get_command(app)
         tidy_help(command)

@@ -42,16 +42,20 @@ def test_table_and_verdict_show_the_figures_and_ratios():
     assert "RSS from 1000 to 10000 hosts: 80 -> 84 MB (+4 MB: flat)" in verdict
 
 
-def test_tracebacks_on_a_runs_stderr_are_counted_once_each(tmp_path):
-    from bench.run import stderr_tracebacks
+def test_tracebacks_and_loop_reports_on_a_runs_stderr_are_counted_once_each(tmp_path):
+    from bench.run import stderr_problems
 
     err = tmp_path / "run.err"
     err.write_text("Fatal error on SSL protocol\nprotocol: <p>\ntransport: <t>\nTraceback (most recent call last):\n"
                    "  File \"uvloop/sslproto.pyx\", line 727\nRuntimeError: the handler is closed\n"
                    "progress 10/20\nTraceback (most recent call last):\n  File \"x.py\", line 1\nValueError: x\n")
-    assert stderr_tracebacks(err) == (2, "Fatal error on SSL protocol: RuntimeError: the handler is closed")
+    assert stderr_problems(err) == (2, "Fatal error on SSL protocol: RuntimeError: the handler is closed")
     err.write_text("warning: 3 lines of the list are not host names\n")
-    assert stderr_tracebacks(err) == (0, "")
+    assert stderr_problems(err) == (0, "")
+    err.write_text("asyncio: returning true from eof_received() has no effect when using ssl\n" * 3
+                   + "asyncio: Fatal error on SSL protocol\nprotocol: <p>\nTraceback (most recent call last):\n"
+                   "  File \"uvloop/sslproto.pyx\", line 1\nRuntimeError: closed\n")
+    assert stderr_problems(err) == (4, "asyncio: returning true from eof_received() has no effect when using ssl")
 
 
 def test_profile_buckets():

@@ -515,3 +515,17 @@ async def test_a_response_and_its_end_that_come_before_the_request_is_written_ar
     await conversation.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1)
     head = await conversation.head()
     assert written and head.status == 200 and [chunk async for chunk in conversation] == [b"ok"]
+
+
+async def test_a_tls_server_closing_after_its_answer_leaves_nothing_in_the_loop_log(web, certs, caplog) -> None:
+    """Over TLS the end of the server's sending ends the connection (close_notify): the protocol does not ask to keep
+    its side open, which asyncio's and uvloop's TLS layers refuse with a warning on stderr per connection (twice a
+    host in a scan: ~1000 lines in a 500-host bench run)."""
+    port = await web.listen("127.0.0.1", tls=True, sites={HOST: Page(body="<title>tls</title>")})
+    context = TlsContexts([certs.ca_pem_path]).verifying
+    with caplog.at_level("DEBUG", logger="asyncio"):
+        for _ in range(3):
+            resp = await transport_to(port, context=context).handle_async_request(get(f"https://{V4}/"))
+            assert b"".join(await body_of(resp)) == b"<title>tls</title>"
+        await asyncio.sleep(0.05)  # (the server's close_notify, the connection's end)
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

@@ -277,3 +277,21 @@ def test_a_run_collects_garbage_less_often_and_leaves_the_collector_as_it_was() 
     assert threshold[0] == max(before[0], YOUNG_THRESHOLD) and threshold[1:] == before[1:]
     assert frozen > 0  # what existed before the run is out of the full collections
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("kind", LOOPS)
+def test_the_loops_own_reports_reach_stderr_named_as_the_loops(kind) -> None:
+    """What the event loop logs (here an exception in a callback) is printed by the CLI as ``asyncio: …`` with its
+    traceback, not as Python's bare last-resort line: bench/ counts these lines as problems of a run."""
+    code = ("import asyncio; from ipv6scan import loop; from ipv6scan.cli import report_loop_log\n"
+            "report_loop_log(); report_loop_log()\n"
+            "async def work():\n"
+            "    asyncio.get_running_loop().call_soon(lambda: 1 / 0)\n"
+            "    await asyncio.sleep(0.01)\n"
+            f"loop.run(work(), {kind!r})\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("asyncio: Exception in callback"), proc.stderr
+    assert "Traceback (most recent call last):" in lines and lines[-1] == "ZeroDivisionError: division by zero"
+    assert sum(line.startswith("asyncio:") for line in lines) == 1  # one handler, however often it is asked for

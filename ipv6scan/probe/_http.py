@@ -205,7 +205,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             transport, conversation = await self._network.connect(
                 request.address,
                 request.port,
-                lambda: _Conversation(timeouts.get("read"), self._max_head),
+                lambda: _Conversation(timeouts.get("read"), self._max_head, tls=tls),
                 timeout=timeouts.get("connect"),
                 ssl=self._ssl_context if tls else None,
                 server_hostname=(request.sni or request.address) if tls else None,
@@ -431,8 +431,9 @@ class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
     a read-timeout timer). Reading is paused while more than ``_HIGH_WATER`` bytes of body wait for a
     reader, so a server sending faster than the reader reads fills the kernel's buffers, not this one's."""
 
-    def __init__(self, read_timeout: float | None, max_head: int = MAX_HEAD) -> None:
+    def __init__(self, read_timeout: float | None, max_head: int = MAX_HEAD, *, tls: bool = False) -> None:
         self.transport: asyncio.BaseTransport | None = None  # the TLS transport once there is one
+        self._tls = tls  # the exchange runs over TLS (a handshake follows connection_made)
         self._read_timeout = read_timeout
         self._max_head = max_head
         self._parse = _Parse()
@@ -474,7 +475,9 @@ class _Conversation(asyncio.Protocol, httpx.AsyncByteStream):
     def eof_received(self) -> bool:
         self._ended = True
         self._wake()
-        return True  # our side stays open (a server may answer and close before the request is written)
+        # Our side stays open (a server may answer and close before the request is written), over TCP: over TLS
+        # the end of the server's sending ends the connection, and the TLS layer warns on stderr if asked otherwise.
+        return not self._tls
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._ended, self._gone, self._lost = True, True, exc
