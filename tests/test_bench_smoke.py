@@ -158,3 +158,14 @@ def test_the_probe_cost_benchmark_of_the_version_handshakes_prints_its_figures()
     assert proc.returncode == 0, proc.stderr
     assert [re.sub(r"\d+ us", "N us", line) for line in proc.stdout.splitlines()] == [
         f"round 1: {kind}: N us of CPU per 3 version handshakes (client only)" for kind in ("floor", "ipv6scan")]
+
+
+def test_pairs_give_the_median_ratio_and_the_fastest_runs_ratio():
+    from bench.run import pairs_text
+
+    floors = [Run("floor", 1000, cpu_s=4.0), Run("floor", 1000, cpu_s=6.0), Run("floor", 1000, cpu_s=5.0)]
+    scans = [Run("ipv6scan", 1000, cpu_s=6.0), Run("ipv6scan", 1000, cpu_s=6.6), Run("ipv6scan", 1000, cpu_s=8.0)]
+    text = pairs_text(1000, floors, scans)
+    assert "median 1.50 of 3 pairs (min 1.10, max 1.60; target ≤ 1.25: NOT met)" in text, text
+    assert "fastest runs: floor 4.00, ipv6scan 6.00 ms/host, ratio 1.50" in text, text
+    assert "no pair measured" in pairs_text(1000, [], [])
