@@ -92,17 +92,36 @@ def parse_anchors(text: str, source: str) -> TrustAnchors:
             rest = rest[1:]
         if len(rest) < 2 or rest[0].upper() not in ("DS", "DNSKEY"):
             raise AnchorError(Message("anchor_bad_line", source=source, line=number, text=repr(line[:80])))
+        rdtype = rest[0].upper()
         try:
             owner = dns.name.from_text(tokens[0])
-            rdata = dns.rdata.from_text(_IN, rest[0].upper(), " ".join(rest[1:]))
+        except (dns.exception.DNSException, ValueError):
+            raise AnchorError(Message("anchor_bad_record", source=source, line=number, rdtype=rdtype,
+                                      problem=Message("anchor.owner", owner=repr(tokens[0][:80])))) from None
+        try:
+            rdata = dns.rdata.from_text(_IN, rdtype, " ".join(rest[1:]))
         except (dns.exception.DNSException, ValueError) as e:
-            raise AnchorError(Message("anchor_bad_record", source=source, line=number, rdtype=rest[0].upper(),
-                                      problem=str(e))) from None
+            raise AnchorError(Message("anchor_bad_record", source=source, line=number, rdtype=rdtype,
+                                      problem=_record_problem(rdtype, e))) from None
         table = anchors.ds if rdata.rdtype == _DS else anchors.keys
         table.setdefault(owner, []).append(rdata)
     if not anchors.ds and not anchors.keys:
         raise AnchorError(Message("anchor_empty", source=source))
     return anchors
+
+
+def _record_problem(rdtype: str, exc: BaseException) -> Message:
+    """What is wrong with a DS or DNSKEY record's data, in the catalogue's words (dnspython says it in English:
+    a Vietnamese run must not print that). Its few known complaints are named; anything else gets the fields
+    the record needs."""
+    said = str(exc)
+    if "digest length" in said:
+        return Message("anchor.digest_length")
+    if "hexadecimal" in said.lower():
+        return Message("anchor.not_hex")
+    if "base64" in said or "padding" in said.lower():
+        return Message("anchor.not_base64")
+    return Message("anchor.fields_ds" if rdtype == "DS" else "anchor.fields_dnskey")
 
 
 def root_anchors() -> TrustAnchors:
