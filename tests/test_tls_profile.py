@@ -208,3 +208,38 @@ async def test_at_once_still_keeps_to_the_politeness_limit() -> None:
     prober = tlsversions.TlsVersionProber(network=network, polite=Polite(2), timeout=1.0)  # type: ignore[arg-type]
     await prober.probe("h.example", "192.0.2.1", 443, "TLSv1.3", at_once=True)
     assert network.calls == 3 and network.most == 2
+
+
+async def test_the_scan_asks_a_slow_addresss_versions_at_once_and_a_quick_ones_one_by_one() -> None:
+    """An address whose HTTPS answer took SLOW_ADDRESS_MS or more has its TLS versions asked at once (one wait
+    instead of three); a quick one, one after the other; an address without a TLS session is not asked."""
+    from ipv6scan.config import ScanOptions
+    from ipv6scan.model import Address, Family, TlsFacts, WebProbe
+    from ipv6scan.net import LabNetwork
+    from ipv6scan.scan import SLOW_ADDRESS_MS, Scanner, _Observed
+
+    timing = {"192.0.2.1": SLOW_ADDRESS_MS, "2001:db8::1": SLOW_ADDRESS_MS - 1, "192.0.2.2": 10.0}
+    asked: list[tuple[str, bool]] = []
+
+    class Web:
+        async def probe(self, host, address, scheme, port):
+            tls = TlsFacts(outcome=Outcome.OK, protocol="TLSv1.3") if scheme == "https" and address != "192.0.2.2" \
+                else None
+            family = Family.V6 if ":" in address else Family.V4
+            return WebProbe(scheme=scheme, address=address, family=family, port=port, outcome=Outcome.OK, status=200,
+                            tls=tls, first_byte_ms=timing[address]), b""
+
+        async def aclose(self):
+            pass
+
+    class Versions:
+        async def probe(self, host, address, port, negotiated, *, at_once=False):
+            asked.append((address, at_once))
+            return []
+
+    async with Scanner(ScanOptions(ipv6="yes", allow_special=["192.0.2.0/24", "2001:db8::/32"]),
+                       LabNetwork({})) as scanner:
+        scanner.web, scanner.versions = Web(), Versions()  # type: ignore[assignment]
+        addresses = [Address(address=a, family=Family.V6 if ":" in a else Family.V4) for a in timing]
+        await scanner._web("h.example", addresses, _Observed())
+    assert sorted(asked) == [("192.0.2.1", True), ("2001:db8::1", False)]
