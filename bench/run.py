@@ -699,7 +699,7 @@ def stderr_problems(path: Path) -> tuple[int, str]:
     if not starts:
         return 0, ""
     first = lines[starts[0]]
-    if first.startswith("asyncio:") and not lines[starts[0] + 1:starts[0] + 2] == ["Traceback (most recent call last):"]:
+    if first.startswith("asyncio:") and lines[starts[0] + 1:starts[0] + 2] != ["Traceback (most recent call last):"]:
         return len(starts), first[:200]  # a report without a traceback
     after = next((line for line in lines[starts[0] + 1:] if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)), "")
     return len(starts), first + ": " + after[:200]
