@@ -18,7 +18,7 @@ import socket
 import ssl as _ssl
 from pathlib import Path
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .addresses import canonical, special_category
@@ -27,7 +27,6 @@ from .addresses import canonical, special_category
 # connect() on a UDP socket sends no packet.
 _ROUTE_PROBE_V6 = "2001:4860:4860::8888"
 _UDP_RECEIVE_BUFFER = 1 << 20  # bytes of DNS answers a shared UDP socket may hold unread
-T = TypeVar("T")
 P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
@@ -135,11 +134,16 @@ class Network:
         if transport.is_closing():  # the server closed at once: uvloop's start_tls would write to a closed handle
             transport.abort()
             raise ConnectionResetError(errno.ECONNRESET, "Connection lost before the TLS handshake")
-        tls = await _bounded_handshake(
-            lambda left: loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
-                                        ssl_handshake_timeout=left),
-            transport.abort, deadline)
-        return tls, protocol
+        left = None if deadline is None else max(deadline - loop.time(), 1e-3)
+        try:  # bounded by its own timeout (what is left), never cancelled: see above
+            tls = await loop.start_tls(transport, protocol, ssl, server_hostname=server_hostname,
+                                       ssl_handshake_timeout=left)
+        except BaseException as e:
+            transport.abort()
+            if isinstance(e, ConnectionAbortedError) and deadline is not None and loop.time() >= deadline - 0.05:
+                raise TimeoutError("TLS handshake timed out") from e  # (ran out of time: like a connect)
+            raise
+        return tls, protocol  # type: ignore[return-value]  (start_tls's Transport | None: never None here)
 
     async def tls_handshake(
         self, address: str, port: int, *, timeout: float, ssl: _ssl.SSLContext, server_hostname: str | None,
@@ -237,21 +241,6 @@ class LabNetwork(Network):
     @classmethod
     def from_file(cls, path: str | Path) -> LabNetwork:
         return cls.from_json(Path(path).read_text())
-
-
-async def _bounded_handshake(start: Callable[[float | None], Awaitable[T]], abort: Callable[[], object],
-                             deadline: float | None) -> T:
-    """``start(ssl_handshake_timeout)``: a TLS handshake given what is left before ``deadline`` as its own
-    timeout, never cancelled (see :meth:`Network.connect`: uvloop). On failure the connection is aborted; a
-    handshake that ran out of time is a ``TimeoutError``, like a connect."""
-    loop = asyncio.get_running_loop()
-    try:
-        return await start(None if deadline is None else max(deadline - loop.time(), 1e-3))
-    except BaseException as e:
-        abort()
-        if isinstance(e, ConnectionAbortedError) and deadline is not None and loop.time() >= deadline - 0.05:
-            raise TimeoutError("TLS handshake timed out") from e
-        raise
 
 
 def _bind_random_port(sock: socket.socket, any_address: str) -> None:
