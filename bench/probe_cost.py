@@ -29,7 +29,7 @@ import contextlib
 import multiprocessing
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
@@ -61,6 +61,21 @@ async def _cpu_us(one: Callable[[], Awaitable[None]], *, warm_up: int, times: in
     for _ in range(times):
         await one()
     return (time.process_time() - started) / times * 1e6
+
+
+@contextlib.asynccontextmanager
+async def _server_at(port: int | None, start: Callable[[], Awaitable[asyncio.Server]]) -> AsyncIterator[int]:
+    """``port``; or, when None, the port of a server ``start()`` runs in this process (its CPU counted with the
+    client's), closed afterwards."""
+    if port is not None:
+        yield port
+        return
+    server = await start()
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def raw_get(port: int) -> int:
@@ -129,28 +144,23 @@ def server_process(tls: bool) -> Iterator[int]:
 async def cpu_per_request(kind: str, requests: int, port: int | None = None) -> float:
     """Microseconds of CPU per request of ``kind`` (``raw``, ``retries=0``, ``retries=1``), after 200 of warm-up,
     to the server at ``port`` (None: one started in this process, its CPU counted too)."""
-    server = await http_server() if port is None else None
-    if server is not None:
-        port = server.sockets[0].getsockname()[1]
-    assert port is not None
-    retries = 1 if kind == "retries=1" else 0
-    prober = WebProber(network=LabNetwork({(ADDRESS, 80): ("127.0.0.1", port)}), options=ScanOptions(retries=retries),
-                       resolve=_no_dns, allowed=parse_prefixes(["192.0.2.0/24"]))
+    async with _server_at(port, http_server) as port:
+        retries = 1 if kind == "retries=1" else 0
+        prober = WebProber(network=LabNetwork({(ADDRESS, 80): ("127.0.0.1", port)}),
+                           options=ScanOptions(retries=retries), resolve=_no_dns,
+                           allowed=parse_prefixes(["192.0.2.0/24"]))
 
-    async def one() -> None:
-        if kind == "raw":
-            assert await raw_get(port) == 200
-        else:
-            result, _ = await prober.probe("www.example.test", ADDRESS, "http", 80)
-            assert result.outcome == Outcome.OK, result
+        async def one() -> None:
+            if kind == "raw":
+                assert await raw_get(port) == 200
+            else:
+                result, _ = await prober.probe("www.example.test", ADDRESS, "http", 80)
+                assert result.outcome == Outcome.OK, result
 
-    try:
-        return await _cpu_us(one, warm_up=200, times=requests)
-    finally:
-        await prober.aclose()
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        try:
+            return await _cpu_us(one, warm_up=200, times=requests)
+        finally:
+            await prober.aclose()
 
 
 async def cpu_per_versions(kind: str, rounds: int, port: int | None = None) -> float:
@@ -163,35 +173,30 @@ async def cpu_per_versions(kind: str, rounds: int, port: int | None = None) -> f
     from ipv6scan.polite import Polite
     from ipv6scan.probe.tlsversions import TlsVersionProber
 
-    server = await tls_server() if port is None else None
-    if server is not None:
-        port = server.sockets[0].getsockname()[1]
-    assert port is not None
-    prober = TlsVersionProber(network=LabNetwork({(ADDRESS, 443): ("127.0.0.1", port)}), polite=Polite(4), timeout=5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        contexts = [c for name, c in version_contexts().items() if name != "TLSv1.3"]
+    async with _server_at(port, tls_server) as port:
+        prober = TlsVersionProber(network=LabNetwork({(ADDRESS, 443): ("127.0.0.1", port)}), polite=Polite(4),
+                                  timeout=5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            contexts = [c for name, c in version_contexts().items() if name != "TLSv1.3"]
 
-    async def one() -> None:
-        if kind == "ipv6scan":
-            await prober.probe("www.example.test", ADDRESS, 443, "TLSv1.3")
-            return
-        for ctx in contexts:  # bench/floor.py's versions(), to the loopback port
-            try:
-                async with asyncio.timeout(5):
-                    _, writer = await asyncio.open_connection("127.0.0.1", port, family=socket.AF_INET, ssl=ctx,
-                                                              server_hostname="www.example.test")
-                writer.transport.abort()
-            except (OSError, ssl.SSLError, TimeoutError) as e:
-                e.__traceback__ = None
+        async def one() -> None:
+            if kind == "ipv6scan":
+                await prober.probe("www.example.test", ADDRESS, 443, "TLSv1.3")
+                return
+            for ctx in contexts:  # bench/floor.py's versions(), to the loopback port
+                try:
+                    async with asyncio.timeout(5):
+                        _, writer = await asyncio.open_connection("127.0.0.1", port, family=socket.AF_INET, ssl=ctx,
+                                                                  server_hostname="www.example.test")
+                    writer.transport.abort()
+                except (OSError, ssl.SSLError, TimeoutError) as e:
+                    e.__traceback__ = None
 
-    try:
-        return await _cpu_us(one, warm_up=50, times=rounds)
-    finally:
-        await asyncio.sleep(0.2)  # the server's last handlers see their connections end
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        try:
+            return await _cpu_us(one, warm_up=50, times=rounds)
+        finally:
+            await asyncio.sleep(0.2)  # the server's last handlers see their connections end
 
 
 def main() -> None:
