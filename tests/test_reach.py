@@ -180,3 +180,33 @@ async def test_an_address_that_connects_costs_only_its_key() -> None:
         turn.failed(Outcome.TIMEOUT, "connect timed out")
     async with reach.turn(addresses[0], 443, host="h4.gov.vn", scheme="https"):
         pass  # not answered for: no SharedFailure
+
+
+@pytest.mark.parametrize("steps", range(6))
+async def test_a_waiting_probe_cancelled_as_the_finder_leaves_stops(steps) -> None:
+    """The scan stopped (Ctrl-C cancels every host's task at once): a probe waiting for its turn while the one
+    finding out leaves must end cancelled, whatever the order, not take its turn and connect (Python 3.11's
+    ``asyncio.wait_for`` returned the wait's result when both came in one iteration: a Ctrl-C that did not stop the
+    scan until that connect timed out; seen once in the suite, a 30 s hang after Ctrl-C). ``steps``: loop iterations
+    between the two cancels."""
+    reach = Reachability(stagger=100.0)
+    never = asyncio.Event()
+    turns: list[str] = []
+
+    async def probe(name: str) -> None:
+        async with reach.turn(DEAD, 443, host=f"{name}.tinh.gov.vn", scheme="https"):
+            turns.append(name)
+            await never.wait()
+
+    finder = asyncio.create_task(probe("a"))
+    waiter = asyncio.create_task(probe("b"))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert turns == ["a"]  # b waits for a's connect
+    finder.cancel()
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    waiter.cancel()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert finder.cancelled() and waiter.cancelled(), (finder, waiter)  # (b may have had its turn first: then left)

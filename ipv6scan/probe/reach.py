@@ -162,10 +162,10 @@ class Reachability:
                 break
             wait = None if len(entry.starts) > 1 or entry.observations else entry.starts[0] + self.stagger - now
             try:  # holding nothing: no politeness slot, no connection, and the host's place lent to another host
-                async with parked():
-                    await asyncio.wait_for(entry.changed.wait(), wait)
-            except TimeoutError:
-                pass
+                async with parked(), asyncio.timeout(wait):
+                    await entry.changed.wait()
+            except TimeoutError:  # (not asyncio.wait_for: on 3.11 it returned the wait's result when this task
+                pass              # was cancelled in the same iteration, and the probe took its turn: a Ctrl-C ignored)
         turn = Turn(entry, host, scheme, started=started, on_alive=lambda: self._came_alive(key, entry))
         try:
             yield turn
