@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import tempfile
 import sys
@@ -19,6 +20,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A suite started in the background (`pytest &` in a script: no job control) inherits SIGINT ignored, and so would
+# every ipv6scan it starts: the tests that press Ctrl-C on a scan would wait for a scan that never hears it. A
+# Python handler here is reset to the default in each child at exec, so the children hear Ctrl-C again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 _SCRATCH = Path(tempfile.mkdtemp(prefix="ipv6scan-tests-"))
 
 # The command line speaks English in the tests (fixtures of every scope, child processes) unless a test asks
