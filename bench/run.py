@@ -32,6 +32,7 @@ import platform
 import re
 import shlex
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -342,6 +343,41 @@ class Bench:
                 print(f"\nprofile of {tool} on {size} hosts: {svg} (flame graph), {raw} (collapsed stacks)")
                 print(summarise_profile(raw))
 
+    def history_cost(self, size: int, fsync_ms: float) -> str:
+        """ipv6scan with its history database on (a fresh one per run, as by default), on this disk and with
+        every fsync of the process ``fsync_ms`` slower (``strace --inject``: a spinning disk's fsync), against
+        ``--no-db``: wall time and CPU per host, and the hosts the database holds at the end."""
+        strace = shutil_which("strace")
+        if strace is None:
+            return "history database: strace is not installed (apt-get install strace): skipped"
+        out = self.work / f"history-{size}.jsonl"
+        lines = [f"history database, {size} hosts (each run: a fresh database; fsync slowed with strace --inject)"]
+        for label, db, delay_ms in (("--no-db", None, 0.0), ("history database", "h0", 0.0),
+                                    (f"history database, fsync +{fsync_ms:g} ms", "h1", fsync_ms)):
+            cmd = self.ipv6scan_cmd(self.targets(size), out)
+            if "--no-db" in cmd:
+                cmd.remove("--no-db")
+            path = self.work / f"{db}.sqlite" if db else None
+            if path is None:
+                cmd.append("--no-db")
+            else:
+                for old in self.work.glob(f"{db}.sqlite*"):
+                    old.unlink()
+                cmd += ["--db", str(path)]
+            if delay_ms:
+                cmd = [strace, "-f", "--seccomp-bpf", "-e", "trace=fsync,fdatasync", "-o", "/dev/null",
+                       "-e", f"inject=fsync,fdatasync:delay_exit={round(delay_ms * 1000)}", *cmd]
+            run = Run(f"ipv6scan, {label}", size)
+            self.measure(run, self.lab.client_cmd(cmd), stdout=self.work / f"history-{size}.stdout")
+            saved = ""
+            if path is not None:
+                with sqlite3.connect(path) as con:
+                    saved = f", {con.execute('SELECT count(*) FROM hosts').fetchone()[0]} hosts in the database"
+            lines.append(f"  {label:<34} wall {run.wall_s:6.1f} s   CPU {run.cpu_ms_per_host:5.2f} ms/host"
+                         f"   exit {run.exit_code}{saved}")
+            out.unlink(missing_ok=True)
+        return "\n".join(lines)
+
     def pairs(self, size: int) -> None:
         """The floor and ipv6scan one after the other, ``--pairs`` times: this machine's speed drifts by a
         fifth within minutes, so each pair's CPU ratio is taken in one window and the median is the figure.
@@ -414,6 +450,9 @@ class Bench:
                 "repeat": self.args.repeat},
                 "runs": [r.as_dict() for r in self.runs]}, indent=1))
             print(f"\nresults: {self.args.json}")
+        if self.args.history_fsync_ms is not None:
+            for size in self.args.sizes:
+                print(self.history_cost(size, self.args.history_fsync_ms), flush=True)
         if self.args.mixed:
             print(f"  {self.args.mixed} hosts: ipv6scan, mixed population ...", flush=True)
             print(self.mixed(self.args.mixed), flush=True)
@@ -749,6 +788,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mixed", type=int, default=0, metavar="N",
                    help="also scan a mixed population of N hosts (dead, late, refusing IPv6 addresses shared by "
                         "many names) with ipv6scan's defaults, against the ideal schedule")
+    p.add_argument("--history-fsync-ms", type=float, default=None, metavar="MS",
+                   help="also scan each size with the history database on, as by default, on this disk and with "
+                        "every fsync MS ms slower (a spinning disk; needs strace), against --no-db")
     p.add_argument("--page-deps", action="store_true",
                    help="the page loads sub-resources: its own stylesheet, two shared CDN hosts, a font in the CSS")
     p.add_argument("--huge", action="store_true", help=f"add {HUGE} hosts (floor and ipv6scan only): is memory flat?")

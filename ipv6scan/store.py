@@ -5,11 +5,16 @@ the scan (when, which target list, its options, how it ended), each run of it (a
 scan interrupted and resumed has several runs), every host record exactly as it
 was saved in the scan file, and every input error. See ``docs/history.md``.
 
-Durability: each host record is committed in its own transaction before
-:meth:`Store.record` returns, in WAL mode with ``synchronous=FULL`` (the WAL is
-fsynced at every commit), so a scan killed at any moment (Ctrl-C, ``kill -9``,
-power cut) keeps every host it had finished, and ``ipv6scan scan --resume``
-goes on from there without scanning them again.
+Durability: a scan's host records and input errors are committed by a writer
+thread of their own in group commits (:class:`_Writer`: whatever is queued when
+it is free, in one transaction), in WAL mode with ``synchronous=FULL`` (the WAL is
+fsynced at every commit), so the event loop never waits on the disk. Every read
+and the end of a scan (:meth:`Store.finish`, :meth:`Store.close`) wait for the
+queue to be committed first. A scan killed at any moment (``kill -9``, power
+cut) keeps every host committed, which is every host it had finished but those
+of the group in flight; those are in the scan file, which ``ipv6scan scan
+--resume`` adopts (:func:`reconcile_jsonl`), so it goes on without scanning
+them again. :meth:`Store.record` called directly commits before it returns.
 
 Schema changes are numbered migrations (``MIGRATIONS``); the version applied is
 SQLite's ``PRAGMA user_version``. A database written by a newer ipv6scan, a file
@@ -23,8 +28,10 @@ import functools
 import hashlib
 import json
 import os
+import queue
 import socket
 import sqlite3
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -107,6 +114,8 @@ MIGRATIONS: list[tuple[str, ...]] = [
 
 STATUSES = ("running", "interrupted", "complete")
 _CHECK_ROWS = 10  # problems quick_check lists at most
+GROUP_MAX = 256  # host records (and input errors) committed together at most
+QUEUE_DEPTH = 1024  # waiting to be committed at most (~14 KB a record): a disk slower than the scan holds it back
 
 _host_encoder = msgspec.json.Encoder()
 _host_decoder = msgspec.json.Decoder(HostRecord)
@@ -188,6 +197,7 @@ class Store:
         self.path = Path(path)
         self.readonly = readonly
         self._runs: dict[int, int] = {}  # scan id -> the run this process is writing
+        self._writer: _Writer | None = None  # started at the first queued write
         if self.path.is_dir():
             raise StoreError(Message("store.directory", path=self.path))
         if readonly:
@@ -322,25 +332,40 @@ class Store:
                 self.db.execute("UPDATE runs SET started = ? WHERE id = ?", (header.started, run))
 
     @_guarded
-    def record(self, scan_id: int, record: HostRecord) -> None:
-        """Save one host record; committed before returning. A host already saved in this scan is kept as it was."""
+    def record(self, scan_id: int, record: HostRecord, *, wait: bool = True) -> None:
+        """Save one host record. A host already saved in this scan is kept as it was.
+
+        ``wait``: committed before returning (in a transaction of its own). Otherwise it is queued for the
+        writer thread's next group commit; a failure of an earlier group (a full disk) is raised here."""
+        self._save(_INSERT_HOST, self._host_row(scan_id, record), wait)
+
+    def _host_row(self, scan_id: int, record: HostRecord) -> tuple[object, ...]:
         f, r = record.facts, record.result
-        self.db.execute(
-            "INSERT OR IGNORE INTO hosts (scan_id, run_id, host, display, started, verdict, reasons, org, kind, record)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (scan_id, self._runs.get(scan_id), f.host, f.display, f.started, r.verdict.value,
-             json.dumps(list(r.reasons)), f.org, f.kind, _host_encoder.encode(record).decode()),
-        )  # autocommit mode: this statement is its own transaction
+        return (scan_id, self._runs.get(scan_id), f.host, f.display, f.started, r.verdict.value,
+                json.dumps(list(r.reasons)), f.org, f.kind, _host_encoder.encode(record).decode())
 
     @_guarded
-    def input_error(self, scan_id: int, error: InputError) -> None:
-        """Save one input error; the same error (source, line, text, problem) is saved once per scan."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO input_errors (scan_id, key, source, line, text, problem, code, params) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (scan_id, error_key(error), error.source, error.line, error.text, error.problem, error.code,
-             msgspec.json.encode(error.params).decode() if error.params else None),
-        )
+    def input_error(self, scan_id: int, error: InputError, *, wait: bool = True) -> None:
+        """Save one input error; the same error (source, line, text, problem) is saved once per scan.
+        ``wait``: as for :meth:`record`."""
+        self._save(_INSERT_ERROR, (scan_id, error_key(error), error.source, error.line, error.text, error.problem,
+                                   error.code, msgspec.json.encode(error.params).decode() if error.params else None),
+                   wait)
+
+    def _save(self, sql: str, row: tuple[object, ...], wait: bool) -> None:
+        if not wait:
+            if self._writer is None:
+                self._writer = _Writer(self.path)
+            self._writer.put(sql, row)
+            return
+        self.flush()  # after what is queued: the order of a scan's lines
+        self.db.execute(sql, row)  # autocommit mode: this statement is its own transaction
+
+    def flush(self) -> None:
+        """Wait until everything queued is committed. The writer's failure (a full disk) is raised once, here or
+        at the next queued write; the scan then stops, and closing its row must still be possible."""
+        if self._writer is not None:
+            self._writer.flush()
 
     @_guarded
     def finish(self, scan_id: int, summary: ScanSummary) -> None:
@@ -348,7 +373,7 @@ class Store:
 
         The counts saved for the scan are read from the database (every run's hosts), not from ``summary``.
         """
-        hosts, verdicts, errors = self.counts(scan_id)
+        hosts, verdicts, errors = self.counts(scan_id)  # (after what is queued is committed)
         run = self._runs.get(scan_id)
         with self._transaction():
             self.db.execute(
@@ -361,22 +386,26 @@ class Store:
                                 (summary.finished, summary.elapsed_s, int(summary.interrupted), run))
 
     def _transaction(self) -> _Transaction:
+        self.flush()  # the writer's rows first: one writer at a time, and in the order of the scan's lines
         return _Transaction(self.db)
 
     # ------------------------------------------------------------------ reading
 
     @_guarded
     def done_hosts(self, scan_id: int) -> set[str]:
+        self.flush()
         return {r[0] for r in self.db.execute("SELECT host FROM hosts WHERE scan_id = ?", (scan_id,))}
 
     @_guarded
     def error_keys(self, scan_id: int) -> set[str]:
         """Keys (see :func:`error_key`) of the input errors saved for a scan."""
+        self.flush()
         return {r[0] for r in self.db.execute("SELECT key FROM input_errors WHERE scan_id = ?", (scan_id,))}
 
     @_guarded
     def counts(self, scan_id: int) -> tuple[int, dict[str, int], int]:
         """(hosts, verdict counts, input errors) of a scan, counted from its saved rows."""
+        self.flush()
         verdicts = dict(self.db.execute(
             "SELECT verdict, count(*) FROM hosts WHERE scan_id = ? GROUP BY verdict ORDER BY verdict", (scan_id,)))
         errors = self.db.execute("SELECT count(*) FROM input_errors WHERE scan_id = ?", (scan_id,)).fetchone()[0]
@@ -432,6 +461,7 @@ class Store:
     def records(self, scan_id: int) -> Iterator[HostRecord]:
         """The host records of a scan as they were saved, in the order hosts finished."""
         try:
+            self.flush()
             cur = self.db.execute("SELECT record FROM hosts WHERE scan_id = ? ORDER BY id", (scan_id,))
             for (raw,) in cur:
                 yield _host_decoder.decode(raw)
@@ -440,6 +470,7 @@ class Store:
 
     @_guarded
     def input_errors(self, scan_id: int) -> list[InputError]:
+        self.flush()
         rows = self.db.execute("SELECT source, line, text, problem, code, params FROM input_errors WHERE scan_id = ? "
                                "ORDER BY id", (scan_id,))
         return [InputError(source=s, line=n, text=t, problem=p, code=c, params=msgspec.json.decode(v) if v else {})
@@ -460,7 +491,14 @@ class Store:
         return _host_decoder.decode(row[0]) if row else None
 
     def close(self) -> None:
-        self.db.close()
+        """Commit what is queued, stop the writer thread, close the database; the writer's failure, if it was not
+        raised yet, is raised (after the database is closed)."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -489,6 +527,91 @@ class _Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+_INSERT_HOST = ("INSERT OR IGNORE INTO hosts (scan_id, run_id, host, display, started, verdict, reasons, org, kind,"
+                " record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_ERROR = ("INSERT OR IGNORE INTO input_errors (scan_id, key, source, line, text, problem, code, params) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+class _Writer:
+    """A thread with its own connection that commits queued rows in groups: whatever waits when it is free,
+    up to ``GROUP_MAX`` rows, in one transaction and one fsync. On a fast disk a group is a row or two; on a
+    slow one (a spinning disk's fsync takes 5-10 ms) the rows that came meanwhile share the next commit, so
+    the scan never waits on the disk and the event loop never blocks in an fsync. The queue is bounded
+    (``QUEUE_DEPTH``): a disk slower than the scan holds the scan back instead of filling the memory.
+
+    A failing group (a full disk) is rolled back; its failure is raised once, by the next :meth:`put` or by
+    :meth:`flush`; rows queued after it are dropped (the scan stops there; the scan file has them, and
+    ``--resume`` adopts them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: queue.Queue[tuple[str, tuple[object, ...]] | None] = queue.Queue(QUEUE_DEPTH)
+        self._failure: StoreError | None = None
+        self._said = False
+        self._thread = threading.Thread(target=self._run, name="ipv6scan-history", daemon=True)
+        self._thread.start()
+
+    def put(self, sql: str, row: tuple[object, ...]) -> None:
+        self._raise()
+        self._queue.put((sql, row))
+
+    def flush(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._failure is not None and not self._said:
+            self._said = True
+            raise self._failure
+
+    def _run(self) -> None:
+        db = None
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute("PRAGMA synchronous = FULL")  # as the Store's own connection: a committed host survives a power cut
+        except sqlite3.Error as e:
+            self._failure = StoreError(_explain(self.path, e))
+        while True:
+            group = [self._queue.get()]
+            while len(group) < GROUP_MAX and group[-1] is not None:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [item for item in group if item is not None]
+            try:
+                if rows and db is not None and self._failure is None:
+                    self._commit(db, rows)
+            except Exception as e:  # noqa: BLE001 - said by the scan's thread, never lost in this one
+                self._failure = StoreError(_explain(self.path, e) if isinstance(e, sqlite3.Error) else
+                                           Message("store.error", path=self.path, detail=f"{type(e).__name__}: {e}"))
+            finally:
+                for _ in group:
+                    self._queue.task_done()
+            if group[-1] is None:
+                break
+        if db is not None:
+            db.close()
+
+    @staticmethod
+    def _commit(db: sqlite3.Connection, rows: list[tuple[str, tuple[object, ...]]]) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, row in rows:
+                db.execute(sql, row)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
 def _utcnow() -> str:
     return utcnow()
 
@@ -504,8 +627,8 @@ def error_key(error: InputError) -> str:
 class StoreSink:
     """An ``output.Sink`` that saves one scan's lines into a :class:`Store`.
 
-    Host records and input errors are saved as they come (each committed before
-    ``write`` returns). The scan header and summary are handled by
+    Host records and input errors are queued as they come for the store's writer
+    thread (group commits: :class:`_Writer`). The scan header and summary are handled by
     :meth:`Store.begin_scan` / :meth:`Store.finish`: a summary line calls
     ``finish``; a header line replaces the stored header (the scanner knows
     whether it has IPv6 only once it starts) unless ``resumed`` is set, when
@@ -519,16 +642,16 @@ class StoreSink:
 
     def write(self, line: ScanLine) -> None:
         if isinstance(line, HostRecord):
-            self.store.record(self.scan_id, line)
+            self.store.record(self.scan_id, line, wait=False)
         elif isinstance(line, InputError):
-            self.store.input_error(self.scan_id, line)
+            self.store.input_error(self.scan_id, line, wait=False)
         elif isinstance(line, ScanSummary):
             self.store.finish(self.scan_id, line)
         elif isinstance(line, ScanHeader) and not self.resumed:
             self.store.update_header(self.scan_id, line)
 
     def close(self) -> None:
-        pass
+        self.store.flush()
 
 
 class ResumedOutput:

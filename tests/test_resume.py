@@ -116,6 +116,9 @@ def test_kill_9_then_resume(lab, tmp_path):
     con.close()
     [saved] = reports.glob("scan-*.jsonl")
     killed_at = time.monotonic() - t0
+    # a host of the group commit in flight at the kill is in the scan file, not yet in the database: adopted
+    whole_lines = saved.read_bytes().split(b"\n")[:-1]  # (a line cut by the kill has no newline yet)
+    in_file = {d["facts"]["host"] for d in map(json.loads, whole_lines) if d.get("type") == "host"}
 
     queries_before = len(lab.dns.queries)
     t1 = time.monotonic()
@@ -126,9 +129,9 @@ def test_kill_9_then_resume(lab, tmp_path):
 
     # the hosts saved before the kill were not scanned again ...
     again = hosts_of(jsonl(resumed.stdout))
-    assert set(again) == set(expected) - set(before) and len(again) == len(set(again))
+    assert set(again) == set(expected) - set(before) - in_file and len(again) == len(set(again))
     # (redirect6's redirect to v4only resolves v4only again, rightly, when v4only was saved before the kill)
-    assert not dns_names_asked(lab, queries_before) & (set(before) - {"v4only.gov.example"})
+    assert not dns_names_asked(lab, queries_before) & ((set(before) | in_file) - {"v4only.gov.example"})
     # ... and kept as they were
     after = {host: started for _, host, started in host_rows(db)}
     assert {h: after[h] for h in before} == before
