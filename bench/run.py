@@ -198,6 +198,10 @@ class Bench:
         cmd = self.ipv6scan_cmd(targets, out)
         at = cmd.index("--concurrency")
         del cmd[at:at + 2]  # ipv6scan's own default concurrency, as a user would run it
+        db = self.work / "mixed-history.sqlite"  # and its history database, on by default (a fresh one)
+        for old in self.work.glob(db.name + "*"):
+            old.unlink()
+        cmd = [arg for arg in cmd if arg != "--no-db"] + ["--db", str(db)]
         run = Run("ipv6scan mixed", size)
         self.measure(run, self.lab.client_cmd(cmd), stdout=self.work / f"ipv6scan-mixed-{size}.stdout")
         elapsed: dict[str, list[float]] = {}
@@ -232,7 +236,7 @@ class Bench:
                  f"addresses, 5 whose IPv6 answers {LATE_S:g} s late, 2 refusing; ipv6scan defaults)",
                  f"  ipv6scan: {run.wall_s:.1f} s wall, {run.cpu_s * 1000 / size:.2f} ms CPU/host, "
                  f"peak RSS {run.peak_rss_mb:.0f} MB, {sum(map(len, elapsed.values()))}/{size} records, "
-                 f"{shared} probes answered by shared connect facts"
+                 f"{shared} probes answered by shared connect facts, {saved_hosts(db)} hosts in its history database"
                  + (f", stderr: {tb} problems ({first})" if tb else ""),
                  f"  ideal schedule from the same run: {ideal:.1f} s ({parts})",
                  f"  ipv6scan ÷ ideal: {run.wall_s / ideal:.2f} (target ≤ 1.5: {'met' if run.wall_s <= 1.5 * ideal else 'NOT met'})"]
@@ -369,10 +373,7 @@ class Bench:
                        "-e", f"inject=fsync,fdatasync:delay_exit={round(delay_ms * 1000)}", *cmd]
             run = Run(f"ipv6scan, {label}", size)
             self.measure(run, self.lab.client_cmd(cmd), stdout=self.work / f"history-{size}.stdout")
-            saved = ""
-            if path is not None:
-                with sqlite3.connect(path) as con:
-                    saved = f", {con.execute('SELECT count(*) FROM hosts').fetchone()[0]} hosts in the database"
+            saved = f", {saved_hosts(path)} hosts in the database" if path is not None else ""
             lines.append(f"  {label:<34} wall {run.wall_s:6.1f} s   CPU {run.cpu_ms_per_host:5.2f} ms/host"
                          f"   exit {run.exit_code}{saved}")
             out.unlink(missing_ok=True)
@@ -749,6 +750,17 @@ def tail(path: Path, n: int = 300) -> str:
         return " ".join(path.read_text(errors="replace").split())[-n:]
     except OSError:
         return ""
+
+
+def saved_hosts(db: Path) -> int | str:
+    """Host rows in an ipv6scan history database ("none": there is none)."""
+    if not db.exists():
+        return "none"
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM hosts").fetchone()[0]
+    finally:
+        con.close()
 
 
 def shutil_which(name: str) -> str | None:
