@@ -10,6 +10,7 @@
 #   iproute2         ip netns / veth
 #   postgresql       server binaries for tests/test_postgres.py (the PostgreSQL import path of the history)
 #   chromium         headless browser for tests/test_html_pages.py (every HTML report page rendered, printed to A4)
+#   strace           the benchmark's slow disk (bench --history-fsync-ms: every fsync made slower)
 #
 # Idempotent. Never fails CI for an environment reason: without root or apt it says why and
 # exits 0, and tests/test_netlab.py then skips with a message naming what is missing.
@@ -17,7 +18,7 @@
 # place for the install (unless one already exists) and removed afterwards.
 set -uo pipefail
 
-PACKAGES=(bind9 bind9-utils bind9-dnsutils nginx nftables exim4-daemon-light iproute2 postgresql chromium)
+PACKAGES=(bind9 bind9-utils bind9-dnsutils nginx nftables exim4-daemon-light iproute2 postgresql chromium strace)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

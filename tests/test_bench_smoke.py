@@ -10,6 +10,7 @@ anything is: the benchmark is a script that prints figures, not a timed test.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,20 @@ def test_mixed_population_run_prints_wall_against_ideal():
     assert re.search(r"ipv6scan ÷ ideal: \d+\.\d\d", out), out
     assert re.search(r"dead +60 hosts.*'broken_ipv6': 60", out) and re.search(r"healthy +219 hosts.*'ready': 219", out)
     assert re.search(r"[1-9]\d* probes answered by shared connect facts", out), out
+    assert "300 hosts in its history database" in out, out  # run with the history database, as by default
+
+
+def test_history_database_run_prints_each_way_with_a_slow_disk():
+    reason = bench_lab.unavailable_reason() or (None if shutil.which("strace") else "strace is not installed")
+    if reason:
+        pytest.skip(f"benchmark lab unavailable: {reason}")
+    proc = subprocess.run([sys.executable, "-m", "bench", "--sizes", "60", "--tools", "ipv6scan",
+                           "--history-fsync-ms", "5"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr[-3000:]
+    assert re.search(r"--no-db +wall +\d+\.\d s +CPU +\d+\.\d\d ms/host +exit 0$", out, re.M), out
+    assert re.search(r"history database +wall .* exit 0, 60 hosts in the database$", out, re.M), out
+    assert re.search(r"history database, fsync \+5 ms +wall .* exit 0, 60 hosts in the database$", out, re.M), out
 
 
 @pytest.mark.parametrize("where", ["client only", "client and server, one process"])
