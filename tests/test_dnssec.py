@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-
 import time
 
 import pytest
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
-from ipv6scan.model import DnssecStatus
+from ipv6scan.model import DnssecStatus, Outcome
 from ipv6scan.net import LabNetwork
 from ipv6scan.probe.dns import DnsClient
 from ipv6scan.probe.dnssec import AnchorError, DnssecValidator, load_anchors, parse_anchors, root_anchors
@@ -142,6 +142,48 @@ async def test_no_anchor_or_a_dns_failure_is_indeterminate_never_bogus(signed_dn
     assert "anchors.txt" in other.detail
     flaky = await validator.validate("flaky.test")
     assert (flaky.status, flaky.reason) == (DnssecStatus.INDETERMINATE, "lookup_failed")
+
+
+class LosingDs:
+    """The scan's DNS client, but good.test's DS lookups fail while ``losing`` (a lost answer, a SERVFAIL)."""
+
+    def __init__(self, client: DnsClient) -> None:
+        self.client, self.losing, self.asked = client, True, 0
+
+    async def signed(self, name: str, rdtype: str):
+        if (name, rdtype) == ("good.test", "DS"):
+            self.asked += 1
+            if self.losing:
+                return None, Outcome.DNS_SERVFAIL, "SERVFAIL"
+        return await self.client.signed(name, rdtype)
+
+
+def _losing(client: DnsClient, anchors) -> tuple[DnssecValidator, LosingDs]:
+    dns_client = LosingDs(client)
+    return DnssecValidator(dns_client, load_anchors([anchors]), _cache(client, anchors).path), dns_client
+
+
+async def test_a_link_whose_lookup_failed_is_asked_again_by_the_next_zone(signed_dns):
+    """One lost answer for a link (good.test's DS) must not leave every zone under it indeterminate for the rest
+    of the scan: the next zone that needs the link asks again."""
+    _, client, anchors = signed_dns
+    validator, dns_client = _losing(client, anchors)
+    first = await validator.validate("good.test")
+    assert (first.status, first.reason, first.broken_at) == (DnssecStatus.INDETERMINATE, "lookup_failed", "good.test")
+    dns_client.losing = False
+    later = await validator.validate("sub.good.test")
+    assert (later.status, later.reason) == (DnssecStatus.SECURE, "ok") and dns_client.asked == 2
+    await validator.validate("good.test")  # once it answered, the link is kept
+    assert dns_client.asked == 2
+
+
+async def test_a_link_that_keeps_failing_is_asked_at_most_a_few_times_per_scan(signed_dns):
+    _, client, anchors = signed_dns
+    validator, dns_client = _losing(client, anchors)
+    together = await asyncio.gather(*(validator.validate("good.test") for _ in range(4)))  # one lookup, shared
+    one_by_one = [await validator.validate("sub.good.test") for _ in range(4)]
+    assert {(r.status, r.reason) for r in together + one_by_one} == {(DnssecStatus.INDETERMINATE, "lookup_failed")}
+    assert dns_client.asked == 3  # the 4 together asked once, then twice more, then the failure is kept
 
 
 async def test_a_dnskey_anchor_works_like_its_ds(signed_dns, tmp_path):

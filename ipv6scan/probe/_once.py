@@ -31,6 +31,16 @@ class Once(Generic[K, V]):
             self._tasks.move_to_end(key)
         return await asyncio.shield(task)
 
+    def forget(self, key: K, value: V) -> bool:
+        """Compute ``key`` again for the next caller, if what is kept for it is ``value`` (not another caller's later
+        computation); whether it was forgotten. Of the callers that shared one computation, the first forgets."""
+        task = self._tasks.get(key)
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None \
+                or task.result() is not value:
+            return False
+        del self._tasks[key]
+        return True
+
     def pending(self, key: K) -> asyncio.Task[V] | None:
         """The task for ``key`` if one was started (done or not)."""
         return self._tasks.get(key)

@@ -43,6 +43,10 @@ from ..model import DnssecLink, DnssecStatus, DnssecValidation, Outcome
 from ._once import Once
 
 _IN = dns.rdataclass.IN
+LINK_LOOKUP_TRIES = 3
+"""Times a link (a zone's DS and DNSKEY) whose lookup failed is asked again in one scan, by the next zone that
+needs it, before the failure is kept for the rest of the scan: one lost answer must not leave every zone under
+that link indeterminate for hours; a server that keeps failing is not asked again for every host."""
 _DS, _DNSKEY, _RRSIG, _SOA = dns.rdatatype.DS, dns.rdatatype.DNSKEY, dns.rdatatype.RRSIG, dns.rdatatype.SOA
 _NSEC, _NSEC3 = dns.rdatatype.NSEC, dns.rdatatype.NSEC3
 # Which problem is named when every signature of a set fails, most telling first.
@@ -181,6 +185,7 @@ class DnssecValidator:
         self.clock = clock
         self.policy = policy or dnssec.default_policy
         self._links: Once[tuple[str, bool], _State] = Once()
+        self._failed: dict[tuple[str, bool], int] = {}  # link -> lookups of it that failed (LINK_LOOKUP_TRIES)
 
     async def validate(self, apex: str) -> DnssecValidation:
         """The zone's status, walked from the nearest trust anchor above it."""
@@ -201,8 +206,11 @@ class DnssecValidator:
         parent: tuple[dns.name.Name, dns.rdataset.Rdataset] | None = None
         for name in chain:
             anchored = name == anchor
-            state = await self._links.get((_text(name), anchored),
-                                          lambda n=name, p=parent, a=anchored: self._link(n, None if a else p))
+            key = (_text(name), anchored)
+            state = await self._links.get(key, lambda n=name, p=parent, a=anchored: self._link(n, None if a else p))
+            if state.link.reason == "lookup_failed" and self._failed.get(key, 0) + 1 < LINK_LOOKUP_TRIES \
+                    and self._links.forget(key, state):  # (the first of the callers that shared this lookup)
+                self._failed[key] = self._failed.get(key, 0) + 1
             links.append(state.link)
             if state.link.status is not DnssecStatus.SECURE or state.keys is None:
                 break
