@@ -6,12 +6,17 @@ import asyncio
 import re
 import time
 
+import dns.message
+import dns.name
+import dns.rdataset
+import dns.rrset
 import pytest
 
 from ipv6scan.addresses import parse_prefixes
 from ipv6scan.config import ScanOptions
 from ipv6scan.model import DnssecStatus, Outcome
 from ipv6scan.net import LabNetwork
+from ipv6scan.probe._quiet import dnssec
 from ipv6scan.probe.dns import DnsClient
 from ipv6scan.probe.dnssec import AnchorError, DnssecValidator, load_anchors, parse_anchors, root_anchors
 from ipv6scan.probe.zone import ZoneCache
@@ -184,6 +189,62 @@ async def test_a_link_that_keeps_failing_is_asked_at_most_a_few_times_per_scan(s
     one_by_one = [await validator.validate("sub.good.test") for _ in range(4)]
     assert {(r.status, r.reason) for r in together + one_by_one} == {(DnssecStatus.INDETERMINATE, "lookup_failed")}
     assert dns_client.asked == 3  # the 4 together asked once, then twice more, then the failure is kept
+
+
+# ------------------------------------------------------------------ NSEC3 opt-out (most TLDs sign so)
+
+
+def _nsec3_answer(names: dict[str, str], qname: str, *, opt_out: bool = True, tamper: bool = False):
+    """test.'s answer to "qname DS?": an NSEC3 chain (SHA-1, no salt) over ``names`` (name -> its types), each
+    record signed by test.'s key; ``tamper``: every record's flags changed after signing."""
+    hashed = sorted((dnssec.nsec3_hash(name, b"", 0, 1), types) for name, types in names.items())
+    message = dns.message.make_response(dns.message.make_query(qname, "DS", want_dnssec=True))
+    now = int(time.time())
+    for i, (h, types) in enumerate(hashed):
+        following = hashed[(i + 1) % len(hashed)][0]
+        rrset = dns.rrset.from_text(f"{h}.test.", 300, "IN", "NSEC3", f"1 {int(opt_out)} 0 - {following} {types}")
+        sig = dnssec.sign(rrset, KEYS["test"].private, dns.name.from_text("test."), KEYS["test"].dnskey,
+                          inception=now - 3600, expiration=now + 86400)
+        if tamper:
+            rrset = dns.rrset.from_text(f"{h}.test.", 300, "IN", "NSEC3",
+                                        f"1 {int(not opt_out)} 0 - {following} {types}")
+        message.authority += [rrset, dns.rrset.from_rdata(rrset.name, 300, sig)]
+    return message
+
+
+def _no_ds(tmp_path, message, zone: str):
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(anchor_line("test.", KEYS["test"]))
+    validator = DnssecValidator(None, load_anchors([anchors]), None)
+    parent = (dns.name.from_text("test."), dns.rdataset.from_rdata(300, KEYS["test"].dnskey))
+    return validator._no_ds_proof(message, dns.name.from_text(zone), parent)
+
+
+TEST_ZONE = {"test.": "NS SOA RRSIG DNSKEY NSEC3PARAM", "good.test.": "NS DS RRSIG"}
+
+
+@pytest.mark.parametrize("zone", ["unsigned.test.", "a.deeper.test."])
+def test_an_unsigned_delegation_in_an_opt_out_span_is_proven_insecure(tmp_path, zone):
+    """No NSEC3 of its own: the apex matched as closest encloser, the next closer name covered, Opt-Out set."""
+    assert _no_ds(tmp_path, _nsec3_answer(TEST_ZONE, zone), zone) is None
+
+
+def test_without_opt_out_a_covered_name_does_not_exist_so_there_is_no_proof(tmp_path):
+    problem = _no_ds(tmp_path, _nsec3_answer(TEST_ZONE, "unsigned.test.", opt_out=False), "unsigned.test.")
+    assert problem is not None and problem.reason == "no_ds_proof" and "not opt-out" in problem.detail
+
+
+def test_an_opt_out_proof_must_verify(tmp_path):
+    problem = _no_ds(tmp_path, _nsec3_answer(TEST_ZONE, "unsigned.test.", tamper=True), "unsigned.test.")
+    assert problem is not None and problem.reason == "signature_invalid"
+
+
+def test_an_opt_out_proof_needs_the_closest_encloser(tmp_path):
+    message = _nsec3_answer(TEST_ZONE, "unsigned.test.")
+    apex = dnssec.nsec3_hash("test.", b"", 0, 1)
+    message.authority = [r for r in message.authority if r.name.labels[0].decode().upper() != apex]
+    problem = _no_ds(tmp_path, message, "unsigned.test.")
+    assert problem is not None and problem.reason == "no_ds_proof" and "closest encloser" in problem.detail
 
 
 async def test_a_dnskey_anchor_works_like_its_ds(signed_dns, tmp_path):

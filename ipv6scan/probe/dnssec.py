@@ -20,6 +20,7 @@ or DS/DNSKEY records read from files given with ``--trust-anchor``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,7 @@ from ..model import DnssecLink, DnssecStatus, DnssecValidation, Outcome
 from ._once import Once
 
 _IN = dns.rdataclass.IN
+_NSEC3_OPT_OUT = 0x01  # the NSEC3 flag: unsigned delegations in this span may have no NSEC3 of their own
 LINK_LOOKUP_TRIES = 3
 """Times a link (a zone's DS and DNSKEY) whose lookup failed is asked again in one scan, by the next zone that
 needs it, before the failure is kept for the rest of the scan: one lost answer must not leave every zone under
@@ -344,7 +346,36 @@ class DnssecValidator:
             if "DS" in types:
                 return _Problem("no_ds_proof", f"{_text(zone)}: no DS came, yet the NSEC record says there is one")
             return None
+        nsec3 = [rrset for rrset in message.authority if rrset.rdtype == _NSEC3 and len(rrset)]
+        if nsec3:
+            return self._opt_out_proof(message, zone, parent[0], nsec3, keys, what)
         return _Problem("no_ds_proof", f"{_text(zone)} has no DS and {_text(parent[0])} gave no signed proof of that")
+
+    def _opt_out_proof(self, message: dns.message.Message, zone: dns.name.Name, apex: dns.name.Name,
+                       nsec3: list[dns.rrset.RRset], keys: dict, what: str) -> _Problem | None:
+        """An unsigned delegation in an NSEC3 opt-out span has no NSEC3 of its own (most TLDs sign so): the
+        parent proves its closest encloser (an NSEC3 matching an ancestor) and covers the next closer name with
+        an NSEC3 whose Opt-Out flag is set: an insecure delegation (RFC 5155 8.6). None when so proven."""
+        closer, ancestor = zone, zone.parent()
+        while True:
+            match = next((r for r in nsec3 if _nsec3_matches(r, ancestor)), None)
+            if match is not None:
+                break
+            if ancestor == apex or not ancestor.is_subdomain(apex):  # (the parent's own apex, at the most)
+                return _Problem("no_ds_proof", f"{_text(zone)}: no DS, and the NSEC3 records given prove no "
+                                               "closest encloser")
+            closer, ancestor = ancestor, ancestor.parent()
+        covering = next((r for r in nsec3 if _nsec3_covers(r, closer)), None)
+        if covering is None:
+            return _Problem("no_ds_proof", f"{_text(zone)}: no DS, and no NSEC3 record covers {_text(closer)}")
+        for rrset in (match, covering):
+            problem, _ = self._verify(rrset, message.authority, keys, what)
+            if problem is not None:
+                return problem
+        if not covering[0].flags & _NSEC3_OPT_OUT:
+            return _Problem("no_ds_proof", f"{_text(zone)}: the parent's NSEC3 records say {_text(closer)} does not "
+                                           "exist, and its span is not opt-out")
+        return None
 
 
 def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
@@ -354,6 +385,21 @@ def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
     except (ValueError, dns.exception.DNSException):
         return False
     return rrset.name.labels[0].decode("ascii").upper() == hashed.upper()
+
+
+def _nsec3_covers(rrset: dns.rrset.RRset, name: dns.name.Name) -> bool:
+    """The NSEC3 record's span (its owner's hash to the next, in hash order, the last wrapping round) holds
+    the hash of ``name``."""
+    rdata = rrset[0]
+    try:
+        hashed = dnssec.nsec3_hash(name, rdata.salt, rdata.iterations, rdata.algorithm).upper()
+    except (ValueError, dns.exception.DNSException):
+        return False
+    owner = rrset.name.labels[0].decode("ascii").upper()
+    following = base64.b32hexencode(rdata.next).decode("ascii").rstrip("=").upper()
+    if owner < following:
+        return owner < hashed < following
+    return hashed > owner or hashed < following  # (the last record of the chain: past it, or before the first)
 
 
 def _matches(zone: dns.name.Name, key, ds) -> bool:
