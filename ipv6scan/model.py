@@ -74,6 +74,9 @@ DNS_FAILURES = frozenset(
         Outcome.CNAME_TOO_LONG,
     }
 )
+# DNS failures that are no answer about the name (a lost packet, a failing or refusing server): worth asking again
+# later in a scan, unlike NXDOMAIN or NODATA, which are the zone's own answers.
+DNS_UNANSWERED = frozenset({Outcome.DNS_SERVFAIL, Outcome.DNS_REFUSED, Outcome.DNS_TIMEOUT, Outcome.DNS_ERROR})
 TLS_FAILURES = frozenset(
     {
         Outcome.TLS_UNTRUSTED,

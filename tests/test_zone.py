@@ -141,3 +141,39 @@ async def test_null_mx_is_not_probed(zone_lab):
     zone_lab.dns_server.add_zone("nomail.vn", "@ 300 SOA ns1 hostmaster 1 3600 600 86400 300\n@ 300 NS ns1\n@ 300 MX 0 .\n")
     facts = await zone_lab.cache().get("nomail.vn")
     assert facts.mx_lookup.records == ["0 ."] and facts.mail_servers == []
+
+
+async def test_a_zone_whose_lookups_got_no_answer_is_asked_again_by_the_next_host(zone_lab):
+    """A SERVFAIL (or a lost answer) for a zone's NS and MX must not stick to every host of the zone for the
+    rest of the scan: the next host asks again; a zone that answered is kept."""
+    cache = zone_lab.cache()
+    zone_lab.dns_server.set_behaviour("example.vn", "servfail")
+    failed = await cache.get("example.vn")
+    assert failed.ns_lookup.outcome == Outcome.DNS_SERVFAIL and not failed.name_servers
+    per_lookup = zone_lab.asked("example.vn", "NS")  # (the client's own retries)
+    zone_lab.dns_server.set_behaviour("example.vn", "normal")
+    facts = await cache.get("example.vn")
+    assert facts.ns_lookup.outcome == Outcome.OK and len(facts.name_servers) == 3
+    assert zone_lab.asked("example.vn", "NS") == per_lookup + 1
+    assert await cache.get("example.vn") is facts and zone_lab.asked("example.vn", "NS") == per_lookup + 1
+
+
+async def test_a_zone_that_keeps_failing_is_asked_at_most_three_times(zone_lab):
+    cache = zone_lab.cache()
+    zone_lab.dns_server.set_behaviour("example.vn", "servfail")
+    await asyncio.gather(*(cache.get("example.vn") for _ in range(10)))  # one computation, shared
+    per_lookup = zone_lab.asked("example.vn", "NS")
+    for _ in range(5):
+        assert (await cache.get("example.vn")).ns_lookup.outcome == Outcome.DNS_SERVFAIL
+    assert zone_lab.asked("example.vn", "NS") == 3 * per_lookup  # then the failure is kept
+    assert zone_lab.asked("example.vn", "MX") == 3 * per_lookup
+
+
+async def test_a_resolution_chain_link_that_got_no_answer_is_asked_again(zone_lab):
+    cache = zone_lab.cache()
+    zone_lab.dns_server.set_behaviour("example.vn", "servfail")
+    assert (await cache.link("example.vn")).outcome == Outcome.DNS_SERVFAIL
+    zone_lab.dns_server.set_behaviour("example.vn", "normal")
+    link = await cache.link("example.vn")
+    assert link.outcome == Outcome.OK and len(link.servers) == 3
+    assert await cache.link("example.vn") is link

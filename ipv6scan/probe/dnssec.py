@@ -186,8 +186,8 @@ class DnssecValidator:
         self.path = path
         self.clock = clock
         self.policy = policy or dnssec.default_policy
-        self._links: Once[tuple[str, bool], _State] = Once()
-        self._failed: dict[tuple[str, bool], int] = {}  # link -> lookups of it that failed (LINK_LOOKUP_TRIES)
+        self._links: Once[tuple[str, bool], _State] = Once(again=lambda s: s.link.reason == "lookup_failed",
+                                                           tries=LINK_LOOKUP_TRIES)
 
     async def validate(self, apex: str) -> DnssecValidation:
         """The zone's status, walked from the nearest trust anchor above it."""
@@ -208,11 +208,8 @@ class DnssecValidator:
         parent: tuple[dns.name.Name, dns.rdataset.Rdataset] | None = None
         for name in chain:
             anchored = name == anchor
-            key = (_text(name), anchored)
-            state = await self._links.get(key, lambda n=name, p=parent, a=anchored: self._link(n, None if a else p))
-            if state.link.reason == "lookup_failed" and self._failed.get(key, 0) + 1 < LINK_LOOKUP_TRIES \
-                    and self._links.forget(key, state):  # (the first of the callers that shared this lookup)
-                self._failed[key] = self._failed.get(key, 0) + 1
+            state = await self._links.get((_text(name), anchored),
+                                          lambda n=name, p=parent, a=anchored: self._link(n, None if a else p))
             links.append(state.link)
             if state.link.status is not DnssecStatus.SECURE or state.keys is None:
                 break

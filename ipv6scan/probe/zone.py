@@ -18,6 +18,7 @@ from typing import TypeVar
 from ..addresses import IPNetwork, classify, is_allowed
 from ..config import ScanOptions
 from ..model import (
+    DNS_UNANSWERED,
     Address,
     ChainName,
     ChainServer,
@@ -43,6 +44,16 @@ from .smtp import probe_smtp
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
 
+ZONE_LOOKUP_TRIES = 3
+"""Times a zone whose NS or MX lookup got no answer (``DNS_UNANSWERED``) is computed in one scan, by the next
+host that needs it, before that is kept: one lost answer must not mark every host of a province's zone for
+hours; a zone whose servers keep failing is not asked again for every host. (The chain of trust has its own:
+``dnssec.LINK_LOOKUP_TRIES``.)"""
+
+
+def _unanswered(facts: ZoneFacts) -> bool:
+    return any(lookup is not None and lookup.outcome in DNS_UNANSWERED for lookup in (facts.ns_lookup, facts.mx_lookup))
+
 
 class ZoneCache:
     """Zone facts computed once per zone for the whole scan."""
@@ -64,8 +75,9 @@ class ZoneCache:
         self.allowed = allowed
         self.ipv6_ok = ipv6_ok
         self.polite = polite if polite is not None else Polite()
-        self._zones: Once[str, ZoneFacts] = Once()
-        self._links: Once[str, ZoneLink] = Once()
+        self._zones: Once[str, ZoneFacts] = Once(again=_unanswered, tries=ZONE_LOOKUP_TRIES)
+        self._links: Once[str, ZoneLink] = Once(again=lambda link: link.outcome in DNS_UNANSWERED,
+                                                tries=ZONE_LOOKUP_TRIES)
         self._slots = asyncio.Semaphore(options.per_host_connections)
         self.validator = (DnssecValidator(dns, anchors, self.path)
                           if anchors is not None and options.dnssec_validation else None)
