@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 
 
 class Family(StrEnum):
@@ -354,6 +354,9 @@ class DependencyProbe(Struct, kw_only=True):
     elapsed_ms: float = 0.0
     for_host: str  # the scanned host whose page first needed it (another host's record may reuse it)
     at: str  # UTC, ISO 8601
+    # From 1.7: the answer was a redirect (3xx, Location) to another origin: that origin, probed the same way
+    # (a client follows it: where it lands decides), up to deps.REDIRECT_HOPS hops.
+    redirect: DependencyProbe | None = None
 
 
 class Dependency(Struct, kw_only=True):

@@ -387,7 +387,7 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     from .catalogue import join, render
     from .checks import message
     from .checks._facts import did, dns_why
-    from .checks._service import dep_state, names_through, zone_state
+    from .checks._service import dep_path, dep_state, landing, names_through, zone_state
 
     def how(outcome: Outcome, status: int | None = None) -> str:
         """What a request did, in words: "HTTP 200", "timed out", ..."""
@@ -427,12 +427,12 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
                 table.add_column(say_ui(key, lang), overflow="fold")
             for dep in page.dependencies:
                 state = dep_state(dep)
-                probe = dep.probe
+                probe = landing(dep)  # (where its redirects led, if they did: the host column names the way)
                 kinds = join([render({"f": f"depkind.{k}"}, lang) for k in dep.kinds], lang)
                 detail = "" if probe is None or state in ("no_aaaa", "dns_failed") else how(probe.outcome, probe.status)
                 address = f"{probe.address} " if probe is not None and probe.address else ""
                 probed = "" if probe is None else say_ui("show_probed_for", lang, host=probe.for_host, at=probe.at)
-                table.add_row(dep.host, kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
+                table.add_row(dep_path(dep), kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
                               f"{address}{detail}".strip(), probed)
             console.print(table)
     chain = facts.chain

@@ -265,10 +265,15 @@ def _chain_names(host: str, seen: _Observed) -> list[tuple[str, str]]:
         names += [(name, "cname") for name in seen.resolution.cname_chain]
     if seen.page is not None:
         for d in seen.page.dependencies:
+            probe = d.probe if d.literal is None else None
             if d.literal is None:
                 names.append((d.host, "dependency"))
-                resolution = d.probe.resolution if d.probe is not None else None
-                names += [(name, "cname") for name in (resolution.cname_chain if resolution else [])]
+            while probe is not None:  # the dependency's origin, then each origin a redirect led to
+                if probe.resolution is not None:
+                    names += [(name, "cname") for name in probe.resolution.cname_chain]
+                probe = probe.redirect
+                if probe is not None and probe.resolution is not None:
+                    names.append((probe.resolution.name, "dependency"))
     if seen.zone is not None:
         names += [(m.name, "mx") for m in seen.zone.mail_servers if m.name.strip(".")]
     return names

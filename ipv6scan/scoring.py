@@ -20,7 +20,7 @@ from fractions import Fraction
 from itertools import groupby
 
 from .catalogue import say_ui
-from .checks._service import BREAKS, ZoneState, dependencies, zone_states
+from .checks._service import BREAKS, ZoneState, dependencies, landing, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
@@ -196,7 +196,7 @@ _WORST = {"broken": 0, "silent": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken
 def blockers(facts: HostFacts) -> list[Blocker]:
     """What an IPv6-only client cannot use of this host's service: each dependency that breaks, each zone."""
     out = [Blocker(name=d.host, role="dependency", state=str(state), kinds=list(d.kinds),
-                   outcome=str(d.probe.outcome) if d.probe is not None and state == "broken" else None)
+                   outcome=str(p.outcome) if (p := landing(d)) is not None and state == "broken" else None)
            for d, state in dependencies(facts) if state in BREAKS]
     if facts.chain is not None:
         out += [Blocker(name=zone, role="zone", state=str(state)) for zone, state in zone_states(facts.chain).items()

@@ -7,8 +7,9 @@ third parties, so that a dependency reads the same everywhere.
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlsplit
 
-from ..model import DNS_FAILURES, Dependency, Family, HostFacts, Outcome, ResolutionChain, ZoneLink
+from ..model import DNS_FAILURES, Dependency, DependencyProbe, Family, HostFacts, Outcome, ResolutionChain, ZoneLink
 
 
 class DepState(StrEnum):
@@ -29,7 +30,7 @@ BREAKS = frozenset({DepState.NO_AAAA, DepState.IPV4_LITERAL, DepState.BROKEN})  
 def dep_state(dep: Dependency) -> DepState:
     if dep.literal is Family.V4:
         return DepState.IPV4_LITERAL
-    probe = dep.probe
+    probe = landing(dep)
     if probe is None:
         return DepState.NOT_PROBED
     if probe.outcome == Outcome.DNS_NODATA:
@@ -41,6 +42,23 @@ def dep_state(dep: Dependency) -> DepState:
     if probe.outcome == Outcome.SKIPPED_NON_GLOBAL:
         return DepState.NOT_PROBED
     return DepState.OK if probe.outcome == Outcome.OK else DepState.BROKEN
+
+
+def landing(dep: Dependency) -> DependencyProbe | None:
+    """The probe that decides a dependency: its own, or where its redirects led (a client follows them)."""
+    probe = dep.probe
+    while probe is not None and probe.redirect is not None:
+        probe = probe.redirect
+    return probe
+
+
+def dep_path(dep: Dependency) -> str:
+    """The dependency's host, and each host a redirect led to: ``cdn.example → cdn2.example``."""
+    hosts, probe = [dep.host], dep.probe
+    while probe is not None and probe.redirect is not None:
+        probe = probe.redirect
+        hosts.append(urlsplit(probe.url).hostname or probe.url)
+    return " → ".join(hosts)
 
 
 def dependencies(facts: HostFacts) -> list[tuple[Dependency, DepState]]:

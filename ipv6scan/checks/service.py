@@ -13,7 +13,7 @@ from typing import Any
 from ..model import CheckResult, HostFacts
 from ._facts import did
 from ._registry import FAIL, INFO, N_A, PASS, UNTESTED, CheckContext, check, result, say
-from ._service import BREAKS, DepState, ZoneState, dependencies, names_through, zone_states
+from ._service import BREAKS, DepState, ZoneState, dep_path, dependencies, landing, names_through, zone_states
 
 
 def _dep(dep_host: str, state: DepState, kinds: list[str], outcome: Any = None, detail: str | None = None) -> dict:
@@ -44,7 +44,7 @@ def check_dependencies(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
         return [result("deps.ipv6", PASS, "deps_none", say("deps_none"))]
     broken = [(d, s) for d, s in deps if s in BREAKS]
     if broken:
-        items = [_dep(d.host, s, d.kinds, d.probe.outcome if d.probe else None, d.probe.detail if d.probe else None)
+        items = [_dep(dep_path(d), s, d.kinds, *((p.outcome, p.detail) if (p := landing(d)) else (None, None)))
                  for d, s in broken]
         return [result("deps.ipv6", FAIL, "deps_not_ipv6",
                        say("deps_not_ipv6", n=len(broken), total=len(deps), items=items))]

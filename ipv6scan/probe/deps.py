@@ -36,10 +36,11 @@ from ..model import (
 from ..timeutil import utcnow
 from ._once import Once
 from .dns import DnsClient
-from .page import Found, Origin, css_references, join_url, page_references
+from .page import Found, Origin, css_references, join_url, origin_of, page_references
 from .parity import decode_html
-from .web import WebProber
+from .web import REDIRECT_STATUSES, WebProber
 
+REDIRECT_HOPS = 3  # redirects of a dependency to other origins followed at most
 CACHE_ENTRIES = 10_000  # origins (and stylesheets) remembered per scan; the oldest go first beyond that
 _OFF_LOOP_BYTES = 128 * 1024  # pages bigger than this are parsed in a thread
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
@@ -114,7 +115,10 @@ class Dependencies:
             (origin.scheme, origin.host, origin.port), lambda: self._probe(origin, for_host)
         )
 
-    async def _probe(self, origin: Origin, for_host: str) -> DependencyProbe:
+    async def _probe(self, origin: Origin, for_host: str, hops: int = 0,
+                     visited: frozenset[tuple[str, str, int]] = frozenset()) -> DependencyProbe:
+        """``hops``, ``visited``: this origin is where a redirect led (followed here, not through the scan's
+        cache: two origins redirecting to each other must not wait for each other's probe)."""
         at, t0 = utcnow(), time.monotonic()
         url = origin.url
 
@@ -124,6 +128,8 @@ class Dependencies:
                                    elapsed_ms=elapsed, **facts)  # type: ignore[arg-type]
 
         resolution: Resolution | None = None
+        if origin.literal is Family.V4:  # (a redirect to an IPv4 address: an IPv6-only client cannot follow it)
+            return done(Outcome.UNREACHABLE, f"{origin.host} is an IPv4 address: never reachable over IPv6")
         if origin.literal is Family.V6:
             candidates = [origin.host]
         else:
@@ -140,7 +146,14 @@ class Dependencies:
         async with self._slots:
             seen, _ = await self.web.probe(origin.host, allowed[0], origin.scheme, origin.port, path=_path(url),
                                            follow=False, cap=self.options.dependency_cap)
-        return done(seen.outcome, seen.detail, resolution=resolution, address=allowed[0], status=seen.status)
+        redirect = None
+        key = (origin.scheme, origin.host, origin.port)
+        location = seen.hops[0].location if seen.hops else None  # (the first request's hop: none followed)
+        target = _redirected(url, seen.status, location) if hops < REDIRECT_HOPS else None
+        if target is not None and (target.scheme, target.host, target.port) not in visited | {key}:
+            redirect = await self._probe(target, for_host, hops + 1, visited | {key})
+        return done(seen.outcome, seen.detail, resolution=resolution, address=allowed[0], status=seen.status,
+                    redirect=redirect)
 
     # ------------------------------------------------------------------ stylesheets
 
@@ -233,3 +246,17 @@ def _path(url: str) -> str:
     if parts.query:
         path += "?" + parts.query
     return quote(path, safe=_PATH_SAFE)[:2048]
+
+
+def _redirected(url: str, status: int | None, location: str | None) -> Origin | None:
+    """The other origin a redirect answer sends a client to; None when the answer is no redirect, or stays on
+    the origin asked (a path of its own is the same origin's business)."""
+    if status not in REDIRECT_STATUSES or not location:
+        return None
+    target = join_url(url, location)
+    origin = origin_of(target) if target else None
+    asked = origin_of(url)
+    if origin is None or asked is None or (origin.scheme, origin.host, origin.port) == (asked.scheme, asked.host,
+                                                                                         asked.port):
+        return None
+    return origin

@@ -215,6 +215,16 @@ def join_url(base: str, raw: str) -> str | None:
         return None
 
 
+def origin_of(url: str) -> Origin | None:
+    """The origin of an absolute http(s) URL (as a page's reference would give it); None when a browser would
+    not fetch it."""
+    key = _origin_key(url)
+    if key is None:
+        return None
+    scheme, host, port = key
+    return Origin(scheme, host, port, url[:URL_MAX], literal=_literal(host))
+
+
 def _origin_key(url: str) -> tuple[str, str, int] | None:
     """(scheme, ASCII host, port) of an http(s) URL; None when it is not one a browser would fetch."""
     try:
