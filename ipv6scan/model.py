@@ -454,6 +454,9 @@ class HostFacts(Struct, kw_only=True):
     subresources: bool = False  # were sub-resources looked for (from 1.4; off with --no-subresources)
     page: PageFacts | None = None  # None: not looked for, or no page to read (no answer, not HTML)
     chain: ResolutionChain | None = None  # None: not looked at (from 1.4; off with --no-zone)
+    # From 1.7: the host's time budget ran out: what had not finished is missing (a page not read, a chain not
+    # walked) or recorded as timed out; None fields then mean "not known", not "not there".
+    budget_exhausted: bool = False
     org: str | None = None
     kind: str | None = None
     tags: list[str] = []

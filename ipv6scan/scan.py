@@ -158,6 +158,7 @@ class Scanner:
         except TimeoutError:
             if not budget.expired():
                 raise
+            seen.budget_exhausted = True
             if zone_task and zone_task.done():
                 seen.zone = zone_task.result()
         finally:
@@ -182,6 +183,7 @@ class Scanner:
             subresources=self.options.subresources,
             page=seen.page,
             chain=seen.chain,
+            budget_exhausted=seen.budget_exhausted,
             org=target.org,
             kind=target.kind,
             tags=list(target.tags),
@@ -230,6 +232,7 @@ class _Observed:
     zone: ZoneFacts | None = None
     page: PageFacts | None = None
     chain: ResolutionChain | None = None
+    budget_exhausted: bool = False
     planned: list[tuple[Address, str, int]] = field(default_factory=list)  # (address, scheme, port) per web probe
     probes: list[WebProbe | None] = field(default_factory=list)  # None: not finished
     bodies: list[bytes | None] = field(default_factory=list)

@@ -400,6 +400,10 @@ async def test_host_budget_cuts_a_host_whose_servers_never_answer(lab, dns_serve
         ("https", Outcome.TIMEOUT, BUDGET_EXHAUSTED),
     ]
     assert record.facts.resolution.a.records == ["192.0.2.80"]  # what was observed is kept
+    # no page was read because the time ran out, not because there is none: unknown, never "no page"
+    assert record.facts.budget_exhausted and record.facts.page is None
+    deps = next(r for r in record.result.checks if r.id == "deps.ipv6")
+    assert (deps.status.value, deps.reason) == ("untestable", "deps_budget")
 
 
 async def test_host_budget_keeps_the_probes_that_finished(lab, dns_server) -> None:
@@ -415,6 +419,7 @@ async def test_host_budget_keeps_the_probes_that_finished(lab, dns_server) -> No
     assert (http[Family.V4].outcome, http[Family.V4].status) == (Outcome.OK, 200)
     assert (http[Family.V6].outcome, http[Family.V6].detail) == (Outcome.TIMEOUT, BUDGET_EXHAUSTED)
     assert {p.outcome for p in record.facts.web if p.scheme == "https"} == {Outcome.UNREACHABLE}
+    assert record.facts.budget_exhausted
 
 
 async def test_host_budget_cuts_a_hanging_resolver_and_says_so(lab) -> None:

@@ -97,3 +97,20 @@ def test_the_chain_passes_when_every_zone_answers_and_is_unknown_when_a_lookup_f
     untested = resolution_chain(chain_link("gov.example", ("ns1.gov.example", [Outcome.UNTESTABLE])))
     assert results(site(chain_facts=untested))["dns.chain_ipv6"].reason == "chain_untestable"
     assert results(site(chain_facts=None))["dns.chain_ipv6"].reason == "chain_not_checked"
+
+
+def test_a_page_or_chain_missing_because_the_host_budget_ran_out_is_unknown_not_absent() -> None:
+    import msgspec
+
+    cut = msgspec.structs.replace(site(page_facts=None), budget_exhausted=True, chain=None)
+    found = results(cut)
+    for cid in ("deps.ipv6", "deps.nat64"):
+        assert (found[cid].status, found[cid].reason) == (CheckStatus.UNTESTABLE, "deps_budget")
+    assert message(found["deps.ipv6"], "en") == "The host's time budget ran out before what its page loads was looked at"
+    assert message(found["deps.ipv6"], "vi").startswith("Hết thời gian quét")
+    chain = found["dns.chain_ipv6"]
+    assert (chain.status, chain.reason) == (CheckStatus.UNTESTABLE, "chain_budget")
+    assert "resolution chain" in message(chain, "en") and "chuỗi phân giải" in message(chain, "vi")
+    fine = results(site(page_facts=None))  # the same without the budget running out: no page, nothing to say
+    assert (fine["deps.ipv6"].status, fine["deps.ipv6"].reason) == (CheckStatus.NOT_APPLICABLE, "deps_no_page")
+

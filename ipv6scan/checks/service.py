@@ -25,6 +25,8 @@ def _dep(dep_host: str, state: DepState, kinds: list[str], outcome: Any = None, 
 def _not_looked(cid: str, facts: HostFacts) -> CheckResult | None:
     if not facts.subresources:
         return result(cid, N_A, "deps_not_checked", say("deps_not_checked"))
+    if facts.page is None and facts.budget_exhausted:  # a page may be there: not known, never "no page"
+        return result(cid, UNTESTED, "deps_budget", say("deps_budget"))
     if facts.page is None:
         return result(cid, N_A, "deps_no_page", say("deps_no_page"))
     return None
@@ -32,7 +34,7 @@ def _not_looked(cid: str, facts: HostFacts) -> CheckResult | None:
 
 @check(ids=("deps.ipv6",), area="deps", order=140, counts=False,
        reasons=("deps_ipv6", "deps_none", "deps_not_ipv6", "deps_dns_failed", "deps_untestable", "deps_not_checked",
-                "deps_no_page"))
+                "deps_no_page", "deps_budget"))
 def check_dependencies(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """deps.ipv6: everything the page loads without a click comes from a host that answers over IPv6."""
     skipped = _not_looked("deps.ipv6", facts)
@@ -61,7 +63,7 @@ def check_dependencies(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
 
 
 @check(ids=("deps.nat64",), area="deps", order=141, counts=False, severity=INFO,
-       reasons=("nat64_none", "nat64_needed", "nat64_never", "deps_not_checked", "deps_no_page"))
+       reasons=("nat64_none", "nat64_needed", "nat64_never", "deps_not_checked", "deps_no_page", "deps_budget"))
 def check_nat64(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """deps.nat64 (informational): what an IPv6-only client reaches only through NAT64/DNS64, and never."""
     skipped = _not_looked("deps.nat64", facts)
@@ -80,10 +82,13 @@ def check_nat64(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
 
 
 @check(ids=("dns.chain_ipv6",), area="ns", order=125, counts=False,
-       reasons=("chain_ipv6", "chain_not_ipv6", "chain_unknown", "chain_untestable", "chain_not_checked"))
+       reasons=("chain_ipv6", "chain_not_ipv6", "chain_unknown", "chain_untestable", "chain_not_checked",
+                "chain_budget"))
 def check_chain(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """dns.chain_ipv6: every zone from the TLD down, for every name the service needs, answers over IPv6."""
     chain = facts.chain
+    if chain is None and facts.budget_exhausted and facts.zone is not None:  # (zone facts on: a chain was due)
+        return [result("dns.chain_ipv6", UNTESTED, "chain_budget", say("chain_budget"))]
     if chain is None:
         return [result("dns.chain_ipv6", N_A, "chain_not_checked", say("chain_not_checked"))]
     states = zone_states(chain)
