@@ -383,11 +383,17 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many scans, newest first.")] = 50,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json (one document) or jsonl (one scan a line).")] = Format.TABLE,
     lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+    prune_before: Annotated[Optional[str], typer.Option(
+        "--prune-before", metavar="DATE",
+        help="Delete the scans started before DATE (YYYY-MM-DD, UTC) that are not running, with their host "
+             "records, and give the space back to the disk; then list what is left.")] = None,
 ) -> None:
     """Past scans saved in the history database, newest first, with their summary."""
     from .session import EXIT_CANNOT_RUN, still_running
     from .store import StoreError
     speak(lang)
+    if prune_before is not None:
+        _prune(db, prune_before)
     store = _open_history(db)
     try:
         rows = store.scans(limit) if store else []
@@ -419,6 +425,34 @@ def history(
     out.print(table)
     if any(row.status != "complete" for row in rows):
         out.print(Text(words("history_resume_hint")))
+
+
+def _prune(db: Path, before: str) -> None:
+    """``history --prune-before``: delete, vacuum, say what went and what the file weighs now (on stderr)."""
+    import datetime as dt
+
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
+    from .store import Store, StoreError
+    try:
+        day = dt.date.fromisoformat(before)
+    except ValueError:
+        raise _fail(EXIT_USAGE, "prune_bad_date", value=before) from None
+    if not db.exists():
+        return
+    size = db.stat().st_size
+    try:
+        with Store(db) as store:
+            scans, hosts = store.prune(day.isoformat())
+            if scans:
+                store.vacuum()
+    except StoreError as e:
+        raise _fail(EXIT_CANNOT_RUN, e) from None
+    NOTICES.info(Message("pruned", scans=scans, hosts=hosts, day=day.isoformat(), before=_megabytes(size),
+                         after=_megabytes(db.stat().st_size)))
+
+
+def _megabytes(size: int) -> float:
+    return round(size / 1e6, 1)  # (written in the run's language: 12,3 / 12.3)
 
 
 class HostChangeRow(msgspec.Struct, kw_only=True):

@@ -385,6 +385,28 @@ class Store:
                 self.db.execute("UPDATE runs SET finished = ?, elapsed_s = ?, interrupted = ? WHERE id = ?",
                                 (summary.finished, summary.elapsed_s, int(summary.interrupted), run))
 
+    @_guarded
+    def prune(self, before: str) -> tuple[int, int]:
+        """Delete the scans started before ``before`` (ISO 8601 UTC, compared as text: a date or a time) that are
+        not running, with their runs, host records and input errors; (scans, host records) deleted. A running scan
+        (or one killed while running: resumable) is kept. The file shrinks only after :meth:`vacuum`."""
+        with self._transaction():
+            ids = [r[0] for r in self.db.execute(
+                "SELECT id FROM scans WHERE started < ? AND status != 'running'", (before,))]
+            if not ids:
+                return 0, 0
+            marks = ", ".join("?" * len(ids))
+            hosts = self.db.execute(f"SELECT count(*) FROM hosts WHERE scan_id IN ({marks})", ids).fetchone()[0]
+            self.db.execute(f"DELETE FROM scans WHERE id IN ({marks})", ids)  # runs, hosts, errors: ON DELETE CASCADE
+        return len(ids), hosts
+
+    @_guarded
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the file system (rewrites the database; needs as much free space)."""
+        self.flush()
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+
     def _transaction(self) -> _Transaction:
         self.flush()  # the writer's rows first: one writer at a time, and in the order of the scan's lines
         return _Transaction(self.db)

@@ -482,3 +482,59 @@ def test_targets_digest_of_text_and_unreadable_paths(tmp_path):
     assert targets_digest(io.BytesIO(b"a.gov.example\n")) == hosts_digest(["a.gov.example"])
     with pytest.raises(OSError):
         targets_digest(tmp_path / "missing.txt")
+
+
+# ------------------------------------------------------------------ pruning old scans
+
+
+def _three_months(db) -> dict[str, int]:
+    """Complete scans started 1 January, 1 February and 1 March, 200 hosts and an input error each, and a scan
+    of 15 January that never finished (killed: still 'running', resumable)."""
+    ids = {}
+    with Store(db) as store:
+        for day in ("2026-01-01", "2026-02-01", "2026-03-01", "2026-01-15"):
+            scan_id = ids[day] = new_scan(store, digest=day, started=f"{day}T08:00:00Z")
+            for i in range(200):
+                store.record(scan_id, record(f"h{i}.gov.example", started=f"{day}T08:00:01Z"), wait=False)
+            store.input_error(scan_id, InputError(line=2, text="x!", problem="bad"), wait=False)
+            if day != "2026-01-15":
+                store.finish(scan_id, summary(200))
+    return ids
+
+
+def test_prune_deletes_old_finished_scans_with_everything_they_hold(db):
+    ids = _three_months(db)
+    with Store(db) as store:
+        assert store.prune("2026-02-15") == (2, 400)
+        assert [row.id for row in store.scans()] == [ids["2026-01-15"], ids["2026-03-01"]]
+        for table in ("hosts", "runs", "input_errors"):
+            kept = {r[0] for r in store.db.execute(f"SELECT DISTINCT scan_id FROM {table}")}
+            assert kept == {ids["2026-01-15"], ids["2026-03-01"]}, table
+        assert store.host_history("h1.gov.example")[0].started.startswith("2026-01-15")
+        assert store.prune("2026-02-15") == (0, 0)
+        assert store.find_resumable("2026-01-15") is not None  # the killed scan can still be resumed
+
+
+def test_vacuum_gives_the_space_back(db):
+    _three_months(db)
+    with Store(db) as store:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = db.stat().st_size
+        store.prune("2026-12-31")
+        store.vacuum()
+    assert db.stat().st_size < before / 2
+
+
+def test_history_prune_before_on_the_command_line(tmp_path):
+    from tests.conftest import run_cli
+
+    db = tmp_path / "h.sqlite"
+    ids = _three_months(db)
+    proc = run_cli("history", "--db", str(db), "--prune-before", "2026-02-15", "--format", "json", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert "Deleted 2 scans started before 2026-02-15 (400 host records)" in proc.stderr
+    assert [row["id"] for row in json.loads(proc.stdout)] == [ids["2026-01-15"], ids["2026-03-01"]]
+    bad = run_cli("history", "--db", str(db), "--prune-before", "last week", "--lang", "vi")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "needs a date" not in bad.stderr
+    vi = run_cli("history", "--db", str(db), "--prune-before", "2026-12-31", "--format", "json", "--lang", "vi")
+    assert "Đã xóa 1 lần quét" in vi.stderr and json.loads(vi.stdout)[0]["id"] == ids["2026-01-15"]
