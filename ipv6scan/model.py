@@ -386,6 +386,14 @@ class StylesheetRead(Struct, kw_only=True):
     detail: str | None = None
 
 
+class InsecureRef(Struct, kw_only=True):
+    """A reference by plain ``http:`` on a page read over HTTPS (mixed content): what kind of thing, and where."""
+
+    kind: str  # as Dependency.kinds: script, stylesheet, image, media, frame, object, icon, preload, manifest, import, css
+    url: str
+    in_css: bool = False  # in a stylesheet the page loads, not in the page itself
+
+
 class PageFacts(Struct, kw_only=True):
     """What the host's page makes a browser load without a click, and how each origin does over IPv6."""
 
@@ -399,6 +407,10 @@ class PageFacts(Struct, kw_only=True):
     skipped: int = 0  # references that are no http(s) URL (data:, javascript:, malformed)
     stylesheets: list[StylesheetRead] = []
     dependencies: list[Dependency] = []
+    # From 1.7: a page read over HTTPS that loads things by plain http: (mixed content), its own host's included,
+    # at most deps.MAX_INSECURE kept; insecure_found counts them all (None: the page was not read over HTTPS).
+    insecure: list[InsecureRef] = []
+    insecure_found: int | None = None
 
 
 class ChainServer(Struct, kw_only=True):

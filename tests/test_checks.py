@@ -21,6 +21,7 @@ from ipv6scan.model import (
     DnssecLink,
     DnssecStatus,
     DnssecValidation,
+    InsecureRef,
     PageFacts,
     ResolutionChain,
     ZoneLink,
@@ -162,12 +163,14 @@ def _secure() -> DnssecValidation:
     return DnssecValidation(status=DnssecStatus.SECURE, reason="ok", anchor=".", links=links)
 
 
-def page(*deps: Dependency) -> PageFacts:
-    """The host's page as read over IPv6; by default it loads one script from a CDN that answers over IPv6."""
+def page(*deps: Dependency, insecure: tuple[InsecureRef, ...] = (), insecure_found: int | None = None) -> PageFacts:
+    """The host's page as read over HTTPS and IPv6; by default it loads one script from a CDN that answers over
+    IPv6, and nothing by plain HTTP (``insecure``: what it does load so)."""
     if not deps:
         deps = (dependency("cdn.example"),)
     return PageFacts(url=f"https://{HOST}/", address=V6A, family=Family.V6, length=5000, found=len(deps), cap=64,
-                     dependencies=list(deps))
+                     dependencies=list(deps), insecure=list(insecure),
+                     insecure_found=len(insecure) if insecure_found is None else insecure_found)
 
 
 def dependency(host: str, outcome: Outcome = Outcome.OK, *, kinds=("script",), literal: Family | None = None,

@@ -255,6 +255,14 @@ def test_what_the_page_loads_is_probed_over_ipv6_once_per_scan(catalogue_scan):
     assert [n.zones for n in rec.facts.chain.names if n.name == "deps.gov.example"] == [["example", "gov.example"]]
     # A host without sub-resources still has its page read: nothing to load.
     assert {c.id: c for c in hosts["dual.gov.example"].result.checks}["deps.ipv6"].reason == "deps_none"
+    # Mixed content: the HTTPS page loads an image, and its stylesheet a background, by plain http:
+    assert [(r.kind, r.url, r.in_css) for r in page.insecure] == [
+        ("image", "http://192.0.2.77/logo.png", False), ("css", "http://static4.deps-cdn.example/bg.png", True)]
+    assert page.insecure_found == 2
+    assert (checks["web.mixed_content"].status, checks["web.mixed_content"].reason) == ("warn", "mixed_passive")
+    assert "http://192.0.2.77/logo.png (image)" in checks["web.mixed_content"].message
+    dual = {c.id: c for c in hosts["dual.gov.example"].result.checks}["web.mixed_content"]
+    assert (dual.status, dual.reason) == ("pass", "mixed_none")
 
 
 def test_a_cname_into_a_zone_with_ipv4_only_name_servers_breaks_the_chain(catalogue_scan):

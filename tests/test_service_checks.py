@@ -114,3 +114,28 @@ def test_a_page_or_chain_missing_because_the_host_budget_ran_out_is_unknown_not_
     fine = results(site(page_facts=None))  # the same without the budget running out: no page, nothing to say
     assert (fine["deps.ipv6"].status, fine["deps.ipv6"].reason) == (CheckStatus.NOT_APPLICABLE, "deps_no_page")
 
+
+def test_mixed_content_blocked_fails_shown_passes_with_a_warning_and_http_pages_are_not_judged() -> None:
+    from ipv6scan.model import InsecureRef
+    from tests.test_checks import page
+
+    script = InsecureRef(kind="script", url="http://cdn.example/app.js")
+    logo = InsecureRef(kind="image", url="http://portal.tinh.gov.vn/logo.png")
+    blocked = results(site(page_facts=page(insecure=(logo, script))))["web.mixed_content"]
+    assert (blocked.status, blocked.reason) == (CheckStatus.FAIL, "mixed_blocked")
+    assert message(blocked, "en") == "Browsers block what the HTTPS page loads by plain HTTP (1): http://cdn.example/app.js (script)"
+    assert message(blocked, "vi") == ("Trình duyệt chặn các tài nguyên trang HTTPS tải qua HTTP thường (1): "
+                                      "http://cdn.example/app.js (mã script)")
+    shown = results(site(page_facts=page(insecure=(logo,), insecure_found=31)))["web.mixed_content"]
+    assert (shown.status, shown.reason) == (CheckStatus.WARN, "mixed_passive") and "(31)" in message(shown, "en")
+    clean = results(site(page_facts=page()))["web.mixed_content"]
+    assert (clean.status, clean.reason) == (CheckStatus.PASS, "mixed_none")
+    import msgspec
+
+    over_http = msgspec.structs.replace(page(insecure=(script,)), url="http://portal.tinh.gov.vn/")
+    assert results(site(page_facts=over_http))["web.mixed_content"].reason == "mixed_not_https"
+    older = page(insecure_found=None)
+    older.insecure_found = None
+    assert results(site(page_facts=older))["web.mixed_content"].reason == "mixed_not_checked"
+    assert results(site(page_facts=None))["web.mixed_content"].reason == "deps_no_page"
+

@@ -9,7 +9,18 @@ from __future__ import annotations
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from ..model import DNS_FAILURES, Dependency, DependencyProbe, Family, HostFacts, Outcome, ResolutionChain, ZoneLink
+from ..model import (
+    DNS_FAILURES,
+    CheckResult,
+    Dependency,
+    DependencyProbe,
+    Family,
+    HostFacts,
+    Outcome,
+    ResolutionChain,
+    ZoneLink,
+)
+from ._registry import N_A, UNTESTED, result, say
 
 
 class DepState(StrEnum):
@@ -59,6 +70,17 @@ def dep_path(dep: Dependency) -> str:
         probe = probe.redirect
         hosts.append(urlsplit(probe.url).hostname or probe.url)
     return " → ".join(hosts)
+
+
+def page_not_looked(cid: str, facts: HostFacts) -> CheckResult | None:
+    """The result of a check of the page's contents when there is no page to judge; None when there is one."""
+    if not facts.subresources:
+        return result(cid, N_A, "deps_not_checked", say("deps_not_checked"))
+    if facts.page is None and facts.budget_exhausted:  # a page may be there: not known, never "no page"
+        return result(cid, UNTESTED, "deps_budget", say("deps_budget"))
+    if facts.page is None:
+        return result(cid, N_A, "deps_no_page", say("deps_no_page"))
+    return None
 
 
 def dependencies(facts: HostFacts) -> list[tuple[Dependency, DepState]]:

@@ -13,7 +13,17 @@ from typing import Any
 from ..model import CheckResult, HostFacts
 from ._facts import did
 from ._registry import FAIL, INFO, N_A, PASS, UNTESTED, CheckContext, check, result, say
-from ._service import BREAKS, DepState, ZoneState, dep_path, dependencies, landing, names_through, zone_states
+from ._service import (
+    BREAKS,
+    DepState,
+    ZoneState,
+    dep_path,
+    dependencies,
+    landing,
+    names_through,
+    page_not_looked,
+    zone_states,
+)
 
 
 def _dep(dep_host: str, state: DepState, kinds: list[str], outcome: Any = None, detail: str | None = None) -> dict:
@@ -22,22 +32,12 @@ def _dep(dep_host: str, state: DepState, kinds: list[str], outcome: Any = None, 
     return say("dep_problem", host=dep_host, kinds=[say(f"depkind.{k}") for k in kinds], why=why)
 
 
-def _not_looked(cid: str, facts: HostFacts) -> CheckResult | None:
-    if not facts.subresources:
-        return result(cid, N_A, "deps_not_checked", say("deps_not_checked"))
-    if facts.page is None and facts.budget_exhausted:  # a page may be there: not known, never "no page"
-        return result(cid, UNTESTED, "deps_budget", say("deps_budget"))
-    if facts.page is None:
-        return result(cid, N_A, "deps_no_page", say("deps_no_page"))
-    return None
-
-
 @check(ids=("deps.ipv6",), area="deps", order=140, counts=False,
        reasons=("deps_ipv6", "deps_none", "deps_not_ipv6", "deps_dns_failed", "deps_untestable", "deps_not_checked",
                 "deps_no_page", "deps_budget"))
 def check_dependencies(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """deps.ipv6: everything the page loads without a click comes from a host that answers over IPv6."""
-    skipped = _not_looked("deps.ipv6", facts)
+    skipped = page_not_looked("deps.ipv6", facts)
     if skipped:
         return [skipped]
     assert facts.page is not None
@@ -66,7 +66,7 @@ def check_dependencies(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
        reasons=("nat64_none", "nat64_needed", "nat64_never", "deps_not_checked", "deps_no_page", "deps_budget"))
 def check_nat64(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """deps.nat64 (informational): what an IPv6-only client reaches only through NAT64/DNS64, and never."""
-    skipped = _not_looked("deps.nat64", facts)
+    skipped = page_not_looked("deps.nat64", facts)
     if skipped:
         return [skipped]
     deps = dependencies(facts)

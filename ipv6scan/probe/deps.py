@@ -25,6 +25,7 @@ from ..addresses import IPNetwork, is_allowed
 from ..config import ScanOptions
 from ..model import (
     Dependency,
+    InsecureRef,
     DependencyProbe,
     Family,
     Outcome,
@@ -36,11 +37,12 @@ from ..model import (
 from ..timeutil import utcnow
 from ._once import Once
 from .dns import DnsClient
-from .page import Found, Origin, css_references, join_url, origin_of, page_references
+from .page import URL_MAX, Found, Origin, css_references, join_url, origin_of, page_references
 from .parity import decode_html
 from .web import REDIRECT_STATUSES, WebProber
 
 REDIRECT_HOPS = 3  # redirects of a dependency to other origins followed at most
+MAX_INSECURE = 20  # plain-http references of an HTTPS page kept (all are counted)
 CACHE_ENTRIES = 10_000  # origins (and stylesheets) remembered per scan; the oldest go first beyond that
 _OFF_LOOP_BYTES = 128 * 1024  # pages bigger than this are parsed in a thread
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
@@ -92,6 +94,14 @@ class Dependencies:
                 joined = join_url(url, raw)
                 if joined:
                     found.add(kind, joined, cap=cap, in_css=True)
+        insecure = _Insecure() if page_url.lower().startswith("https:") else None
+        if insecure is not None:
+            for kind, url in refs:
+                insecure.add(kind, url)
+            for url, (_, css) in zip(sheets, reads):
+                if css and url.lower().startswith("https:"):  # (a sheet by http: is itself the mixed content)
+                    for kind, raw in css_references(decode_html(css)):
+                        insecure.add(kind, join_url(url, raw), in_css=True)
         done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
         return PageFacts(
             url=page_url,
@@ -104,6 +114,8 @@ class Dependencies:
             skipped=found.skipped,
             stylesheets=[read for read, _ in reads],
             dependencies=[_dependency(o, p) for o, p in zip(found.origins, done)],
+            insecure=insecure.refs if insecure is not None else [],
+            insecure_found=insecure.found if insecure is not None else None,
         )
 
     # ------------------------------------------------------------------ origins
@@ -260,3 +272,20 @@ def _redirected(url: str, status: int | None, location: str | None) -> Origin | 
                                                                                          asked.port):
         return None
     return origin
+
+
+class _Insecure:
+    """The plain-http references of a page read over HTTPS (mixed content), each URL once, the first kept."""
+
+    def __init__(self) -> None:
+        self.refs: list[InsecureRef] = []
+        self.found = 0
+        self._seen: set[str] = set()
+
+    def add(self, kind: str, url: str | None, *, in_css: bool = False) -> None:
+        if not url or kind == "refresh" or not url[:5].lower() == "http:" or url in self._seen:
+            return  # (a meta refresh is a navigation, not content the page loads)
+        self._seen.add(url)
+        self.found += 1
+        if len(self.refs) < MAX_INSECURE:
+            self.refs.append(InsecureRef(kind=kind, url=url[:URL_MAX], in_css=in_css))
