@@ -25,7 +25,7 @@ import itertools
 import os
 import tomllib
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -95,6 +95,9 @@ class Flap(_Table, kw_only=True):
 
 class Database(_Table, kw_only=True):
     path: str = str(DEFAULT_DB)
+    # Days of this audit's scans kept: after a run, its scans (and their re-scans) started more than this many
+    # days before it are deleted and the file compacted. None: every scan is kept.
+    keep_days: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
 class AuditConfig(_Table, kw_only=True):
@@ -211,7 +214,7 @@ def _resolved(config: AuditConfig, path: Path, origin: str) -> AuditConfig:
     return msgspec.structs.replace(
         config, name=config.name or path.stem, targets=[at(t) for t in config.targets], policy=policy,
         waivers=at(config.waivers) if config.waivers else None,
-        outputs=outputs, database=Database(path=at(config.database.path)), scan=scan, origin=origin)
+        outputs=outputs, database=msgspec.structs.replace(config.database, path=at(config.database.path)), scan=scan, origin=origin)
 
 
 def _check(config: AuditConfig) -> None:
@@ -366,7 +369,16 @@ class _Audit:
                                      finished=datetime.fromisoformat(row.finished or row.started).timestamp(),
                                      exit_code=code)
             write_textfile(config.outputs.metrics, render(families))
+        if config.database.keep_days is not None:
+            self._prune(datetime.fromisoformat(row.started).date() - timedelta(days=config.database.keep_days))
         return result, report
+
+    def _prune(self, before: date) -> None:
+        """This audit's scans started before ``before`` deleted (``[database] keep_days``), the file compacted."""
+        scans, hosts = self.store.prune(before.isoformat(), marked=(AUDIT_OPTION, self.config.name))
+        if scans:
+            self.store.vacuum()
+        self.log(Message("audit_pruned", scans=scans, hosts=hosts, day=before.isoformat()))
 
 
 class HistoryScans:

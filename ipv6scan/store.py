@@ -386,13 +386,17 @@ class Store:
                                 (summary.finished, summary.elapsed_s, int(summary.interrupted), run))
 
     @_guarded
-    def prune(self, before: str) -> tuple[int, int]:
+    def prune(self, before: str, *, marked: tuple[str, str] | None = None) -> tuple[int, int]:
         """Delete the scans started before ``before`` (ISO 8601 UTC, compared as text: a date or a time) that are
         not running, with their runs, host records and input errors; (scans, host records) deleted. A running scan
-        (or one killed while running: resumable) is kept. The file shrinks only after :meth:`vacuum`."""
+        (or one killed while running: resumable) is kept. ``marked`` (option, value): only the scans whose header
+        options say so (an audit's own scans). The file shrinks only after :meth:`vacuum`."""
+        where, args = "started < ? AND status != 'running'", [before]
+        if marked is not None:
+            where += " AND json_extract(header, '$.options.' || ?) = ?"
+            args += list(marked)
         with self._transaction():
-            ids = [r[0] for r in self.db.execute(
-                "SELECT id FROM scans WHERE started < ? AND status != 'running'", (before,))]
+            ids = [r[0] for r in self.db.execute(f"SELECT id FROM scans WHERE {where}", args)]
             if not ids:
                 return 0, 0
             marks = ", ".join("?" * len(ids))

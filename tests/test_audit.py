@@ -377,3 +377,32 @@ def test_trend_chart_escapes_and_draws_every_phase():
     assert html.count("<polyline") == 1 and html.count("<circle") == 2
     assert "Organisations attaining each phase, scan after scan" in html
     assert "<polyline" not in render_html(report, lang="en")
+
+
+def test_keep_days_prunes_this_audits_old_scans_and_nothing_else(lab, tmp_path):
+    from ipv6scan.model import ScanHeader, ScanSummary
+    from ipv6scan.store import Store
+
+    write_targets(tmp_path / "targets.csv", ["dual.gov.example"])
+    (tmp_path / "lab-routes.json").write_text(lab.network.to_json())
+    config = write_config(tmp_path, lab)
+    text = config.read_text(encoding="utf-8").replace('path = "out/history.sqlite"',
+                                                      'path = "out/history.sqlite"\nkeep_days = 30')
+    config.write_text(text, encoding="utf-8")
+    db = tmp_path / "out" / "history.sqlite"
+    db.parent.mkdir(parents=True)
+    old = {}
+    with Store(db) as store:
+        for mark in ("lab-weekly", "other-audit", None):  # two years ago: this audit's, another's, a manual scan
+            header = ScanHeader(tool_version="0.1.0", started="2024-12-01T00:00:00Z",
+                                options={"audit": mark} if mark else {})
+            old[mark] = store.begin_scan(header, targets_digest=str(mark), targets_source="x", jsonl_path=None)
+            store.finish(old[mark], ScanSummary(finished="2024-12-01T01:00:00Z", elapsed_s=1.0, hosts=0))
+
+    code, result, output = audit(config, "--format", "json")
+
+    assert code == 0, output
+    assert "Retention: deleted 1 of this audit's scans started before" in output
+    with Store(db, readonly=True) as store:
+        left = {row.id for row in store.scans()}
+    assert old["lab-weekly"] not in left and {old["other-audit"], old[None], result.scan_id} <= left
