@@ -25,9 +25,9 @@ from ..addresses import IPNetwork, is_allowed
 from ..config import ScanOptions
 from ..model import (
     Dependency,
-    InsecureRef,
     DependencyProbe,
     Family,
+    InsecureRef,
     Outcome,
     PageFacts,
     Resolution,
@@ -89,19 +89,17 @@ class Dependencies:
             found.add(kind, url, cap=cap)
         sheets = list(dict.fromkeys(url for kind, url in refs if kind == "stylesheet"))[: self.options.max_stylesheets]
         reads = await asyncio.gather(*(self._sheet(url, own, address, host) for url in sheets))
+        insecure = _Insecure() if page_url.lower().startswith("https:") else None  # (mixed content)
+        for kind, url in refs if insecure is not None else ():
+            insecure.add(kind, url)
         for url, (read, css) in zip(sheets, reads):
+            secure_sheet = insecure is not None and url.lower().startswith("https:")  # (a sheet by http: is itself it)
             for kind, raw in css_references(decode_html(css)) if css else ():
                 joined = join_url(url, raw)
                 if joined:
                     found.add(kind, joined, cap=cap, in_css=True)
-        insecure = _Insecure() if page_url.lower().startswith("https:") else None
-        if insecure is not None:
-            for kind, url in refs:
-                insecure.add(kind, url)
-            for url, (_, css) in zip(sheets, reads):
-                if css and url.lower().startswith("https:"):  # (a sheet by http: is itself the mixed content)
-                    for kind, raw in css_references(decode_html(css)):
-                        insecure.add(kind, join_url(url, raw), in_css=True)
+                    if secure_sheet:
+                        insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
         done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
         return PageFacts(
             url=page_url,
@@ -159,11 +157,10 @@ class Dependencies:
             seen, _ = await self.web.probe(origin.host, allowed[0], origin.scheme, origin.port, path=_path(url),
                                            follow=False, cap=self.options.dependency_cap)
         redirect = None
-        key = (origin.scheme, origin.host, origin.port)
         location = seen.hops[0].location if seen.hops else None  # (the first request's hop: none followed)
         target = _redirected(url, seen.status, location) if hops < REDIRECT_HOPS else None
-        if target is not None and (target.scheme, target.host, target.port) not in visited | {key}:
-            redirect = await self._probe(target, for_host, hops + 1, visited | {key})
+        if target is not None and target.key not in visited | {origin.key}:
+            redirect = await self._probe(target, for_host, hops + 1, visited | {origin.key})
         return done(seen.outcome, seen.detail, resolution=resolution, address=allowed[0], status=seen.status,
                     redirect=redirect)
 
@@ -266,12 +263,8 @@ def _redirected(url: str, status: int | None, location: str | None) -> Origin | 
     if status not in REDIRECT_STATUSES or not location:
         return None
     target = join_url(url, location)
-    origin = origin_of(target) if target else None
-    asked = origin_of(url)
-    if origin is None or asked is None or (origin.scheme, origin.host, origin.port) == (asked.scheme, asked.host,
-                                                                                         asked.port):
-        return None
-    return origin
+    origin, asked = origin_of(target) if target else None, origin_of(url)
+    return None if origin is None or asked is None or origin.key == asked.key else origin
 
 
 class _Insecure:
@@ -283,7 +276,7 @@ class _Insecure:
         self._seen: set[str] = set()
 
     def add(self, kind: str, url: str | None, *, in_css: bool = False) -> None:
-        if not url or kind == "refresh" or not url[:5].lower() == "http:" or url in self._seen:
+        if not url or kind == "refresh" or url[:5].lower() != "http:" or url in self._seen:
             return  # (a meta refresh is a navigation, not content the page loads)
         self._seen.add(url)
         self.found += 1

@@ -87,6 +87,10 @@ class Origin:
     literal: Family | None = None  # the host is an IP address of this family
     in_css: bool = False  # first found in a stylesheet, not in the page itself
 
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.scheme, self.host, self.port
+
 
 @dataclass
 class Found:
