@@ -1,7 +1,8 @@
 """The whole service as an IPv6-only client meets it: pure readings of the page's dependencies and the chain.
 
-Shared by the checks (``deps.ipv6``, ``deps.nat64``, ``dns.chain_ipv6``) and by the reports that rank
-third parties, so that a dependency reads the same everywhere.
+Shared by the checks (``deps.ipv6``, ``deps.nat64``, ``dns.chain_ipv6``, ``web.mixed_content``) and by the
+reports that rank third parties, so that a dependency reads the same everywhere (where its redirects land:
+:func:`landing`), and a page that is missing reads the same in every check of it (:func:`page_not_looked`).
 """
 
 from __future__ import annotations
