@@ -628,14 +628,9 @@ class _Writer:
 
     @staticmethod
     def _commit(db: sqlite3.Connection, rows: list[tuple[str, tuple[object, ...]]]) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with _Transaction(db):
             for sql, row in rows:
                 db.execute(sql, row)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
 
 def _utcnow() -> str:

@@ -375,25 +375,30 @@ class DnssecValidator:
         return None
 
 
-def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
+def _nsec3_hashes(rrset: dns.rrset.RRset, name: dns.name.Name) -> tuple[str, str] | None:
+    """(the hash of ``name`` with the NSEC3 record's parameters, the record's owner hash), both upper-case
+    base32hex; None when the parameters cannot hash (an unknown algorithm)."""
     rdata = rrset[0]
     try:
-        hashed = dnssec.nsec3_hash(zone, rdata.salt, rdata.iterations, rdata.algorithm)
+        hashed = dnssec.nsec3_hash(name, rdata.salt, rdata.iterations, rdata.algorithm)
     except (ValueError, dns.exception.DNSException):
-        return False
-    return rrset.name.labels[0].decode("ascii").upper() == hashed.upper()
+        return None
+    return hashed.upper(), rrset.name.labels[0].decode("ascii").upper()
+
+
+def _nsec3_matches(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
+    hashes = _nsec3_hashes(rrset, zone)
+    return hashes is not None and hashes[0] == hashes[1]
 
 
 def _nsec3_covers(rrset: dns.rrset.RRset, name: dns.name.Name) -> bool:
     """The NSEC3 record's span (its owner's hash to the next, in hash order, the last wrapping round) holds
     the hash of ``name``."""
-    rdata = rrset[0]
-    try:
-        hashed = dnssec.nsec3_hash(name, rdata.salt, rdata.iterations, rdata.algorithm).upper()
-    except (ValueError, dns.exception.DNSException):
+    hashes = _nsec3_hashes(rrset, name)
+    if hashes is None:
         return False
-    owner = rrset.name.labels[0].decode("ascii").upper()
-    following = base64.b32hexencode(rdata.next).decode("ascii").rstrip("=").upper()
+    hashed, owner = hashes
+    following = base64.b32hexencode(rrset[0].next).decode("ascii").rstrip("=").upper()
     if owner < following:
         return owner < hashed < following
     return hashed > owner or hashed < following  # (the last record of the chain: past it, or before the first)
