@@ -408,9 +408,10 @@ class PageFacts(Struct, kw_only=True):
     stylesheets: list[StylesheetRead] = []
     dependencies: list[Dependency] = []
     # From 1.7: a page read over HTTPS that loads things by plain http: (mixed content), its own host's included,
-    # at most deps.MAX_INSECURE kept; insecure_found counts them all (None: the page was not read over HTTPS).
+    # deps.MAX_INSECURE kept (and the first of each kind); insecure_found counts them all (None: the page was not read over HTTPS).
     insecure: list[InsecureRef] = []
     insecure_found: int | None = None
+    insecure_kinds: dict[str, int] = {}  # how many of each kind, of all found (the first of each is in `insecure`)
 
 
 class ChainServer(Struct, kw_only=True):

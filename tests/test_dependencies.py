@@ -111,3 +111,24 @@ async def test_the_lab_redirect_is_followed_with_the_real_prober(lab) -> None:
         await dns.aclose()
     assert (found.outcome, found.status) == (Outcome.OK, 301) and found.address.startswith("2001:db8::")
     assert found.redirect.url == "https://v4only.gov.example/" and found.redirect.outcome == Outcome.DNS_NODATA
+
+
+async def test_a_frame_by_http_after_many_images_by_http_is_still_seen_and_fails_the_page() -> None:
+    """The page's plain-http references are kept up to a cap; past it, the first of each kind still is (a page's
+    references come per kind of element: scripts, then images, then frames)."""
+    web = Web({})
+    deps = Dependencies(dns=Dns(), web=web, options=ScanOptions(), allowed=parse_prefixes(["2001:db8::/32"]),
+                        ipv6_ok=True)
+    body = ("<html><body>" + "".join(f'<img src="http://portal.tinh.gov.vn/i{i}.png">' for i in range(25))
+            + '<iframe src="http://portal.tinh.gov.vn/map"></iframe><iframe src="http://cdn.example/chat"></iframe>'
+            "</body></html>").encode()
+    probe = WebProbe(scheme="https", address="2001:db8::1", family=Family.V6, port=443, outcome=Outcome.OK,
+                     status=200, final_status=200, final_url="https://portal.tinh.gov.vn/")
+    found = await deps.read("portal.tinh.gov.vn", [probe], [body])
+    assert found.insecure_found == 27 and found.insecure_kinds == {"image": 25, "frame": 2}
+    assert [r.kind for r in found.insecure] == ["image"] * 20 + ["frame"]  # (the first frame, past the cap)
+    result = judge(site(page_facts=found))
+    mixed = checks_of(result)["web.mixed_content"]
+    assert (mixed.status, mixed.reason) == (CheckStatus.FAIL, "mixed_blocked")
+    assert message(mixed, "en") == ("Browsers block what the HTTPS page loads by plain HTTP (2): "
+                                    "http://portal.tinh.gov.vn/map (embedded frame)")

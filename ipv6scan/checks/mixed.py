@@ -15,7 +15,7 @@ from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
 from ._service import page_not_looked
 
 BLOCKED = frozenset({"script", "stylesheet", "frame", "object", "preload", "manifest", "import"})
-SHOWN = 5  # references named in the sentence (all are in the facts, up to deps.MAX_INSECURE)
+SHOWN = 5  # references named in the sentence (the facts keep deps.MAX_INSECURE and the first of each kind)
 
 
 @check(ids=("web.mixed_content",), area="web", order=97, counts=False,
@@ -34,10 +34,10 @@ def check_mixed_content(facts: HostFacts, ctx: CheckContext) -> list[CheckResult
         return [result("web.mixed_content", N_A, "mixed_not_checked", say("mixed_not_checked"))]
     if not page.insecure_found:
         return [result("web.mixed_content", PASS, "mixed_none", say("mixed_none"))]
-    blocked = [r for r in page.insecure if r.kind in BLOCKED]
+    blocked = [r for r in page.insecure if r.kind in BLOCKED]  # (the first of every kind is kept: none is missed)
     if blocked:
-        return [result("web.mixed_content", FAIL, "mixed_blocked",
-                       say("mixed_blocked", n=len(blocked), items=_items(blocked)))]
+        n = sum(page.insecure_kinds.get(k, 0) for k in BLOCKED) or len(blocked)
+        return [result("web.mixed_content", FAIL, "mixed_blocked", say("mixed_blocked", n=n, items=_items(blocked)))]
     return [result("web.mixed_content", WARN, "mixed_passive",
                    say("mixed_passive", n=page.insecure_found, items=_items(page.insecure)))]
 

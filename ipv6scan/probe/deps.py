@@ -42,7 +42,7 @@ from .parity import decode_html
 from .web import REDIRECT_STATUSES, WebProber
 
 REDIRECT_HOPS = 3  # redirects of a dependency to other origins followed at most
-MAX_INSECURE = 20  # plain-http references of an HTTPS page kept (all are counted)
+MAX_INSECURE = 20  # plain-http references of an HTTPS page kept (and the first of each kind; all counted)
 CACHE_ENTRIES = 10_000  # origins (and stylesheets) remembered per scan; the oldest go first beyond that
 _OFF_LOOP_BYTES = 128 * 1024  # pages bigger than this are parsed in a thread
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
@@ -114,6 +114,7 @@ class Dependencies:
             dependencies=[_dependency(o, p) for o, p in zip(found.origins, done)],
             insecure=insecure.refs if insecure is not None else [],
             insecure_found=insecure.found if insecure is not None else None,
+            insecure_kinds=insecure.kinds if insecure is not None else {},
         )
 
     # ------------------------------------------------------------------ origins
@@ -268,17 +269,23 @@ def _redirected(url: str, status: int | None, location: str | None) -> Origin | 
 
 
 class _Insecure:
-    """The plain-http references of a page read over HTTPS (mixed content), each URL once, the first kept."""
+    """The plain-http references of a page read over HTTPS (mixed content), each URL once: every one counted by
+    kind; the first MAX_INSECURE kept, and past them the first of each kind not kept yet (a script after fifty
+    images must still be seen)."""
 
     def __init__(self) -> None:
         self.refs: list[InsecureRef] = []
-        self.found = 0
+        self.kinds: dict[str, int] = {}
         self._seen: set[str] = set()
+
+    @property
+    def found(self) -> int:
+        return len(self._seen)
 
     def add(self, kind: str, url: str | None, *, in_css: bool = False) -> None:
         if not url or kind == "refresh" or url[:5].lower() != "http:" or url in self._seen:
             return  # (a meta refresh is a navigation, not content the page loads)
         self._seen.add(url)
-        self.found += 1
-        if len(self.refs) < MAX_INSECURE:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        if len(self.refs) < MAX_INSECURE or self.kinds[kind] == 1:
             self.refs.append(InsecureRef(kind=kind, url=url[:URL_MAX], in_css=in_css))
