@@ -238,7 +238,11 @@ def test_what_the_page_loads_is_probed_over_ipv6_once_per_scan(catalogue_scan):
         ("https://deps.gov.example/site.css", Outcome.OK, 200)]
     deps = {d.host: d for d in page.dependencies}
     assert set(deps) == {"js.cdn-ok.example", "dead6.deps-cdn.example", "192.0.2.77", "fonts.cdn-ok.example",
-                         "static4.deps-cdn.example"}
+                         "static4.deps-cdn.example", "redirect6.gov.example"}
+    # a script whose host redirects elsewhere: followed, and where it lands (no AAAA) decides
+    moved = deps["redirect6.gov.example"].probe
+    assert (moved.outcome, moved.status) == (Outcome.OK, 301)
+    assert (moved.redirect.url, moved.redirect.outcome) == ("https://v4only.gov.example/", Outcome.DNS_NODATA)
     assert page.skipped == 1  # the data: image
     assert deps["192.0.2.77"].literal is Family.V4 and deps["192.0.2.77"].probe is None
     assert (deps["js.cdn-ok.example"].probe.outcome, deps["js.cdn-ok.example"].probe.status) == (Outcome.OK, 200)
@@ -248,7 +252,8 @@ def test_what_the_page_loads_is_probed_over_ipv6_once_per_scan(catalogue_scan):
     assert deps["fonts.cdn-ok.example"].probe.resolution.cname_chain == ["js.cdn-ok.example"]
     checks = {c.id: c for c in rec.result.checks}
     assert checks["deps.ipv6"].status == "fail" and rec.result.verdict == "ready"
-    for host in ("static4.deps-cdn.example", "192.0.2.77", "dead6.deps-cdn.example"):
+    for host in ("static4.deps-cdn.example", "192.0.2.77", "dead6.deps-cdn.example",
+                 "redirect6.gov.example → v4only.gov.example (script) has no AAAA"):
         assert host in checks["deps.ipv6"].message
     assert checks["deps.nat64"].reason == "nat64_never"
     assert checks["dns.chain_ipv6"].status == "pass"
@@ -284,6 +289,18 @@ def test_no_subresources_turns_the_page_off(lab, lab_dir):
     assert {c.id: c for c in rec.result.checks}["deps.ipv6"].reason == "deps_not_checked"
     assert not any("cdn-ok" in request[2] for request in lab.web.requests[before:])
     assert any("deps.gov.example" in request[2] for request in lab.web.requests[before:])
+
+
+def test_a_host_cut_by_its_time_budget_says_its_page_is_unknown_not_absent(lab, lab_dir):
+    """timeout6.gov.example's IPv6 never answers: with a 1 s budget and 30 s timeouts no page is read in time."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--timeout", "30", "--read-timeout", "30",
+                   "--host-budget", "1", "--format", "jsonl", "--no-save", "--no-db", stdin="timeout6.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    assert rec.facts.budget_exhausted and rec.facts.page is None
+    for cid in ("deps.ipv6", "web.mixed_content"):
+        found = {c.id: c for c in rec.result.checks}[cid]
+        assert (found.status, found.reason) == ("untestable", "deps_budget"), cid
 
 
 # ------------------------------------------------------------------ formats, input, exit codes
@@ -388,7 +405,7 @@ def test_show_rejudges_a_saved_scan_offline(catalogue_scan, tmp_path):
 def test_show_one_host_in_full_from_a_scan_file_or_the_history(catalogue_scan, lab, lab_dir, tmp_path):
     _, _, _, reports, _ = catalogue_scan
     saved = next(reports.glob("scan-*.jsonl"))
-    proc = run_cli("show", str(saved), "--host", "deps.gov.example", "--lang", "vi", env={"COLUMNS": "160"})
+    proc = run_cli("show", str(saved), "--host", "deps.gov.example", "--lang", "vi", env={"COLUMNS": "200"})  # (a line each)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for text in ("deps.gov.example — Sẵn sàng IPv6", "✗ deps.ipv6", "Trang đã đọc: https://deps.gov.example/ (qua IPv6",

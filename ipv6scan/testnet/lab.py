@@ -254,11 +254,13 @@ ZONES = {
 DNS_ADDRESSES = ["192.0.2.53", "2001:db8::53", "192.0.2.54", "2001:db8::54", "192.0.2.55", "192.0.2.56",
                  "2001:db8::56", "192.0.2.57", "192.0.2.58"]
 
-# deps.gov.example's page: what it loads, and from where (each kind of trouble an IPv6-only client meets).
+# deps.gov.example's page: what it loads, and from where (each kind of trouble an IPv6-only client meets;
+# redirect6.gov.example answers with a redirect to v4only.gov.example, which has no AAAA).
 DEPS_PAGE = """<html><head><title>deps.gov.example</title>
 <link rel="stylesheet" href="/site.css">
 <script src="https://js.cdn-ok.example/app.js"></script>
 <script src="https://dead6.deps-cdn.example/widget.js"></script>
+<script src="https://redirect6.gov.example/moved.js"></script>
 </head><body><h1>Cổng thông tin điện tử</h1>
 <img src="http://192.0.2.77/logo.png" alt="logo">
 <img src="data:image/png;base64,iVBORw0KGgo=" alt="">
