@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.7"
+SCHEMA_VERSION = "1.8"
 
 
 class Family(StrEnum):
@@ -436,10 +436,15 @@ class ChainName(Struct, kw_only=True):
     """A name a client must resolve (the host, a CNAME target, a dependency, a mail server) and its zones."""
 
     name: str
-    role: str  # host, cname, dependency, mx
+    role: str  # host, cname, dependency, mx; from 1.8 ns (a name server's own name, outside its zone)
     zones: list[str] = []  # the apex of each zone on its path, TLD first
     outcome: Outcome = Outcome.OK  # of finding them
     detail: str | None = None
+
+
+def in_zone(name: str, zone: str) -> bool:
+    """Is ``name`` the apex of ``zone`` or below it (both as scan results write names: lower case, no final dot)?"""
+    return name == zone or name.endswith("." + zone)
 
 
 class ResolutionChain(Struct, kw_only=True):
@@ -447,6 +452,9 @@ class ResolutionChain(Struct, kw_only=True):
 
     names: list[ChainName] = []
     zones: list[ZoneLink] = []
+    # From 1.8: the name servers' own names were walked too (role ns): a name server named outside its zone
+    # is found only through the zones of its name, which the resolver must reach over IPv6 as well.
+    ns_walked: bool = False
 
 
 class HostFacts(Struct, kw_only=True):

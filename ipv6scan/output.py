@@ -387,7 +387,7 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     from .catalogue import join, render
     from .checks import message
     from .checks._facts import did, dns_why
-    from .checks._service import dep_path, dep_state, landing, names_through, zone_state
+    from .checks._service import BROKEN_ZONES, dep_path, dep_state, landing, names_through, zone_states
 
     def how(outcome: Outcome, status: int | None = None) -> str:
         """What a request did, in words: "HTTP 200", "timed out", ..."""
@@ -443,14 +443,15 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for key in ("col_zone", "col_ipv6", "col_name_servers", "col_needed_for"):
         table.add_column(say_ui(key, lang), overflow="fold")
+    states = zone_states(chain)
     for link in chain.zones:
-        state = zone_state(link)
+        state = states[link.zone]
         servers = "; ".join(
             f"{s.name}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
                              or say_ui("ns_no_aaaa" if s.aaaa_outcome == Outcome.DNS_NODATA
                                        else "dep_state.dns_failed", lang))
             for s in link.servers) or how(link.outcome)
-        style = "green" if state == "ok" else "bold red" if state in ("no_aaaa", "silent") else "magenta"
+        style = "green" if state == "ok" else "bold red" if state in BROKEN_ZONES else "magenta"
         table.add_row(link.zone, Text(say_ui(f"zone_state.{state}", lang), style=style), servers,
                       ", ".join(names_through(chain, link.zone)))
     console.print(table)

@@ -20,7 +20,7 @@ from fractions import Fraction
 from itertools import groupby
 
 from .catalogue import say_ui
-from .checks._service import BREAKS, ZoneState, dependencies, landing, zone_states
+from .checks._service import BREAKS, BROKEN_ZONES, dependencies, landing, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
@@ -190,7 +190,7 @@ def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase], wai
 # ---------------------------------------------------------------- the whole service on IPv6 only
 
 EXAMPLES = 5  # hosts named per third party
-_WORST = {"broken": 0, "silent": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken AAAA is worse than none: it stalls
+_WORST = {"broken": 0, "silent": 0, "ns_names": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken AAAA is worse than none: it stalls
 
 
 def blockers(facts: HostFacts) -> list[Blocker]:
@@ -200,7 +200,7 @@ def blockers(facts: HostFacts) -> list[Blocker]:
            for d, state in dependencies(facts) if state in BREAKS]
     if facts.chain is not None:
         out += [Blocker(name=zone, role="zone", state=str(state)) for zone, state in zone_states(facts.chain).items()
-                if state in (ZoneState.NO_AAAA, ZoneState.SILENT)]
+                if state in BROKEN_ZONES]
     return out
 
 

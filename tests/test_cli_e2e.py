@@ -279,6 +279,32 @@ def test_a_cname_into_a_zone_with_ipv4_only_name_servers_breaks_the_chain(catalo
     assert rec.result.verdict == "ready"  # the front door works over IPv6; the IPv6-only criterion fails it
 
 
+def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain(lab, lab_dir):
+    """nsname4.example's only server, dns6.v4dns.example, answers over IPv6, but its name is in v4dns.example,
+    whose own server has no AAAA: an IPv6-only resolver never learns dns6's address. The server's name is
+    walked (role ns) and the zone is broken for that reason, named in both languages; show says it too."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   stdin="www.nsname4.example\n")
+    assert proc.returncode == 0, proc.stderr
+    rec = next(line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord))
+    chain = rec.facts.chain
+    assert chain is not None and chain.ns_walked
+    assert [(n.name, n.zones) for n in chain.names if n.role == "ns"] == [
+        ("dns6.v4dns.example", ["example", "v4dns.example"])]
+    link = next(z for z in chain.zones if z.zone == "nsname4.example")
+    assert [(s.name, [p.outcome for p in s.probes]) for s in link.servers] == [("dns6.v4dns.example", ["ok"])]
+    check = {c.id: c for c in rec.result.checks}["dns.chain_ipv6"]
+    assert (check.status, check.reason) == ("fail", "chain_not_ipv6")
+    assert "nsname4.example (its name servers answer over IPv6, but are named in v4dns.example" in check.message
+    assert "v4dns.example (no name server has an AAAA; needed for dns6.v4dns.example)" in check.message
+    scan_file = lab_dir / "nsname4.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi", env={"COLUMNS": "200"})
+    assert shown.returncode == 0, shown.stderr
+    assert "tên máy chủ tên miền không phân giải được qua IPv6" in shown.stdout
+    assert "được đặt tên trong v4dns.example" in shown.stdout
+
+
 def test_no_subresources_turns_the_page_off(lab, lab_dir):
     before = len(lab.web.requests)
     proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",

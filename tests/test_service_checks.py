@@ -139,3 +139,84 @@ def test_mixed_content_blocked_fails_shown_passes_with_a_warning_and_http_pages_
     assert results(site(page_facts=older))["web.mixed_content"].reason == "mixed_not_checked"
     assert results(site(page_facts=None))["web.mixed_content"].reason == "deps_no_page"
 
+
+
+def _walked(*links, names):
+    chain = resolution_chain(*links, names=[ChainName(name=HOST, role="host", zones=["example", "gov.example"]),
+                                            *names])
+    chain.ns_walked = True
+    return chain
+
+
+def _ns(name: str, *zones: str, outcome: Outcome = Outcome.OK) -> ChainName:
+    return ChainName(name=name, role="ns", zones=list(zones), outcome=outcome)
+
+
+TLD = chain_link("example", ("a.root-servers.example", [Outcome.OK]))  # a TLD: its servers' names are the root's
+
+
+def test_a_zone_whose_servers_are_named_in_a_zone_without_ipv6_fails_naming_that_zone() -> None:
+    chain = _walked(TLD, chain_link("gov.example", ("dns6.v4dns.example", [Outcome.OK])),
+                    chain_link("v4dns.example", ("ns.v4dns.example", [])),
+                    names=[_ns("dns6.v4dns.example", "example", "v4dns.example")])
+    found = results(site(chain_facts=chain))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
+    assert message(found, "en") == (
+        "An IPv6-only resolver cannot resolve through gov.example (its name servers answer over IPv6, but are named "
+        f"in v4dns.example, which an IPv6-only resolver cannot reach; needed for {HOST}) and v4dns.example "
+        "(no name server has an AAAA; needed for dns6.v4dns.example)")
+    assert "v4dns.example" in message(found, "vi") and "named" not in message(found, "vi")
+
+
+def test_one_server_reachable_by_its_name_or_by_glue_is_enough() -> None:
+    healthy = _walked(TLD, chain_link("gov.example", ("dns6.v4dns.example", [Outcome.OK]), ("ns.ok.example", [Outcome.OK])),
+                      chain_link("v4dns.example", ("ns.v4dns.example", [])),
+                      chain_link("ok.example", ("ns.ok.example", [Outcome.OK])),
+                      names=[_ns("dns6.v4dns.example", "example", "v4dns.example"),
+                             _ns("ns.ok.example", "example", "ok.example")])
+    found = results(site(chain_facts=healthy))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")  # v4dns.example itself is still broken
+    assert "gov.example (" not in message(found, "en")
+    glue = _walked(TLD, chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])), names=[])
+    assert results(site(chain_facts=glue))["dns.chain_ipv6"].reason == "chain_ipv6"
+
+
+def test_name_servers_found_only_through_each_other_are_never_reached() -> None:
+    """a.example's server is named in b.example and b.example's in a.example, no glue: a resolver that starts
+    with neither in its cache never finds either."""
+    chain = _walked(TLD, chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])),
+                    chain_link("a.example", ("ns.b.example", [Outcome.OK])),
+                    chain_link("b.example", ("ns.a.example", [Outcome.OK])),
+                    names=[ChainName(name="cdn.a.example", role="dependency", zones=["example", "a.example"]),
+                           _ns("ns.b.example", "example", "b.example"), _ns("ns.a.example", "example", "a.example")])
+    found = results(site(chain_facts=chain))["dns.chain_ipv6"]
+    assert found.reason == "chain_not_ipv6"
+    assert "a.example (its name servers answer over IPv6, but are named in b.example" in message(found, "en")
+    assert "b.example (its name servers answer over IPv6, but are named in a.example" in message(found, "en")
+
+
+def test_a_server_name_whose_zones_are_unknown_leaves_the_zone_unknown_never_broken() -> None:
+    failed = _walked(TLD, chain_link("gov.example", ("dns6.flaky.example", [Outcome.OK])),
+                     chain_link("flaky.example", outcome=Outcome.DNS_SERVFAIL),
+                     names=[_ns("dns6.flaky.example", "example", "flaky.example")])
+    found = results(site(chain_facts=failed))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.UNTESTABLE, "chain_unknown")
+    assert "gov.example" in message(found, "en")
+    not_walked = _walked(TLD, chain_link("gov.example", ("deep.other.example", [Outcome.OK])), names=[])
+    assert results(site(chain_facts=not_walked))["dns.chain_ipv6"].reason == "chain_unknown"
+
+
+def test_chains_from_before_the_walk_are_judged_as_they_were() -> None:
+    old = resolution_chain(TLD, chain_link("gov.example", ("dns6.v4dns.example", [Outcome.OK])))
+    assert not old.ns_walked
+    assert results(site(chain_facts=old))["dns.chain_ipv6"].reason == "chain_ipv6"
+
+
+def test_a_zone_broken_by_its_servers_names_is_a_blocker_of_the_host() -> None:
+    from ipv6scan.scoring import blockers
+
+    chain = _walked(TLD, chain_link("gov.example", ("dns6.v4dns.example", [Outcome.OK])),
+                    chain_link("v4dns.example", ("ns.v4dns.example", [])),
+                    names=[_ns("dns6.v4dns.example", "example", "v4dns.example")])
+    assert {(b.name, b.state) for b in blockers(site(chain_facts=chain))} == {
+        ("gov.example", "ns_names"), ("v4dns.example", "no_aaaa")}

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from ..model import (
     DNS_FAILURES,
+    ChainName,
     CheckResult,
     Dependency,
     DependencyProbe,
@@ -20,6 +21,7 @@ from ..model import (
     Outcome,
     ResolutionChain,
     ZoneLink,
+    in_zone,
 )
 from ._registry import N_A, UNTESTED, result, say
 
@@ -95,6 +97,9 @@ class ZoneState(StrEnum):
     OK = "ok"  # at least one name server answered a real query over IPv6
     NO_AAAA = "no_aaaa"  # no name server of the zone has an AAAA
     SILENT = "silent"  # AAAA published, no IPv6 address answered
+    # From 1.8's chains: servers answer over IPv6, but each is named in a zone an IPv6-only resolver cannot
+    # reach (no glue: its name is outside the zone it serves), so the resolver never learns their addresses
+    NS_NAMES = "ns_names"
     DNS_FAILED = "dns_failed"  # the NS lookup (or every AAAA lookup) failed: unknown
     UNTESTABLE = "untestable"  # the scanner has no IPv6 (or the addresses were not allowed)
 
@@ -114,8 +119,64 @@ def zone_state(link: ZoneLink) -> ZoneState:
     return ZoneState.NO_AAAA
 
 
+BROKEN_ZONES = frozenset({ZoneState.NO_AAAA, ZoneState.SILENT, ZoneState.NS_NAMES})  # an IPv6-only resolver fails
+
+
 def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
-    return {link.zone: zone_state(link) for link in chain.zones}
+    """Each zone of the chain as an IPv6-only resolver meets it, starting with nothing in its cache.
+
+    A zone is reached when one of its servers answers over IPv6 and the resolver can learn that server's
+    address: the name is in the zone itself (the parent's glue) or in a TLD's servers (the root's), or every
+    zone on the path of its name is reached. Computed from no zone reached upwards until nothing changes,
+    so name servers that are found only through each other (``ns.a.example`` serving b.example and
+    ``ns.b.example`` serving a.example, no glue) are never reached. A zone left unreached because a zone on
+    its servers' paths is unknown (a lookup failed, the walk stopped) is unknown, not broken. Chains from
+    before 1.8 (``ns_walked`` false) hold no server names' paths: each zone on its own, as then."""
+    base = {link.zone: zone_state(link) for link in chain.zones}
+    if not chain.ns_walked:
+        return base
+    paths = {n.name: n for n in chain.names if n.role == "ns"}
+    answering = {link.zone: [s.name for s in link.servers if any(p.outcome == Outcome.OK for p in s.probes)]
+                 for link in chain.zones}
+    reached: set[str] = set()
+
+    def found(name: str, zone: str) -> bool:
+        if "." not in zone or in_zone(name, zone):
+            return True
+        path = paths.get(name)
+        return path is not None and path.outcome == Outcome.OK and bool(path.zones) and reached.issuperset(path.zones)
+
+    grew = True
+    while grew:
+        grew = False
+        for zone, state in base.items():
+            if state is ZoneState.OK and zone not in reached and any(found(n, zone) for n in answering[zone]):
+                reached.add(zone)
+                grew = True
+    states = dict(base)
+    for zone, state in base.items():
+        if state is ZoneState.OK and zone not in reached:
+            unknown = any(_unknown(paths.get(name), base) for name in answering[zone])
+            states[zone] = ZoneState.DNS_FAILED if unknown else ZoneState.NS_NAMES
+    return states
+
+
+def _unknown(path: ChainName | None, base: dict[str, ZoneState]) -> bool:
+    if path is None or path.outcome != Outcome.OK or not path.zones:
+        return True
+    return any(base.get(z) in (ZoneState.DNS_FAILED, ZoneState.UNTESTABLE, None) for z in path.zones)
+
+
+def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> list[str]:
+    """For a zone in state ``ns_names``: the zones, not reached, that its answering servers' names need."""
+    paths = {n.name: n for n in chain.names if n.role == "ns"}
+    link = next(link for link in chain.zones if link.zone == zone)
+    out: list[str] = []
+    for server in link.servers:
+        path = paths.get(server.name)
+        if path is not None and any(p.outcome == Outcome.OK for p in server.probes):
+            out += [z for z in path.zones if states.get(z) is not ZoneState.OK and z not in out]
+    return out
 
 
 def names_through(chain: ResolutionChain, zone: str) -> list[str]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import CheckResult, HostFacts
+from ..model import CheckResult, HostFacts, ResolutionChain
 from ._facts import did
 from ._registry import FAIL, INFO, N_A, PASS, UNTESTED, CheckContext, check, result, say
 from ._service import (
     BREAKS,
+    BROKEN_ZONES,
     DepState,
     ZoneState,
     dep_path,
@@ -22,6 +23,7 @@ from ._service import (
     landing,
     names_through,
     page_not_looked,
+    servers_named_through,
     zone_states,
 )
 
@@ -81,6 +83,13 @@ def check_nat64(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     return [result("deps.nat64", PASS, "nat64_none", say("nat64_none"))]
 
 
+def _why(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> dict:
+    """ "no name server has an AAAA"; "its name servers are named in provider.example, which ..." """
+    if states[zone] is ZoneState.NS_NAMES:
+        return say("zone.ns_names_in", zones=servers_named_through(chain, zone, states))
+    return say(f"zone.{states[zone]}")
+
+
 @check(ids=("dns.chain_ipv6",), area="ns", order=125, counts=False,
        reasons=("chain_ipv6", "chain_not_ipv6", "chain_unknown", "chain_untestable", "chain_not_checked",
                 "chain_budget"))
@@ -92,9 +101,9 @@ def check_chain(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     if chain is None:
         return [result("dns.chain_ipv6", N_A, "chain_not_checked", say("chain_not_checked"))]
     states = zone_states(chain)
-    bad = [z for z, s in states.items() if s in (ZoneState.NO_AAAA, ZoneState.SILENT)]
+    bad = [z for z, s in states.items() if s in BROKEN_ZONES]
     if bad:
-        items = [say("chain_zone", zone=z, why=say(f"zone.{states[z]}"), names=names_through(chain, z)) for z in bad]
+        items = [say("chain_zone", zone=z, why=_why(chain, z, states), names=names_through(chain, z)) for z in bad]
         return [result("dns.chain_ipv6", FAIL, "chain_not_ipv6", say("chain_not_ipv6", items=items))]
     lost = [n.name for n in chain.names if n.outcome.value != "ok"]
     unknown = [z for z, s in states.items() if s is ZoneState.DNS_FAILED]

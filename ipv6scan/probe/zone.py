@@ -34,6 +34,7 @@ from ..model import (
     SmtpProbe,
     ZoneFacts,
     ZoneLink,
+    in_zone,
 )
 from ..net import Network
 from ..polite import Polite
@@ -49,6 +50,12 @@ ZONE_LOOKUP_TRIES = 3
 host that needs it, before that is kept: one lost answer must not mark every host of a province's zone for
 hours; a zone whose servers keep failing is not asked again for every host. (The chain of trust has its own:
 ``dnssec.LINK_LOOKUP_TRIES``.)"""
+
+
+NS_NAME_ROUNDS = 3
+"""How deep the name servers' own names are followed: a zone's servers named in another zone, that zone's
+servers named in a third, ... (a name server's name met deeper is not looked up: the zone it serves is then
+unknown, never "broken")."""
 
 
 def _unanswered(facts: ZoneFacts) -> bool:
@@ -125,18 +132,35 @@ class ZoneCache:
     # ------------------------------------------------------------ the resolution chain
 
     async def chain(self, names: list[tuple[str, str]]) -> ResolutionChain:
-        """Every zone from the TLD down on the path of each (name, role), each zone once, in first-seen order.
+        """Every zone from the TLD down on the path of each (name, role), each zone once, in first-seen order;
+        then the name servers' own names, as a resolver that knows no address for them must look them up.
 
         A zone whose full facts this scan has (a scanned host's own zone) is read from them; any other
-        zone gets its NS, their AAAA, and a query to each IPv6 address, once per scan."""
+        zone gets its NS, their AAAA, and a query to each IPv6 address, once per scan. A name server named
+        outside its zone (``ns1.provider.net`` for ``tinh.gov.vn``) adds its name (role ``ns``) and the zones
+        on its path, whose name servers are walked the same way, :data:`NS_NAME_ROUNDS` deep. Not walked: a
+        name inside its own zone (the parent serves its address, glue), the TLDs' servers (the root's glue)."""
         unique = list(dict.fromkeys((n.lower().rstrip("."), role) for n, role in names if n.strip(".")))
-        paths = await asyncio.gather(*(self.path(name) for name, _ in unique))
         links: list[ChainName] = []
         zones: list[str] = []
-        for (name, role), (apexes, outcome, detail) in zip(unique, paths):
-            links.append(ChainName(name=name, role=role, zones=apexes, outcome=outcome, detail=detail))
-            zones += [z for z in apexes if z not in zones]
-        return ResolutionChain(names=links, zones=list(await asyncio.gather(*(self.link(z) for z in zones))))
+        walked: dict[str, ZoneLink] = {}
+        named = {name for name, _ in unique}
+        for depth in range(NS_NAME_ROUNDS + 1):
+            paths = await asyncio.gather(*(self.path(name) for name, _ in unique))
+            for (name, role), (apexes, outcome, detail) in zip(unique, paths):
+                links.append(ChainName(name=name, role=role, zones=apexes, outcome=outcome, detail=detail))
+                zones += [z for z in apexes if z not in zones]
+            fresh = [z for z in zones if z not in walked]
+            walked.update(zip(fresh, await asyncio.gather(*(self.link(z) for z in fresh))))
+            if depth == NS_NAME_ROUNDS:
+                break
+            unique = [(s.name, "ns") for z in fresh if "." in z for s in walked[z].servers
+                      if not in_zone(s.name, z) and s.name not in named]
+            unique = list(dict.fromkeys(unique))
+            named.update(name for name, _ in unique)
+            if not unique:
+                break
+        return ResolutionChain(names=links, zones=[walked[z] for z in zones], ns_walked=True)
 
     async def path(self, name: str) -> tuple[list[str], Outcome, str | None]:
         """The apexes of the zones a resolver walks to reach ``name``, TLD first (the root is left out)."""

@@ -139,6 +139,7 @@ ZONES = {
         cdn-ok NS ns1.gov.example.
         deps-cdn NS ns1.gov.example.
         v4dns NS ns.v4dns.example.
+        nsname4 NS dns6.v4dns.example.
         badsig NS ns1.gov.example.
     """),
     "gov.example.": _zone(f"""
@@ -213,10 +214,12 @@ ZONES = {
         dead6 A 192.0.2.45
         dead6 AAAA 2001:db8::45
     """),
-    # A zone whose only name server has no IPv6.
+    # A zone whose only name server has no IPv6 (and which names another zone's server, dns6, that has).
     "v4dns.example.": _zone("""
         @ NS ns
         ns A 192.0.2.58
+        dns6 A 192.0.2.59
+        dns6 AAAA 2001:db8::59
         edge A 192.0.2.41
         edge AAAA 2001:db8::41
     """),
@@ -239,6 +242,13 @@ ZONES = {
         www A 192.0.2.32
         www AAAA 2001:db8::32
     """),
+    # A zone whose name server answers over IPv6 but is named in v4dns.example: an IPv6-only resolver
+    # never learns its address (no glue: the name is outside the zone it serves).
+    "nsname4.example.": _zone("""
+        @ NS dns6.v4dns.example.
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
+    """),
     "onens.example.": _zone("""
         @ NS a
         @ NS b
@@ -252,7 +262,7 @@ ZONES = {
 
 # Name-server and mail addresses -> which loopback family serves them.
 DNS_ADDRESSES = ["192.0.2.53", "2001:db8::53", "192.0.2.54", "2001:db8::54", "192.0.2.55", "192.0.2.56",
-                 "2001:db8::56", "192.0.2.57", "192.0.2.58"]
+                 "2001:db8::56", "192.0.2.57", "192.0.2.58", "192.0.2.59", "2001:db8::59"]
 
 # deps.gov.example's page: what it loads, and from where (each kind of trouble an IPv6-only client meets;
 # redirect6.gov.example answers with a redirect to v4only.gov.example, which has no AAAA).
