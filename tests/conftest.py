@@ -32,6 +32,29 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="ipv6scan-tests-"))
 # for Vietnamese (--lang vi, or IPV6SCAN_LANG=vi); tests/test_cli_lang.py checks the default and the locale rules.
 os.environ["IPV6SCAN_LANG"] = "en"
 
+# Every ipv6scan a test starts (run_cli, its own Popen, inside the netlab's namespace) saves into a scratch history
+# database, never the repository's reports/history.sqlite: a killed test scan left there as "running" would be
+# offered to the user's next --resume. pytest_sessionfinish fails the run if reports/ changed anyway.
+os.environ["IPV6SCAN_DB"] = str(_SCRATCH / "history.sqlite")
+
+
+def _reports_snapshot() -> dict[str, tuple[int, int]]:
+    folder = REPO / "reports"
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir()} if folder.is_dir() else {}
+
+
+_REPORTS_BEFORE = _reports_snapshot()
+_CWD = _SCRATCH / "cwd"  # where run_cli runs by default: a scan's default --save-dir (reports/) lands there
+_CWD.mkdir()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    after = _reports_snapshot()
+    changed = sorted(name for name in set(after) | set(_REPORTS_BEFORE) if after.get(name) != _REPORTS_BEFORE.get(name))
+    if changed:
+        sys.stderr.write(f"\nthe tests wrote into the repository's reports/ folder: {', '.join(changed)}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 EVERY_LOOP = frozenset({"test_dns", "test_dns_socket", "test_hostile", "test_http_transport", "test_smtp",
                         "test_tls", "test_web", "test_loop"})
 """Test modules whose async tests run on each event loop (by default)."""
@@ -104,6 +127,6 @@ def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None, timeo
         text=True,
         encoding="utf-8",
         timeout=timeout,
-        cwd=cwd,
+        cwd=cwd or _CWD,
         env=env,
     )
