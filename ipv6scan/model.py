@@ -160,11 +160,25 @@ class SmtpProbe(Struct, kw_only=True):
     detail: str | None = None
 
 
+class ReverseName(Struct, kw_only=True):
+    """One IPv6 address of a mail server looked up in reverse (its PTR) and forward again (from 1.8).
+
+    Mail sent from an IPv6 address without a PTR whose name resolves back to it (forward-confirmed reverse
+    DNS) is refused by the large mail providers."""
+
+    address: str
+    ptr: DnsLookup  # the PTR lookup of the address's ip6.arpa name
+    forward: list[DnsLookup] = []  # the AAAA lookup of each name the PTR gives (the first 4)
+    confirmed: list[str] = []  # the PTR names whose AAAA holds the address
+
+
 class MailServer(Struct, kw_only=True):
     name: str
     preference: int
     resolution: Resolution
     probes: list[SmtpProbe] = []
+    # From 1.8: each IPv6 address in reverse; None: not looked up (a scan before 1.8)
+    reverse: list[ReverseName] | None = None
 
 
 class DnssecStatus(StrEnum):

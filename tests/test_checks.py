@@ -13,6 +13,7 @@ from ipv6scan.checks import CHECKS, REASON_TEXT, judge, message
 from ipv6scan.model import (
     CERT_FAILURES,
     DNS_FAILURES,
+    ReverseName,
     ChainName,
     ChainServer,
     Dependency,
@@ -138,11 +139,28 @@ def name_server(name: str, a: str, aaaa: str | None, v6: Outcome = Outcome.OK) -
     return NameServer(name=name, resolution=server_resolution(name, a, aaaa), probes=probes)
 
 
-def mail_server(name: str, a: str, aaaa: str | None, v6: Outcome = Outcome.OK) -> MailServer:
+def reverse_name(address: str, name: str | None, *, ptr: Outcome = Outcome.OK, back: Outcome | None = None,
+                 confirmed: bool = True) -> ReverseName:
+    """An address's PTR (``name``; None: none) and that name's AAAA (``back``: its outcome; holding the address
+    when ``confirmed``)."""
+    names = [name] if name and ptr == Outcome.OK else []
+    back = back or Outcome.OK
+    records = ([address] if confirmed else ["2001:db8::99"]) if back == Outcome.OK else []
+    forward = [DnsLookup(name=n, rdtype="AAAA", outcome=back, records=records) for n in names]
+    return ReverseName(address=address, ptr=DnsLookup(name="x.ip6.arpa", rdtype="PTR", outcome=ptr, records=names),
+                       forward=forward, confirmed=[n for n, f in zip(names, forward) if address in f.records])
+
+
+def mail_server(name: str, a: str, aaaa: str | None, v6: Outcome = Outcome.OK,
+                reverse: list[ReverseName] | None = None) -> MailServer:
+    """By default each IPv6 address has a PTR, ``name``, that resolves back to it."""
     probes = [SmtpProbe(address=a, family=Family.V4, port=25, outcome=Outcome.OK)]
     if aaaa:
         probes.append(SmtpProbe(address=aaaa, family=Family.V6, port=25, outcome=v6))
-    return MailServer(name=name, preference=10, resolution=server_resolution(name, a, aaaa), probes=probes)
+    if reverse is None:
+        reverse = [reverse_name(aaaa, name)] if aaaa else []
+    return MailServer(name=name, preference=10, resolution=server_resolution(name, a, aaaa), probes=probes,
+                      reverse=reverse)
 
 
 def zone(ns: list[NameServer] | None = None, mx: list[MailServer] | None = None) -> ZoneFacts:

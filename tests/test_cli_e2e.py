@@ -305,6 +305,31 @@ def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain
     assert "được đặt tên trong v4dns.example" in shown.stdout
 
 
+def test_mail_servers_ipv6_addresses_are_looked_up_in_reverse_and_forward_again(lab, lab_dir):
+    """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address;
+    nsname4.example's (mx6, 2001:db8::26) has no PTR: mail sent from it would be refused."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   stdin="dual.gov.example\nwww.nsname4.example\n")
+    assert proc.returncode == 0, proc.stderr
+    hosts = {line.facts.host: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
+    good = hosts["dual.gov.example"]
+    (mail,) = good.facts.zone.mail_servers
+    (reverse,) = mail.reverse
+    assert (reverse.address, reverse.ptr.records, reverse.confirmed) == ("2001:db8::25", ["mail.gov.example"],
+                                                                         ["mail.gov.example"])
+    check = {c.id: c for c in good.result.checks}["mx.ptr6"]
+    assert (check.status, check.reason) == ("pass", "ptr6_ok")
+    assert check.message == "Each IPv6 address of the mail servers resolves back through its PTR: 2001:db8::25 → mail.gov.example"
+    bad = {c.id: c for c in hosts["www.nsname4.example"].result.checks}["mx.ptr6"]
+    assert (bad.status, bad.reason) == ("fail", "ptr6_missing")
+    assert "2001:db8::26 (mx6.nsname4.example) has no PTR" in bad.message
+    scan_file = lab_dir / "ptr6.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi")
+    assert shown.returncode == 0, shown.stderr
+    assert "2001:db8::26 (mx6.nsname4.example) không có bản ghi PTR" in shown.stdout
+
+
 def test_no_subresources_turns_the_page_off(lab, lab_dir):
     before = len(lab.web.requests)
     proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",

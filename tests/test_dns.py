@@ -373,3 +373,40 @@ async def test_server_ignores_junk(server):
     query = dns.message.make_query("both.example.vn", "A")
     answer = await asyncio.to_thread(dns.query.udp, query, "::1", timeout=2, port=server.port)
     assert answer.answer[0].to_text().endswith("192.0.2.10")
+
+
+# ------------------------------------------------------------ reverse DNS (mail servers' IPv6 addresses)
+
+REVERSE = "8.b.d.0.1.0.0.2.ip6.arpa"
+
+
+def _owner(address: str) -> str:
+    import dns.reversename
+
+    return dns.reversename.from_address(address).to_text()
+
+
+async def test_reverse_dns_is_forward_confirmed_or_says_why_not(make_client):
+    zone = "$TTL 300\n@ SOA ns1.example.vn. h.example.vn. 1 3600 600 86400 300\n@ NS ns1.example.vn.\n" + "".join(
+        f"{_owner(a)} PTR {name}\n" for a, name in (
+            ("2001:db8::10", "both.example.vn."),  # both.example.vn's AAAA is 2001:db8::10: confirmed
+            ("2001:db8::11", "v4only.example.vn."),  # no AAAA: not confirmed
+            ("2001:db8::13", "both.example.vn."),  # an AAAA, but another address: not confirmed
+            ("2001:db8::14", "flaky.example.vn.")))  # its AAAA lookup fails
+    srv = DnsServer({**ZONES, REVERSE: zone})
+    await srv.start()
+    try:
+        srv.set_behaviour("flaky.example.vn", "servfail")
+        srv.set_behaviour(_owner("2001:db8::15"), "servfail")
+        client = make_client(resolvers=[("127.0.0.1", srv.port)], network=Network(), timeout=TIMEOUT, retries=0)
+        got = {a: await client.reverse(a) for a in ("2001:db8::10", "2001:0db8::11", "2001:db8::12", "2001:db8::13",
+                                                     "2001:db8::14", "2001:db8::15")}
+    finally:
+        await srv.close()
+    assert (got["2001:db8::10"].ptr.records, got["2001:db8::10"].confirmed) == (["both.example.vn"], ["both.example.vn"])
+    assert got["2001:0db8::11"].address == "2001:db8::11"  # written as scan results write addresses
+    assert ([f.outcome for f in got["2001:0db8::11"].forward], got["2001:0db8::11"].confirmed) == ([Outcome.DNS_NODATA], [])
+    assert (got["2001:db8::12"].ptr.outcome, got["2001:db8::12"].forward) == (Outcome.DNS_NXDOMAIN, [])
+    assert (got["2001:db8::13"].forward[0].records, got["2001:db8::13"].confirmed) == (["2001:db8::10"], [])
+    assert [f.outcome for f in got["2001:db8::14"].forward] == [Outcome.DNS_SERVFAIL]
+    assert got["2001:db8::15"].ptr.outcome == Outcome.DNS_SERVFAIL

@@ -37,12 +37,14 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
+import dns.reversename
 
 from ..addresses import canonical, classify, family_of
-from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution
+from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution, ReverseName
 from ..net import Network, format_hostport
 from ._errors import forget_traceback, outcome_of
 
+REVERSE_NAMES = 4  # names of one PTR looked up forward at most (an address has one, as a rule)
 _EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
 _RCODE_OUTCOMES = {dns.rcode.SERVFAIL: Outcome.DNS_SERVFAIL, dns.rcode.REFUSED: Outcome.DNS_REFUSED}
 
@@ -111,6 +113,17 @@ class DnsClient:
         """The A (V4) or AAAA (V6) addresses of a name, CNAMEs followed."""
         lookup = await self.lookup(name, "AAAA" if family == Family.V6 else "A")
         return lookup.outcome, lookup.records
+
+    async def reverse(self, address: str) -> ReverseName:
+        """An address's PTR, and the AAAA (or A) of each name it gives (the first ``REVERSE_NAMES``): which
+        of them resolve back to the address (forward-confirmed reverse DNS)."""
+        own = canonical(address)
+        ptr = await self.lookup(dns.reversename.from_address(own).to_text(), "PTR")
+        names = ptr.records[:REVERSE_NAMES]
+        rdtype = "AAAA" if ":" in own else "A"
+        forward = list(await asyncio.gather(*(self.lookup(name, rdtype) for name in names)))
+        confirmed = [name for name, lookup in zip(names, forward) if own in lookup.records]
+        return ReverseName(address=own, ptr=ptr, forward=forward, confirmed=confirmed)
 
     async def find_zone(self, name: str) -> tuple[str | None, Outcome, str | None]:
         """The apex of the zone holding name, found by its real zone cut.
@@ -512,7 +525,7 @@ def _records(rrset) -> list[str]:
     """Record texts: sorted addresses, sorted target names, "preference exchange" for MX."""
     if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
         return sorted((canonical(r.address) for r in rrset), key=ipaddress.ip_address)
-    if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME):
+    if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME, dns.rdatatype.PTR):
         return sorted(_text(r.target) for r in rrset)
     if rrset.rdtype == dns.rdatatype.MX:
         ordered = sorted(rrset, key=lambda r: (r.preference, r.exchange))

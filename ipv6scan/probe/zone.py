@@ -7,6 +7,8 @@ on its own family, unless policy says not to: an address outside the allowed
 prefixes is SKIPPED_NON_GLOBAL, an IPv6 address while the scanner has no IPv6
 is UNTESTABLE. Neither ever counts as a failure of the zone. Each probe holds
 a slot at its address under the scan's :class:`~ipv6scan.polite.Polite` limits.
+Each mail server's IPv6 addresses are also looked up in reverse (PTR, then that name
+forward again: DnsClient.reverse), which is DNS only.
 """
 
 from __future__ import annotations
@@ -227,8 +229,12 @@ class ZoneCache:
         def skip(a: Address, outcome: Outcome, detail: str) -> SmtpProbe:
             return SmtpProbe(address=a.address, family=a.family, port=port, outcome=outcome, detail=detail)
 
-        probes = await asyncio.gather(*(self._probe(a, greet, skip) for a in resolution.addresses))
-        return MailServer(name=name, preference=preference, resolution=resolution, probes=list(probes))
+        v6 = [a.address for a in resolution.addresses if a.family is Family.V6]
+        probes, reverse = await asyncio.gather(
+            asyncio.gather(*(self._probe(a, greet, skip) for a in resolution.addresses)),
+            asyncio.gather(*(self.dns.reverse(address) for address in v6)))
+        return MailServer(name=name, preference=preference, resolution=resolution, probes=list(probes),
+                          reverse=list(reverse))
 
     async def _probe(
         self,

@@ -23,6 +23,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dns.name
+import dns.reversename
+
 from ..config import Ipv6Mode, ScanOptions
 from ..model import ScanLine, Verdict
 from ..net import LabNetwork
@@ -116,6 +119,14 @@ _SOA = "@ 300 IN SOA ns1.gov.example. hostmaster.gov.example. 1 3600 600 86400 3
 
 def _zone(records: str) -> str:
     return "$TTL 300\n" + _SOA + "\n".join(line.strip() for line in records.strip().splitlines()) + "\n"
+
+
+_REVERSE6 = "8.b.d.0.1.0.0.2.ip6.arpa."  # 2001:db8::/32
+
+
+def _ptr(address: str) -> str:
+    """The owner of an address's PTR record in :data:`_REVERSE6`, relative to it."""
+    return dns.reversename.from_address(address).relativize(dns.name.from_text(_REVERSE6)).to_text()
 
 
 def _idn(host: str) -> str:
@@ -246,8 +257,16 @@ ZONES = {
     # never learns its address (no glue: the name is outside the zone it serves).
     "nsname4.example.": _zone("""
         @ NS dns6.v4dns.example.
+        @ MX 10 mx6
         www A 192.0.2.10
         www AAAA 2001:db8::10
+        mx6 AAAA 2001:db8::26
+    """),
+    # Reverse DNS of the lab's IPv6 documentation prefix: mail.gov.example's address has a PTR that resolves
+    # back to it; nsname4.example's mail server (2001:db8::26) has none.
+    _REVERSE6: _zone(f"""
+        @ NS ns1.gov.example.
+        {_ptr("2001:db8::25")} PTR mail.gov.example.
     """),
     "onens.example.": _zone("""
         @ NS a
@@ -278,7 +297,7 @@ DEPS_PAGE = """<html><head><title>deps.gov.example</title>
 DEPS_CSS = """/* the site's stylesheet: a font from the CDN, a background from an IPv4-only host */
 @import url("https://fonts.cdn-ok.example/font.css");
 body { background: url(http://static4.deps-cdn.example/bg.png) }"""
-SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26"]
+SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26", "2001:db8::26"]
 
 
 def _page(host: str, text: str = "Cổng thông tin điện tử — welcome") -> Page:
