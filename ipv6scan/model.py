@@ -227,6 +227,43 @@ class DnssecFacts(Struct, kw_only=True):
     validation: DnssecValidation | None = None
 
 
+class SpfResult(StrEnum):
+    """What SPF (RFC 7208 check_host) says of mail from one address for a domain (its closed vocabulary)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SOFTFAIL = "softfail"
+    NEUTRAL = "neutral"
+    NONE = "none"  # the domain publishes no SPF record
+    PERMERROR = "permerror"  # the record is broken (syntax, too many lookups, two records, ...)
+    TEMPERROR = "temperror"  # a DNS lookup failed on the way: unknown
+
+
+class SpfCheck(Struct, kw_only=True):
+    """One address of a mail server, put to the domain's SPF (from 1.8)."""
+
+    address: str
+    family: Family
+    server: str  # the mail server (MX) it belongs to
+    result: SpfResult
+    term: str | None = None  # the mechanism that matched (None: none did)
+    error: str | None = None  # why a permerror or temperror: a code of probe/spf.py's ERRORS
+    error_at: str | None = None  # where: the name or term
+    detail: str | None = None  # the error in English
+
+
+class SpfFacts(Struct, kw_only=True):
+    """The zone's SPF record and what it says of each mail server address (from 1.8).
+
+    A mail server usually sends from the addresses it receives on; mail it sends over IPv6 fails SPF where
+    the record lists its IPv4 addresses only."""
+
+    domain: str
+    lookup: DnsLookup  # the TXT lookup of the domain
+    record: str | None = None  # the v=spf1 record (None: none published)
+    checks: list[SpfCheck] = []
+
+
 class ZoneFacts(Struct, kw_only=True):
     """The enclosing zone (found by its real zone cut), its NS and MX."""
 
@@ -238,6 +275,7 @@ class ZoneFacts(Struct, kw_only=True):
     mail_servers: list[MailServer] = []
     dnssec: DnssecFacts | None = None
     detail: str | None = None
+    spf: SpfFacts | None = None  # from 1.8; None: not looked at (no MX, or a scan before 1.8)
 
 
 # ---------------------------------------------------------------- web facts

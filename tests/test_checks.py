@@ -14,6 +14,9 @@ from ipv6scan.model import (
     CERT_FAILURES,
     DNS_FAILURES,
     ReverseName,
+    SpfCheck,
+    SpfFacts,
+    SpfResult,
     ChainName,
     ChainServer,
     Dependency,
@@ -167,7 +170,11 @@ def zone(ns: list[NameServer] | None = None, mx: list[MailServer] | None = None)
     ns = ns if ns is not None else [name_server("ns1.gov.example", "192.0.2.53", "2001:db8::53"),
                                     name_server("ns2.gov.example", "192.0.2.54", "2001:db8::54")]
     mx = mx if mx is not None else [mail_server("mail.gov.example", "192.0.2.25", "2001:db8::25")]
-    return ZoneFacts(zone="gov.example", outcome=Outcome.OK,
+    spf = SpfFacts(domain="gov.example", lookup=lookup("TXT", ["v=spf1 mx -all"], name="gov.example"),
+                   record="v=spf1 mx -all",
+                   checks=[SpfCheck(address=a.address, family=a.family, server=m.name, result=SpfResult.PASS, term="mx")
+                           for m in mx for a in m.resolution.addresses]) if mx else None
+    return ZoneFacts(zone="gov.example", outcome=Outcome.OK, spf=spf,
                      ns_lookup=lookup("NS", [s.name for s in ns], name="gov.example"), name_servers=ns,
                      mx_lookup=lookup("MX", [m.name for m in mx], name="gov.example"), mail_servers=mx,
                      dnssec=DnssecFacts(ds=lookup("DS", ["2371 13 2 ab"], name="gov.example"),

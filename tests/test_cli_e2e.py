@@ -305,9 +305,10 @@ def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain
     assert "được đặt tên trong v4dns.example" in shown.stdout
 
 
-def test_mail_servers_ipv6_addresses_are_looked_up_in_reverse_and_forward_again(lab, lab_dir):
-    """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address;
-    nsname4.example's (mx6, 2001:db8::26) has no PTR: mail sent from it would be refused."""
+def test_mail_servers_ipv6_addresses_in_reverse_dns_and_in_spf(lab, lab_dir):
+    """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, and
+    the zone's SPF (mx) passes both its addresses; nsname4.example's (mx6, 2001:db8::26) has no PTR and its SPF
+    lists the IPv4 address only: mail it sends over IPv6 would be refused."""
     proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
                    stdin="dual.gov.example\nwww.nsname4.example\n")
     assert proc.returncode == 0, proc.stderr
@@ -323,11 +324,20 @@ def test_mail_servers_ipv6_addresses_are_looked_up_in_reverse_and_forward_again(
     bad = {c.id: c for c in hosts["www.nsname4.example"].result.checks}["mx.ptr6"]
     assert (bad.status, bad.reason) == ("fail", "ptr6_missing")
     assert "2001:db8::26 (mx6.nsname4.example) has no PTR" in bad.message
+    spf = {c.id: c for c in good.result.checks}["mx.spf6"]
+    assert (spf.status, spf.reason, good.facts.zone.spf.record) == ("pass", "spf6_ok", "v=spf1 mx -all")
+    assert [(c.address, c.result, c.term) for c in good.facts.zone.spf.checks] == [
+        ("192.0.2.25", "pass", "mx"), ("2001:db8::25", "pass", "mx")]
+    v4_only = {c.id: c for c in hosts["www.nsname4.example"].result.checks}["mx.spf6"]
+    assert (v4_only.status, v4_only.reason) == ("fail", "spf6_not_covered")
+    assert v4_only.message.startswith("The SPF of nsname4.example authorises 192.0.2.26 but not the IPv6 addresses")
+    assert v4_only.message.endswith("2001:db8::26 (mx6.nsname4.example): fail")
     scan_file = lab_dir / "ptr6.jsonl"
     scan_file.write_text(proc.stdout, encoding="utf-8")
     shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi")
     assert shown.returncode == 0, shown.stderr
     assert "2001:db8::26 (mx6.nsname4.example) không có bản ghi PTR" in shown.stdout
+    assert "SPF của nsname4.example cho phép 192.0.2.26 nhưng không cho phép các địa chỉ IPv6" in shown.stdout
 
 
 def test_no_subresources_turns_the_page_off(lab, lab_dir):

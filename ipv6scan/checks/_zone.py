@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import CheckResult, DnsLookup, Family, MailServer, NameServer, Outcome, ZoneFacts
+from ..model import CheckResult, DnsLookup, Family, HostFacts, MailServer, NameServer, Outcome, ZoneFacts
 from ._facts import did, failed, lookup_failure
 from ._registry import FAIL, N_A, UNTESTED, result, say
 
@@ -19,6 +19,18 @@ def zone_problem(cid: str, zone: ZoneFacts | None, lookup: DnsLookup | None) -> 
     if lookup is not None and failed(lookup):
         return result(cid, UNTESTED, "zone_dns_failed", lookup_failure(lookup))
     return None
+
+
+def mail_servers(cid: str, facts: HostFacts) -> list[MailServer] | CheckResult:
+    """The zone's mail servers (a null MX, ".", accepts no mail: left out); or why ``cid`` cannot judge them
+    (no zone facts, a failed lookup, no MX)."""
+    zone = facts.zone
+    problem = zone_problem(cid, zone, zone.mx_lookup if zone else None)
+    if problem:
+        return problem
+    assert zone is not None
+    servers = [m for m in zone.mail_servers if m.name.strip(".")]
+    return servers or result(cid, N_A, "no_mx", say("no_mx", zone=zone.zone))
 
 
 def no_server_answers(cid: str, reason: str, headline: dict, servers: Servers) -> CheckResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..model import DNS_UNANSWERED, CheckResult, HostFacts, Outcome, ReverseName
 from ._facts import lookup_failure
 from ._registry import FAIL, N_A, PASS, UNTESTED, CheckContext, check, result, say
-from ._zone import zone_problem
+from ._zone import mail_servers
 
 _NONE = (Outcome.DNS_NXDOMAIN, Outcome.DNS_NODATA)  # a clean "there is no such record"
 
@@ -26,13 +26,11 @@ def _unknown(r: ReverseName) -> bool:
                 "zone_not_checked", "zone_dns_failed"))
 def check_mail_reverse(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """mx.ptr6: every IPv6 address of the mail servers has forward-confirmed reverse DNS."""
+    servers = mail_servers("mx.ptr6", facts)
+    if isinstance(servers, CheckResult):
+        return [servers]
     zone = facts.zone
-    problem = zone_problem("mx.ptr6", zone, zone.mx_lookup if zone else None)
-    if problem:
-        return [problem]
-    servers = [m for m in zone.mail_servers if m.name.strip(".")]  # a null MX (".") accepts no mail
-    if not servers:
-        return [result("mx.ptr6", N_A, "no_mx", say("no_mx", zone=zone.zone))]
+    assert zone is not None
     if any(m.reverse is None for m in servers):
         return [result("mx.ptr6", N_A, "ptr6_not_checked", say("ptr6_not_checked"))]
     found = [(m.name, r) for m in servers for r in m.reverse or []]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..model import CheckResult, HostFacts
 from ._facts import answers_ipv6
 from ._registry import N_A, PASS, WARN, CheckContext, check, result, say
-from ._zone import no_server_answers, zone_problem
+from ._zone import mail_servers, no_server_answers, zone_problem
 
 _ZONE = ("zone_not_checked", "zone_dns_failed", "scanner_no_ipv6")
 
@@ -32,13 +32,11 @@ def check_name_servers(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
        reasons=("mx_ipv6", "mx_no_ipv6", "no_mx", *_ZONE))
 def check_mail_servers(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """mx.ipv6: at least one mail server greets over IPv6 (listed, but not counted for the web verdict)."""
+    servers = mail_servers("mx.ipv6", facts)
+    if isinstance(servers, CheckResult):
+        return [servers]
     zone = facts.zone
-    problem = zone_problem("mx.ipv6", zone, zone.mx_lookup if zone else None)
-    if problem:
-        return [problem]
-    servers = [m for m in zone.mail_servers if m.name.strip(".")]  # a null MX (".") accepts no mail
-    if not servers:
-        return [result("mx.ipv6", N_A, "no_mx", say("no_mx", zone=zone.zone))]
+    assert zone is not None
     ok = [s.name for s in servers if answers_ipv6(s)]
     if ok:
         return [result("mx.ipv6", PASS, "mx_ipv6", say("mx_answers", names=ok))]

@@ -527,6 +527,8 @@ def _records(rrset) -> list[str]:
         return sorted((canonical(r.address) for r in rrset), key=ipaddress.ip_address)
     if rrset.rdtype in (dns.rdatatype.NS, dns.rdatatype.CNAME, dns.rdatatype.PTR):
         return sorted(_text(r.target) for r in rrset)
+    if rrset.rdtype == dns.rdatatype.TXT:  # each record's strings joined, as SPF reads them (RFC 7208 3.3)
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in rrset]
     if rrset.rdtype == dns.rdatatype.MX:
         ordered = sorted(rrset, key=lambda r: (r.preference, r.exchange))
         return [f"{r.preference} {_text(r.exchange)}" for r in ordered]

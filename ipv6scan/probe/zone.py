@@ -34,6 +34,8 @@ from ..model import (
     Outcome,
     ResolutionChain,
     SmtpProbe,
+    SpfCheck,
+    SpfFacts,
     ZoneFacts,
     ZoneLink,
     in_zone,
@@ -44,6 +46,7 @@ from ._once import Once
 from .dns import DnsClient, normalise_name
 from .dnssec import DnssecValidator, TrustAnchors
 from .smtp import probe_smtp
+from .spf import SpfError, SpfOutcome, evaluate, spf_record
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
 
@@ -53,6 +56,8 @@ host that needs it, before that is kept: one lost answer must not mark every hos
 hours; a zone whose servers keep failing is not asked again for every host. (The chain of trust has its own:
 ``dnssec.LINK_LOOKUP_TRIES``.)"""
 
+
+SPF_ADDRESSES = 16  # mail server addresses put to the zone's SPF at most
 
 NS_NAME_ROUNDS = 3
 """How deep the name servers' own names are followed: a zone's servers named in another zone, that zone's
@@ -121,7 +126,27 @@ class ZoneCache:
             mx_lookup=mx_lookup,
             mail_servers=list(mail_servers),
             dnssec=DnssecFacts(ds=ds, dnskey=dnskey, validation=validation),
+            spf=await self._spf(apex, list(mail_servers)),
         )
+
+    async def _spf(self, apex: str, mail_servers: list[MailServer]) -> SpfFacts | None:
+        """The zone's SPF record and what it says of each mail server address (the first SPF_ADDRESSES), as
+        mail the server sends for the zone; None when the zone has no mail server address."""
+        addresses = [(m.name, a) for m in mail_servers for a in m.resolution.addresses][:SPF_ADDRESSES]
+        if not addresses:
+            return None
+        lookup = await self.dns.lookup(apex, "TXT")
+        try:
+            record = spf_record(lookup)
+        except SpfError as e:  # no answer, or two records: the same for every address
+            return SpfFacts(domain=apex, lookup=lookup, checks=[_spf_check(name, a, SpfOutcome(e.result, error=e))
+                                                                for name, a in addresses])
+        if record is None:
+            return SpfFacts(domain=apex, lookup=lookup)
+        outcomes = await asyncio.gather(*(evaluate(self.dns.lookup, a.address, apex, record, helo=name)
+                                          for name, a in addresses))
+        return SpfFacts(domain=apex, lookup=lookup, record=record,
+                        checks=[_spf_check(name, a, o) for (name, a), o in zip(addresses, outcomes)])
 
     async def _validate(self, apex: str) -> DnssecValidation | None:
         if self.validator is None:
@@ -249,6 +274,13 @@ class ZoneCache:
             return skip(address, Outcome.UNTESTABLE, "the scanner has no IPv6")
         async with self._slots, self.polite.slot(address.address):
             return await probe(address)
+
+
+def _spf_check(server: str, address: Address, outcome: SpfOutcome) -> SpfCheck:
+    e = outcome.error
+    return SpfCheck(address=address.address, family=address.family, server=server, result=outcome.result,
+                    term=outcome.term, error=e.code if e else None, error_at=e.at if e else None,
+                    detail=str(e) if e else None)
 
 
 def _chain_server(server: NameServer) -> ChainServer:

@@ -157,6 +157,7 @@ ZONES = {
         @ NS ns1
         @ NS ns2
         @ MX 10 mail
+        @ TXT "v=spf1 mx -all"
         ns1 A 192.0.2.53
         ns1 AAAA 2001:db8::53
         ns2 A 192.0.2.54
@@ -254,12 +255,15 @@ ZONES = {
         www AAAA 2001:db8::32
     """),
     # A zone whose name server answers over IPv6 but is named in v4dns.example: an IPv6-only resolver
-    # never learns its address (no glue: the name is outside the zone it serves).
+    # never learns its address (no glue: the name is outside the zone it serves). Its mail server's IPv6
+    # address has no PTR, and its SPF lists the IPv4 address only.
     "nsname4.example.": _zone("""
         @ NS dns6.v4dns.example.
         @ MX 10 mx6
+        @ TXT "v=spf1 ip4:192.0.2.26 -all"
         www A 192.0.2.10
         www AAAA 2001:db8::10
+        mx6 A 192.0.2.26
         mx6 AAAA 2001:db8::26
     """),
     # Reverse DNS of the lab's IPv6 documentation prefix: mail.gov.example's address has a PTR that resolves
