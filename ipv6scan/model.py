@@ -158,6 +158,13 @@ class SmtpProbe(Struct, kw_only=True):
     banner: str | None = None  # first line, truncated
     elapsed_ms: float = 0.0
     detail: str | None = None
+    # From 1.8, after a 220 greeting: the EHLO reply's extension keywords (None: not asked, or EHLO refused:
+    # tls_detail says), and STARTTLS when offered: OK when a TLS handshake completed after it (nothing
+    # verified, as mail servers encrypt), else how it failed (None: not offered, or not asked)
+    ehlo: list[str] | None = None
+    starttls: Outcome | None = None
+    tls_protocol: str | None = None
+    tls_detail: str | None = None
 
 
 class ReverseName(Struct, kw_only=True):

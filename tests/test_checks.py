@@ -156,10 +156,13 @@ def reverse_name(address: str, name: str | None, *, ptr: Outcome = Outcome.OK, b
 
 def mail_server(name: str, a: str, aaaa: str | None, v6: Outcome = Outcome.OK,
                 reverse: list[ReverseName] | None = None) -> MailServer:
-    """By default each IPv6 address has a PTR, ``name``, that resolves back to it."""
-    probes = [SmtpProbe(address=a, family=Family.V4, port=25, outcome=Outcome.OK)]
+    """By default each IPv6 address has a PTR, ``name``, that resolves back to it, and each address that greets
+    offers STARTTLS and completes it."""
+    tls = {"ehlo": ["PIPELINING", "STARTTLS"], "starttls": Outcome.OK, "tls_protocol": "TLSv1.3"}
+    probes = [SmtpProbe(address=a, family=Family.V4, port=25, outcome=Outcome.OK, **tls)]
     if aaaa:
-        probes.append(SmtpProbe(address=aaaa, family=Family.V6, port=25, outcome=v6))
+        probes.append(SmtpProbe(address=aaaa, family=Family.V6, port=25, outcome=v6,
+                                **(tls if v6 == Outcome.OK else {})))
     if reverse is None:
         reverse = [reverse_name(aaaa, name)] if aaaa else []
     return MailServer(name=name, preference=10, resolution=server_resolution(name, a, aaaa), probes=probes,

@@ -305,10 +305,10 @@ def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain
     assert "được đặt tên trong v4dns.example" in shown.stdout
 
 
-def test_mail_servers_ipv6_addresses_in_reverse_dns_and_in_spf(lab, lab_dir):
-    """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, and
-    the zone's SPF (mx) passes both its addresses; nsname4.example's (mx6, 2001:db8::26) has no PTR and its SPF
-    lists the IPv4 address only: mail it sends over IPv6 would be refused."""
+def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):
+    """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, the
+    zone's SPF (mx) passes both its addresses, and both encrypt (STARTTLS); nsname4.example's (mx6,
+    2001:db8::26) has no PTR, its SPF lists the IPv4 address only, and only its IPv4 offers STARTTLS."""
     proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
                    stdin="dual.gov.example\nwww.nsname4.example\n")
     assert proc.returncode == 0, proc.stderr
@@ -332,6 +332,14 @@ def test_mail_servers_ipv6_addresses_in_reverse_dns_and_in_spf(lab, lab_dir):
     assert (v4_only.status, v4_only.reason) == ("fail", "spf6_not_covered")
     assert v4_only.message.startswith("The SPF of nsname4.example authorises 192.0.2.26 but not the IPv6 addresses")
     assert v4_only.message.endswith("2001:db8::26 (mx6.nsname4.example): fail")
+    tls6 = {c.id: c for c in good.result.checks}["mx.starttls6"]
+    assert (tls6.status, tls6.reason) == ("pass", "starttls6_ok")
+    assert {(p.family, p.starttls, "STARTTLS" in p.ehlo) for p in mail.probes} == {("ipv4", "ok", True),
+                                                                                    ("ipv6", "ok", True)}
+    plain6 = {c.id: c for c in hosts["www.nsname4.example"].result.checks}["mx.starttls6"]
+    assert (plain6.status, plain6.reason) == ("fail", "starttls6_missing")
+    assert plain6.message == ("Mail over IPv6 travels unencrypted where 192.0.2.26 encrypts over IPv4: "
+                              "2001:db8::26 (mx6.nsname4.example) offers no STARTTLS")
     scan_file = lab_dir / "ptr6.jsonl"
     scan_file.write_text(proc.stdout, encoding="utf-8")
     shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi")

@@ -1,7 +1,9 @@
-"""SMTP banner probe: does a mail server greet on this address?
+"""SMTP probe: does a mail server greet on this address, and does it encrypt?
 
-Connects through the Network, reads the greeting (a 220 reply, possibly
-multi-line), says QUIT and hangs up. Nothing is ever sent besides QUIT.
+Connects through the Network, reads the greeting (a 220 reply, possibly multi-line); after a 220 says
+EHLO and, when the server offers STARTTLS, asks for it and completes a TLS handshake (nothing verified:
+mail servers encrypt opportunistically, RFC 3207); then QUIT. Nothing else is ever sent: no MAIL, no RCPT.
+The handshake is bounded by its own timeout, never cancelled (see ``Network.connect`` on uvloop).
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
+import ssl
 import time
+from dataclasses import dataclass
 
 from ..addresses import family_of
 from ..model import Outcome, SmtpProbe
@@ -20,6 +25,29 @@ _GREETING_CAP = 4096  # bytes of greeting read at most
 _BANNER_CHARS = 200
 _QUIT_WAIT = 1.0  # seconds to wait for the 221 after QUIT
 _REPLY_LINE = re.compile(r"(\d{3})([ -]|$)")
+_EHLO_KEYWORDS = 32  # extension keywords kept at most
+
+
+def _tls_context() -> ssl.SSLContext:
+    """STARTTLS as a sending mail server does it: encrypt, verify nothing (opportunistic TLS)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+_TLS = _tls_context()
+HELO_NAME = socket.gethostname() or "ipv6scan"  # the name this scanner says in EHLO (no DNS asked for it)
+
+
+@dataclass
+class _Session:
+    """What one connection learnt after its greeting."""
+
+    ehlo: list[str] | None = None
+    starttls: Outcome | None = None
+    protocol: str | None = None
+    detail: str | None = None
 
 
 class _BadGreeting(Exception):
@@ -30,16 +58,17 @@ class _BadGreeting(Exception):
         self.banner = banner
 
 
-async def probe_smtp(network: Network, address: str, port: int, *, timeout: float, retries: int = 1) -> SmtpProbe:
-    """Connect, read the greeting, QUIT: OK iff the server greets with 220.
+async def probe_smtp(network: Network, address: str, port: int, *, timeout: float, retries: int = 1,
+                     server_name: str | None = None) -> SmtpProbe:
+    """Connect, read the greeting, EHLO, STARTTLS when offered, QUIT: OK iff the server greets with 220.
 
-    Connect and greeting together are bounded by ``timeout``; a timed-out
-    attempt is tried again ``retries`` times.
-    """
+    Connect and greeting together are bounded by ``timeout``, and so are EHLO and STARTTLS with its
+    handshake; a timed-out greeting is tried again ``retries`` times. ``server_name``: the mail server's
+    name, sent as SNI in the handshake."""
     start = time.monotonic()
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
-        outcome, banner, detail = await _attempt(network, address, port, timeout)
+        outcome, banner, detail, session = await _attempt(network, address, port, timeout, server_name)
         if outcome != Outcome.TIMEOUT or attempt == attempts:
             break
     if outcome == Outcome.TIMEOUT:
@@ -52,18 +81,25 @@ async def probe_smtp(network: Network, address: str, port: int, *, timeout: floa
         banner=banner,
         elapsed_ms=(time.monotonic() - start) * 1000,
         detail=detail,
+        ehlo=session.ehlo,
+        starttls=session.starttls,
+        tls_protocol=session.protocol,
+        tls_detail=session.detail,
     )
 
 
-async def _attempt(network: Network, address: str, port: int, timeout: float) -> tuple[Outcome, str | None, str | None]:
-    """One connection: (outcome, first banner line, detail)."""
+async def _attempt(network: Network, address: str, port: int, timeout: float,
+                   server_name: str | None) -> tuple[Outcome, str | None, str | None, _Session]:
+    """One connection: (outcome, first banner line, detail, what came after the greeting)."""
     streams = None
     code: str | None = None
+    session = _Session()
     try:
         deadline = asyncio.get_running_loop().time() + timeout
         streams = await network.open_tcp(address, port, timeout=timeout, limit=_GREETING_CAP)  # bounds the connect
         async with asyncio.timeout_at(deadline):  # the rest of the same time: not a second timeout around it
-            code, banner = await _read_greeting(streams[0])
+            code, lines = await _read_reply(streams[0], "greeting")
+            banner = lines[0][:_BANNER_CHARS]
     except _BadGreeting as e:
         outcome, banner, detail = Outcome.PROTOCOL_ERROR, e.banner, str(e)
     except Exception as e:  # socket trouble, timeout, over-long line, ...
@@ -72,30 +108,71 @@ async def _attempt(network: Network, address: str, port: int, timeout: float) ->
     else:
         outcome = Outcome.OK if code == "220" else Outcome.PROTOCOL_ERROR
         detail = None if code == "220" else f"greeting code {code}, not 220"
+    if streams is not None and outcome == Outcome.OK:
+        session = await _after_greeting(*streams, timeout=timeout, server_name=server_name)
     if streams is not None:
         # Wait for the reply to QUIT only from a server that greeted: a silent one would waste time.
         await _quit(*streams, wait=min(timeout, _QUIT_WAIT) if code else 0.0)
-    return outcome, banner, detail
+    return outcome, banner, detail, session
 
 
-async def _read_greeting(reader: asyncio.StreamReader) -> tuple[str, str]:
-    """Read the whole greeting: (reply code, first line truncated)."""
-    first: str | None = None
+async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, timeout: float,
+                          server_name: str | None) -> _Session:
+    """EHLO; STARTTLS and a handshake if offered; all within ``timeout``. Never raises."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    session = _Session()
+    step = "EHLO"
+    try:
+        async with asyncio.timeout_at(deadline):
+            writer.write(f"EHLO {HELO_NAME}\r\n".encode("ascii", "replace"))
+            code, lines = await _read_reply(reader, "EHLO reply")
+            if code != "250":
+                session.detail = f"EHLO answered {code}"
+                return session
+            session.ehlo = [line.split()[0].upper() for line in lines[1:] if line.split()][:_EHLO_KEYWORDS]
+            if "STARTTLS" not in session.ehlo:
+                return session
+            step = "STARTTLS"
+            writer.write(b"STARTTLS\r\n")
+            code, _ = await _read_reply(reader, "STARTTLS reply")
+        if code != "220":
+            session.starttls, session.detail = Outcome.PROTOCOL_ERROR, f"STARTTLS answered {code}"
+            return session
+        step = "TLS handshake"
+        left = max(deadline - loop.time(), 1e-3)  # bounded by its own timeout, never cancelled
+        await writer.start_tls(_TLS, server_hostname=server_name, ssl_handshake_timeout=left)
+    except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
+        outcome, why = (Outcome.PROTOCOL_ERROR, str(e)) if isinstance(e, _BadGreeting) else outcome_of(e)
+        forget_traceback(e)
+        if step != "EHLO":
+            session.starttls = outcome
+        session.detail = f"{step}: {why}"
+        return session
+    session.starttls = Outcome.OK
+    ssl_object = writer.get_extra_info("ssl_object")
+    session.protocol = ssl_object.version() if ssl_object is not None else None
+    return session
+
+
+async def _read_reply(reader: asyncio.StreamReader, what: str) -> tuple[str, list[str]]:
+    """One whole reply, possibly multi-line: (its code, each line's text after the code)."""
+    lines: list[str] = []
     read = 0
     while True:
         line = await reader.readline()
         read += len(line)
         if not line:
-            raise _BadGreeting("connection closed before a complete greeting", first)
+            raise _BadGreeting(f"connection closed before a complete {what}", lines[0] if lines else None)
         text = line.decode("utf-8", "replace").rstrip("\r\n")
-        first = first if first is not None else text[:_BANNER_CHARS]
         match = _REPLY_LINE.match(text)
         if match is None:
-            raise _BadGreeting("not an SMTP reply", first)
+            raise _BadGreeting("not an SMTP reply", lines[0] if lines else text[:_BANNER_CHARS])
+        lines.append(text if what == "greeting" else text[4:])
         if match.group(2) != "-":
-            return match.group(1), first
+            return match.group(1), lines
         if read >= _GREETING_CAP:
-            raise _BadGreeting(f"greeting longer than {_GREETING_CAP} bytes", first)
+            raise _BadGreeting(f"{what} longer than {_GREETING_CAP} bytes", lines[0])
 
 
 async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, wait: float) -> None:

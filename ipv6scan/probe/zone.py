@@ -249,7 +249,7 @@ class ZoneCache:
         port, timeout, retries = self.options.smtp_port, self.options.connect_timeout, self.options.retries
 
         def greet(a: Address) -> Awaitable[SmtpProbe]:
-            return probe_smtp(self.network, a.address, port, timeout=timeout, retries=retries)
+            return probe_smtp(self.network, a.address, port, timeout=timeout, retries=retries, server_name=name)
 
         def skip(a: Address, outcome: Outcome, detail: str) -> SmtpProbe:
             return SmtpProbe(address=a.address, family=a.family, port=port, outcome=outcome, detail=detail)

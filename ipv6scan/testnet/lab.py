@@ -301,7 +301,8 @@ DEPS_PAGE = """<html><head><title>deps.gov.example</title>
 DEPS_CSS = """/* the site's stylesheet: a font from the CDN, a background from an IPv4-only host */
 @import url("https://fonts.cdn-ok.example/font.css");
 body { background: url(http://static4.deps-cdn.example/bg.png) }"""
-SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26", "2001:db8::26"]
+SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26"]
+SMTP_PLAIN6 = "2001:db8::26"  # mx6.nsname4.example over IPv6: no STARTTLS, where its IPv4 offers it
 
 
 def _page(host: str, text: str = "Cổng thông tin điện tử — welcome") -> Page:
@@ -400,7 +401,10 @@ class Lab:
         self.dns.set_behaviour("servfail.gov.example", "servfail")
         self.certs = CertFactory()
         self.web = WebServer(self.certs)
-        self.smtp = {V4: SmtpServer("220 mail.gov.example ESMTP lab"), V6: SmtpServer("220 mail.gov.example ESMTP lab")}
+        mail_tls = self.certs.context_for("valid", ["mail.gov.example", "mx6.nsname4.example"])
+        self.smtp = {V4: SmtpServer("220 mail.gov.example ESMTP lab", tls=mail_tls),
+                     V6: SmtpServer("220 mail.gov.example ESMTP lab", tls=mail_tls)}
+        self.smtp_plain6 = SmtpServer("220 mx6.nsname4.example ESMTP lab")  # its IPv6 offers no STARTTLS
         self.routes: dict[tuple[str, int], tuple[str, int]] = {}
         self.dns_port = 0
         self.scenarios = SCENARIOS
@@ -425,6 +429,7 @@ class Lab:
         for addr in SMTP_ADDRESSES:
             lo = V6 if ":" in addr else V4
             self.routes[(addr, 25)] = (lo, smtp_ports[lo])
+        self.routes[(SMTP_PLAIN6, 25)] = (V6, await self.smtp_plain6.start(V6))
         for site in _sites():
             await self._serve(site)
 
@@ -446,7 +451,7 @@ class Lab:
 
     async def close(self) -> None:
         await self.web.close()
-        for server in self.smtp.values():
+        for server in [*self.smtp.values(), self.smtp_plain6]:
             await server.close()
         await self.dns.close()
         self._tmp.cleanup()

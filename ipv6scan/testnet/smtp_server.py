@@ -1,6 +1,7 @@
 """A minimal SMTP greeter on loopback, for tests and ``ipv6scan demo``.
 
-It sends its banner, answers QUIT with 221 and anything else with 502.
+It sends its banner, answers EHLO (offering STARTTLS when it has a TLS context), STARTTLS with 220
+and a TLS handshake, QUIT with 221 and anything else with 502.
 The banner may span lines ("220-...\\n220 ...") and may be any reply code
 (a "554" banner plays a mail server that turns everyone away). An empty
 banner plays a hung server: it accepts connections and never says a word.
@@ -10,6 +11,7 @@ banner plays a hung server: it accepts connections and never says a word.
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 from ._tcp import TcpServers
 
@@ -17,9 +19,12 @@ _IDLE = 10.0  # seconds a client may stay silent
 
 
 class SmtpServer:
-    def __init__(self, banner: str = "220 lab.example ESMTP ipv6scan-testnet") -> None:
+    def __init__(self, banner: str = "220 lab.example ESMTP ipv6scan-testnet", *,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.banner = banner
+        self.tls = tls  # None: STARTTLS is not offered
         self.connections = 0
+        self.commands: list[str] = []  # every command heard, in order
         self._tcp = TcpServers()
 
     async def start(self, host: str, port: int = 0) -> int:
@@ -42,13 +47,26 @@ class SmtpServer:
                     return
                 writer.write("".join(f"{line}\r\n" for line in self.banner.splitlines()).encode())
                 while line := await reader.readline():
-                    if line.strip().upper() == b"QUIT":
+                    command = line.strip().decode("ascii", "replace")
+                    self.commands.append(command)
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb == "QUIT":
                         writer.write(b"221 2.0.0 Bye\r\n")
                         await writer.drain()
                         break
-                    writer.write(b"502 5.5.2 Command not implemented\r\n")
+                    if verb == "EHLO":
+                        offers = ["PIPELINING", "8BITMIME"] + (["STARTTLS"] if self.tls else [])
+                        writer.write("".join(f"250-{o}\r\n" for o in ["lab.example"] + offers[:-1]).encode()
+                                     + f"250 {offers[-1]}\r\n".encode())
+                    elif verb == "STARTTLS" and self.tls is not None:
+                        writer.write(b"220 2.0.0 Ready to start TLS\r\n")
+                        await writer.drain()
+                        await writer.start_tls(self.tls)
+                        continue
+                    else:
+                        writer.write(b"502 5.5.2 Command not implemented\r\n")
                     await writer.drain()
-        except (OSError, TimeoutError, ValueError):
+        except (OSError, TimeoutError, ValueError, ssl.SSLError):
             pass
         finally:
             self._tcp.untrack(writer)
