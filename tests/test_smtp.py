@@ -92,3 +92,52 @@ async def test_lab_routes_and_unroutable():
         await server.close()
     assert (routed.outcome, routed.address, routed.port) == (Outcome.OK, "2001:db8::25", 25)
     assert unrouted.outcome == Outcome.UNREACHABLE and server.connections == 1
+
+
+# ------------------------------------------------------------ EHLO and STARTTLS (from schema 1.8)
+
+
+@pytest.fixture(scope="module")
+def certs():
+    from ipv6scan.testnet.web_server import CertFactory
+
+    return CertFactory()
+
+
+@pytest.mark.parametrize("host", ["::1", "127.0.0.1"])
+async def test_starttls_offered_is_taken_and_nothing_but_ehlo_starttls_and_quit_is_said(host, certs):
+    server = SmtpServer("220 mail.example.vn ESMTP", tls=certs.context_for("valid", ["mail.example.vn"]))
+    port = await server.start(host)
+    try:
+        probe = await probe_smtp(Network(), host, port, timeout=2, server_name="mail.example.vn")
+    finally:
+        await server.close()
+    assert (probe.outcome, probe.starttls, probe.tls_protocol) == (Outcome.OK, Outcome.OK, "TLSv1.3")
+    assert probe.ehlo == ["PIPELINING", "8BITMIME", "STARTTLS"]
+    assert [c.split(" ")[0] for c in server.commands] == ["EHLO", "STARTTLS", "QUIT"]  # the QUIT over TLS
+
+
+async def test_no_starttls_offered_and_a_handshake_that_fails_are_told_apart(certs):
+    plain = SmtpServer("220 mail.example.vn ESMTP")
+    old = SmtpServer("220 mail.example.vn ESMTP", tls=certs.context_for("valid", ["mail.example.vn"], ("TLSv1", "TLSv1")))
+    ports = [await plain.start("::1"), await old.start("::1")]
+    try:
+        offered_none, failed = [await probe_smtp(Network(), "::1", p, timeout=2) for p in ports]
+    finally:
+        await plain.close()
+        await old.close()
+    assert (offered_none.outcome, offered_none.ehlo, offered_none.starttls) == (
+        Outcome.OK, ["PIPELINING", "8BITMIME"], None)
+    assert [c.split(" ")[0] for c in plain.commands] == ["EHLO", "QUIT"]
+    assert failed.outcome == Outcome.OK and failed.starttls not in (None, Outcome.OK)
+    assert failed.tls_detail.startswith("TLS handshake: ")
+
+
+async def test_a_greeting_that_is_not_220_asks_nothing_more():
+    server, port = await serve("554 no service", "::1")
+    try:
+        probe = await probe_smtp(Network(), "::1", port, timeout=TIMEOUT)
+    finally:
+        await server.close()
+    assert probe.outcome == Outcome.PROTOCOL_ERROR and probe.ehlo is None and probe.starttls is None
+    assert [c.split(" ")[0] for c in server.commands] == ["QUIT"]
