@@ -228,6 +228,7 @@ class WebServer:
         self.requests: list[tuple[str, str, str, str]] = []
         self.connections: dict[int, int] = {}  # port -> TCP connections accepted
         self._listeners: list[_Listener] = []
+        self._held: list[socket.socket] = []  # free_port's ports: bound, never listening
         self._aiohttp: web.Server | None = None  # needs a running loop: made by the first listen()
         self._sni: weakref.WeakKeyDictionary[ssl.SSLObject, str] = weakref.WeakKeyDictionary()
 
@@ -315,13 +316,20 @@ class WebServer:
         return web.Response(status=page.status, body=body.encode(), headers=headers)
 
     def free_port(self, host: str) -> int:
-        """A port on ``host`` with nothing listening (connections to it are refused)."""
+        """A port on ``host`` with nothing listening (connections to it are refused).
+
+        The port stays bound, never listening, until :meth:`close`: a port only found free and let go
+        could be handed to the next listener of the lab (which binds port 0), and a refusing site answer."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
-            return s.getsockname()[1]
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.bind((host, 0))
+        self._held.append(s)
+        return s.getsockname()[1]
 
     async def close(self) -> None:
+        for held in self._held:
+            held.close()
+        self._held.clear()
         for listener in self._listeners:
             assert listener.server is not None
             listener.server.close()
