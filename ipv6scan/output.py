@@ -9,6 +9,7 @@ nothing scanned is lost if the scan is interrupted.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from rich import box
 from rich.cells import cell_len
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from .model import (
     Family,
+    HostFacts,
     HostRecord,
     InputError,
     Outcome,
@@ -381,6 +383,45 @@ _DEP_STYLE = {"ok": "green", "no_aaaa": "red", "ipv4_literal": "bold red", "brok
               "untestable": "blue", "not_probed": "dim"}
 
 
+def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[Outcome], str]) -> None:
+    """The zone's mail servers, one row per address: the greeting, STARTTLS, reverse DNS (IPv6), SPF."""
+    from .catalogue import render
+    from .checks._facts import did
+
+    zone = facts.zone
+    servers = [m for m in zone.mail_servers if m.name.strip(".")] if zone is not None else []
+    if not servers:
+        return
+    console.print(Text(say_ui("show_mail", lang, zone=zone.zone or ""), style="bold"))
+    spf = {c.address: c.result for c in zone.spf.checks} if zone.spf is not None else {}
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for key in ("col_mail_server", "col_address", "col_greeting", "col_starttls", "col_ptr", "col_spf"):
+        table.add_column(say_ui(key, lang), overflow="fold")
+    for server in servers:
+        reverse = {r.address: r for r in server.reverse or []}
+        for p in server.probes:
+            if p.outcome != Outcome.OK:
+                starttls = ""
+            elif p.starttls is None:
+                starttls = say_ui("starttls_not_offered" if p.ehlo is not None else "not_looked", lang)
+            else:
+                starttls = (p.tls_protocol or "✓") if p.starttls == Outcome.OK else render(did(p.starttls), lang)
+            r = reverse.get(p.address)
+            if r is None:
+                ptr = say_ui("not_looked", lang)
+            elif r.confirmed:
+                ptr = f"{r.confirmed[0]} ✓"
+            elif r.ptr.records:
+                ptr = say_ui("ptr_not_back", lang, name=", ".join(r.ptr.records))
+            else:
+                ptr = say_ui("ptr_none", lang) if r.ptr.outcome in (Outcome.OK, Outcome.DNS_NXDOMAIN,
+                                                                     Outcome.DNS_NODATA) else how(r.ptr.outcome)
+            result = spf.get(p.address)
+            table.add_row(server.name, p.address, how(p.outcome), starttls, ptr,
+                          render({"f": f"spf.{result}"}, lang) if result is not None else say_ui("not_looked", lang))
+    console.print(table)
+
+
 def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     """Everything judged about one host: every check in words, what its page loads (each origin over IPv6,
     when and for which host it was probed) and every zone on its resolution path."""
@@ -435,6 +476,7 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
                 table.add_row(dep_path(dep), kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
                               f"{address}{detail}".strip(), probed)
             console.print(table)
+    _render_mail(console, facts, lang, how)
     chain = facts.chain
     console.print(Text(say_ui("show_chain", lang), style="bold"))
     if chain is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import msgspec
 import pytest
@@ -346,6 +347,10 @@ def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab
     assert shown.returncode == 0, shown.stderr
     assert "2001:db8::26 (mx6.nsname4.example) không có bản ghi PTR" in shown.stdout
     assert "SPF của nsname4.example cho phép 192.0.2.26 nhưng không cho phép các địa chỉ IPv6" in shown.stdout
+    # the mail servers' table: one row per address (greeting, STARTTLS, PTR, SPF)
+    assert re.search(r"mx6\.nsname4\.example\s+2001:db8::26\s+✓\s+không hỗ trợ\s+không có PTR\s+không đạt \(fail\)",
+                     shown.stdout), shown.stdout
+    assert re.search(r"mx6\.nsname4\.example\s+192\.0\.2\.26\s+✓\s+TLSv1\.3\s+—\s+đạt", shown.stdout)
 
 
 def test_no_subresources_turns_the_page_off(lab, lab_dir):
