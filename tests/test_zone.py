@@ -177,3 +177,55 @@ async def test_a_resolution_chain_link_that_got_no_answer_is_asked_again(zone_la
     link = await cache.link("example.vn")
     assert link.outcome == Outcome.OK and len(link.servers) == 3
     assert await cache.link("example.vn") is link
+
+
+# ------------------------------------------------------------ the name servers' own names (schema 1.8)
+
+def _served_by(server: str, *records: str) -> str:
+    return "$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n" + f"@ NS {server}\n" + "".join(f"{r}\n" for r in records)
+
+
+async def _walk(zones: dict[str, str], servers: dict[str, int], host: str):
+    """The chain of ``host`` over a DNS server holding ``zones``; each name server name -> its address's last
+    number (2001:db8::<n>, routed to that server)."""
+    from ipv6scan.checks._service import zone_states
+
+    dns_server = DnsServer(zones)
+    port = await dns_server.start()
+    network = LabNetwork({(f"2001:db8::{n}", 53): ("::1", port) for n in servers.values()})
+    client = DnsClient(resolvers=[("127.0.0.1", port)], network=network, timeout=0.3)
+    try:
+        cache = ZoneCache(dns=client, network=network, options=OPTIONS, allowed=ALLOWED, ipv6_ok=True)
+        chain = await cache.chain([(host, "host")])
+    finally:
+        await client.aclose()
+        await dns_server.close()
+    return chain, zone_states(chain)
+
+
+async def test_the_name_servers_names_are_walked_three_deep_and_deeper_is_unknown_never_broken():
+    """z0's server is named in z1, z1's in z2, ... z4's in z4 itself (glue): four rounds would reach it."""
+    zones = {"example": _served_by("tld.example.", "tld AAAA 2001:db8::50")}
+    for i in range(5):
+        nxt = f"ns.z{min(i + 1, 4)}.example."
+        zones[f"z{i}.example"] = _served_by(nxt, *([f"ns AAAA 2001:db8::{51 + i}"] if i else []),
+                                            *(["www AAAA 2001:db8::99"] if i == 0 else []))
+    servers = {"tld.example": 50, **{f"ns.z{i}.example": 51 + i for i in range(1, 5)}}
+    chain, states = await _walk(zones, servers, "www.z0.example")
+    assert chain.ns_walked
+    assert [(n.name, n.zones) for n in chain.names if n.role == "ns"] == [
+        ("ns.z1.example", ["example", "z1.example"]), ("ns.z2.example", ["example", "z2.example"]),
+        ("ns.z3.example", ["example", "z3.example"])]  # tld.example (the TLD's) and ns.z4 (round 4) are not walked
+    assert [link.zone for link in chain.zones] == ["example", "z0.example", "z1.example", "z2.example", "z3.example"]
+    assert states == {"example": "ok", "z0.example": "dns_failed", "z1.example": "dns_failed",
+                      "z2.example": "dns_failed", "z3.example": "dns_failed"}
+
+
+async def test_name_servers_found_only_through_each_other_are_walked_once_and_never_reached():
+    zones = {"example": _served_by("tld.example.", "tld AAAA 2001:db8::50"),
+             "a.example": _served_by("ns.b.example.", "www AAAA 2001:db8::99", "ns AAAA 2001:db8::61"),
+             "b.example": _served_by("ns.a.example.", "ns AAAA 2001:db8::62")}
+    chain, states = await _walk(zones, {"tld.example": 50, "ns.a.example": 61, "ns.b.example": 62}, "www.a.example")
+    assert [(n.name, n.zones) for n in chain.names if n.role == "ns"] == [
+        ("ns.b.example", ["example", "b.example"]), ("ns.a.example", ["example", "a.example"])]
+    assert states == {"example": "ok", "a.example": "ns_names", "b.example": "ns_names"}

@@ -130,7 +130,8 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     zone on the path of its name is reached. Computed from no zone reached upwards until nothing changes,
     so name servers that are found only through each other (``ns.a.example`` serving b.example and
     ``ns.b.example`` serving a.example, no glue) are never reached. A zone left unreached because a zone on
-    its servers' paths is unknown (a lookup failed, the walk stopped) is unknown, not broken. Chains from
+    its servers' paths is unknown (a lookup failed, the walk stopped), or is itself left unreached for that
+    reason, is unknown, not broken. Chains from
     before 1.8 (``ns_walked`` false) hold no server names' paths: each zone on its own, as then."""
     base = {link.zone: zone_state(link) for link in chain.zones}
     if not chain.ns_walked:
@@ -153,18 +154,24 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
             if state is ZoneState.OK and zone not in reached and any(found(n, zone) for n in answering[zone]):
                 reached.add(zone)
                 grew = True
-    states = dict(base)
-    for zone, state in base.items():
-        if state is ZoneState.OK and zone not in reached:
-            unknown = any(_unknown(paths.get(name), base) for name in answering[zone])
-            states[zone] = ZoneState.DNS_FAILED if unknown else ZoneState.NS_NAMES
-    return states
+    unreached = [zone for zone, state in base.items() if state is ZoneState.OK and zone not in reached]
+    unknown = {z for z, state in base.items() if state in (ZoneState.DNS_FAILED, ZoneState.UNTESTABLE)}
+    grew = True
+    while grew:  # unknown spreads: a zone whose servers' names need an unknown zone is unknown too
+        grew = False
+        for zone in unreached:
+            if zone not in unknown and any(_unknown(paths.get(name), unknown) for name in answering[zone]):
+                unknown.add(zone)
+                grew = True
+    return {zone: (ZoneState.DNS_FAILED if zone in unknown else ZoneState.NS_NAMES) if zone in unreached else state
+            for zone, state in base.items()}
 
 
-def _unknown(path: ChainName | None, base: dict[str, ZoneState]) -> bool:
+def _unknown(path: ChainName | None, unknown: set[str]) -> bool:
+    """Finding this name needs a zone that is unknown (or its path itself is)."""
     if path is None or path.outcome != Outcome.OK or not path.zones:
         return True
-    return any(base.get(z) in (ZoneState.DNS_FAILED, ZoneState.UNTESTABLE, None) for z in path.zones)
+    return any(z in unknown for z in path.zones)
 
 
 def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> list[str]:
