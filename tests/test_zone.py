@@ -229,3 +229,26 @@ async def test_name_servers_found_only_through_each_other_are_walked_once_and_ne
     assert [(n.name, n.zones) for n in chain.names if n.role == "ns"] == [
         ("ns.b.example", ["example", "b.example"]), ("ns.a.example", ["example", "a.example"])]
     assert states == {"example": "ok", "a.example": "ns_names", "b.example": "ns_names"}
+
+
+async def test_the_spf_of_a_zone_asks_each_name_once_for_all_the_mail_server_addresses():
+    """Two mail servers, four addresses: the record's include and the mx mechanism's lookups, once each."""
+    zone = ("$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n@ MX 10 mx1\n@ MX 20 mx2\n"
+            '@ TXT "v=spf1 include:_spf.example.vn mx -all"\n_spf TXT "v=spf1 ip4:192.0.2.0/24 -all"\n'
+            "ns A 192.0.2.1\nmx1 A 192.0.2.25\nmx1 AAAA 2001:db8::25\nmx2 A 192.0.2.26\nmx2 AAAA 2001:db8::26\n")
+    dns_server = DnsServer({"example.vn": zone})
+    port = await dns_server.start()
+    network = LabNetwork({("192.0.2.1", 53): ("127.0.0.1", port)})
+    client = DnsClient(resolvers=[("127.0.0.1", port)], network=network, timeout=0.3)
+    try:
+        facts = await ZoneCache(dns=client, network=network, options=OPTIONS, allowed=ALLOWED, ipv6_ok=True).get(
+            "example.vn")
+    finally:
+        await client.aclose()
+        await dns_server.close()
+    assert [(c.address, c.result, c.term) for c in facts.spf.checks] == [
+        ("192.0.2.25", "pass", "include:_spf.example.vn"), ("2001:db8::25", "pass", "mx"),
+        ("192.0.2.26", "pass", "include:_spf.example.vn"), ("2001:db8::26", "pass", "mx")]
+    asked = [(n, q) for _, n, q, _ in dns_server.queries]
+    assert asked.count(("_spf.example.vn", "TXT")) == 1 and asked.count(("example.vn", "MX")) <= 2
+    assert asked.count(("mx1.example.vn", "AAAA")) <= 2  # the mail server's own resolution, and SPF's once

@@ -22,6 +22,7 @@ from ..config import ScanOptions
 from ..model import (
     DNS_UNANSWERED,
     Address,
+    DnsLookup,
     ChainName,
     ChainServer,
     DnssecFacts,
@@ -143,7 +144,12 @@ class ZoneCache:
                                                                 for name, a in addresses])
         if record is None:
             return SpfFacts(domain=apex, lookup=lookup)
-        outcomes = await asyncio.gather(*(evaluate(self.dns.lookup, a.address, apex, record, helo=name)
+        asked: Once[tuple[str, str], DnsLookup] = Once()  # each (name, type) once for all the addresses
+
+        async def lookup(name: str, rdtype: str) -> DnsLookup:
+            return await asked.get((name.lower(), rdtype), lambda: self.dns.lookup(name, rdtype))
+
+        outcomes = await asyncio.gather(*(evaluate(lookup, a.address, apex, record, helo=name)
                                           for name, a in addresses))
         return SpfFacts(domain=apex, lookup=lookup, record=record,
                         checks=[_spf_check(name, a, o) for (name, a), o in zip(addresses, outcomes)])
