@@ -146,10 +146,10 @@ class ZoneCache:
             return SpfFacts(domain=apex, lookup=lookup)
         asked: Once[tuple[str, str], DnsLookup] = Once()  # each (name, type) once for all the addresses
 
-        async def lookup(name: str, rdtype: str) -> DnsLookup:
+        async def ask(name: str, rdtype: str) -> DnsLookup:
             return await asked.get((name.lower(), rdtype), lambda: self.dns.lookup(name, rdtype))
 
-        outcomes = await asyncio.gather(*(evaluate(lookup, a.address, apex, record, helo=name)
+        outcomes = await asyncio.gather(*(evaluate(ask, a.address, apex, record, helo=name)
                                           for name, a in addresses))
         return SpfFacts(domain=apex, lookup=lookup, record=record,
                         checks=[_spf_check(name, a, o) for (name, a), o in zip(addresses, outcomes)])
