@@ -410,3 +410,17 @@ async def test_reverse_dns_is_forward_confirmed_or_says_why_not(make_client):
     assert (got["2001:db8::13"].forward[0].records, got["2001:db8::13"].confirmed) == (["2001:db8::10"], [])
     assert [f.outcome for f in got["2001:db8::14"].forward] == [Outcome.DNS_SERVFAIL]
     assert got["2001:db8::15"].ptr.outcome == Outcome.DNS_SERVFAIL
+
+
+async def test_a_txt_record_of_several_strings_is_one_text_as_spf_reads_it(make_client):
+    """RFC 7208 3.3: a record longer than 255 bytes comes as several strings, joined with nothing between."""
+    zone = ("$TTL 300\n@ SOA ns1.example.vn. h.example.vn. 1 3600 600 86400 300\n@ NS ns1.example.vn.\n"
+            '@ TXT "v=spf1 ip4:192.0.2.0/24 " "ip6:2001:db8::/32 -all"\n@ TXT "google-site-verification=x"\n')
+    srv = DnsServer({"txt.vn": zone})
+    await srv.start()
+    try:
+        client = make_client(resolvers=[("127.0.0.1", srv.port)], network=Network(), timeout=TIMEOUT, retries=0)
+        found = await client.lookup("txt.vn", "TXT")
+    finally:
+        await srv.close()
+    assert sorted(found.records) == ["google-site-verification=x", "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"]
