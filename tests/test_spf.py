@@ -110,3 +110,18 @@ def test_the_record_is_the_one_v_spf1_text():
         spf_record(txt("v=spf1 mx -all", "v=spf1 -all"))
     with pytest.raises(Exception, match="dns_timeout"):
         spf_record(txt(outcome=Outcome.DNS_TIMEOUT))
+
+
+async def test_ptr_matches_a_forward_confirmed_name_and_a_failed_lookup_does_not_match():
+    """RFC 7208 5.5: a PTR name that resolves back to the address, at or below the target; a failed PTR lookup
+    fails to match, and a name whose own lookup failed is skipped (neither is a temperror)."""
+    reverse = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+    confirmed = {(reverse, "PTR"): ["mail.gov.example"], ("mail.gov.example", "AAAA"): [V6]}
+    assert await run("v=spf1 ptr -all", V6, confirmed) == (SpfResult.PASS, "ptr", None)
+    assert (await run("v=spf1 ptr:other.example -all", V6, confirmed))[0] is SpfResult.FAIL
+    not_back = {(reverse, "PTR"): ["mail.gov.example"], ("mail.gov.example", "AAAA"): ["2001:db8::1"]}
+    assert (await run("v=spf1 ptr -all", V6, not_back))[0] is SpfResult.FAIL
+    skipped = {(reverse, "PTR"): ["flaky.gov.example", "mail.gov.example"],
+               ("flaky.gov.example", "AAAA"): Outcome.DNS_TIMEOUT, ("mail.gov.example", "AAAA"): [V6]}
+    assert (await run("v=spf1 ptr -all", V6, skipped))[0] is SpfResult.PASS
+    assert (await run("v=spf1 ptr ~all", V6, {(reverse, "PTR"): Outcome.DNS_SERVFAIL}))[0] is SpfResult.SOFTFAIL

@@ -27,6 +27,7 @@ import ipaddress
 import secrets
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -115,15 +116,8 @@ class DnsClient:
         return lookup.outcome, lookup.records
 
     async def reverse(self, address: str) -> ReverseName:
-        """An address's PTR, and the AAAA (or A) of each name it gives (the first ``REVERSE_NAMES``): which
-        of them resolve back to the address (forward-confirmed reverse DNS)."""
-        own = canonical(address)
-        ptr = await self.lookup(dns.reversename.from_address(own).to_text(), "PTR")
-        names = ptr.records[:REVERSE_NAMES]
-        rdtype = "AAAA" if ":" in own else "A"
-        forward = list(await asyncio.gather(*(self.lookup(name, rdtype) for name in names)))
-        confirmed = [name for name, lookup in zip(names, forward) if own in lookup.records]
-        return ReverseName(address=own, ptr=ptr, forward=forward, confirmed=confirmed)
+        """An address's PTR and which of its names resolve back to it (:func:`forward_confirmed`)."""
+        return await forward_confirmed(self.lookup, address)
 
     async def find_zone(self, name: str) -> tuple[str | None, Outcome, str | None]:
         """The apex of the zone holding name, found by its real zone cut.
@@ -519,6 +513,20 @@ def _apex_in(message: dns.message.Message, qname: dns.name.Name) -> dns.name.Nam
 def _negative_about(message: dns.message.Message, name: dns.name.Name) -> bool:
     """Does the authority section hold a SOA of a zone enclosing name (a NODATA about it)?"""
     return any(r.rdtype == dns.rdatatype.SOA and name.is_subdomain(r.name) for r in message.authority)
+
+
+async def forward_confirmed(lookup: Callable[[str, str], Awaitable[DnsLookup]], address: str, *,
+                            names: int = REVERSE_NAMES) -> ReverseName:
+    """An address's PTR, and the AAAA (or A) of each name it gives (the first ``names``): which of them
+    resolve back to the address (forward-confirmed reverse DNS). ``lookup``: how a (name, type) is asked
+    (the client's, or one that remembers its answers). A failed forward lookup confirms nothing."""
+    own = canonical(address)
+    ptr = await lookup(dns.reversename.from_address(own).to_text(omit_final_dot=True), "PTR")
+    given = ptr.records[:names]
+    rdtype = "AAAA" if ":" in own else "A"
+    forward = list(await asyncio.gather(*(lookup(name, rdtype) for name in given)))
+    confirmed = [name for name, found in zip(given, forward) if own in found.records]
+    return ReverseName(address=own, ptr=ptr, forward=forward, confirmed=confirmed)
 
 
 def _records(rrset) -> list[str]:

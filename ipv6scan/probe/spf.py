@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..model import DNS_UNANSWERED, DnsLookup, Outcome, SpfResult
+from .dns import forward_confirmed
 
 Lookup = Callable[[str, str], Awaitable[DnsLookup]]
 
@@ -137,23 +138,26 @@ class Evaluation:
         return False
 
     async def _ptr(self, target: str) -> bool:
-        """ptr (discouraged, still met): a name of the address's PTR, resolving back to it, in ``target``."""
-        reverse = ipaddress.ip_address(self.ip).reverse_pointer
-        for name in (await self._records(reverse, "PTR"))[:MAX_NAMES]:
-            if (name == target or name.endswith("." + target)) and str(self.ip) in [
-                    str(ipaddress.ip_address(a)) for a in await self._records(name, "AAAA" if self.ip.version == 6 else "A")]:
-                return True
-        return False
+        """ptr (discouraged, still met): a name of the address's PTR that resolves back to it is ``target`` or
+        below it. A failed PTR lookup fails to match; a name whose lookup failed is skipped (section 5.5)."""
+        reverse = await forward_confirmed(self._lookup, str(self.ip), names=MAX_NAMES)
+        if not reverse.ptr.records and reverse.ptr.outcome not in DNS_UNANSWERED:
+            self._void(reverse.ptr.name)
+        return any(name == target or name.endswith("." + target) for name in reverse.confirmed)
 
     async def _records(self, name: str, rdtype: str) -> list[str]:
         found = await self._lookup(name, rdtype)
         if found.outcome in DNS_UNANSWERED:
             raise SpfError(SpfResult.TEMPERROR, "no_answer", f"{rdtype} {name}", f"{rdtype} {name}: {found.outcome}")
         if not found.records:
-            self.voids += 1
-            if self.voids > MAX_VOID:
-                raise SpfError(SpfResult.PERMERROR, "too_many_void", name, f"more than {MAX_VOID} lookups found nothing")
+            self._void(name)
         return found.records
+
+    def _void(self, name: str) -> None:
+        """A lookup found nothing (NXDOMAIN, no records): more than MAX_VOID is an error (section 4.6.4)."""
+        self.voids += 1
+        if self.voids > MAX_VOID:
+            raise SpfError(SpfResult.PERMERROR, "too_many_void", name, f"more than {MAX_VOID} lookups found nothing")
 
     def _count(self) -> None:
         self.lookups += 1
