@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from ..model import (
     DNS_FAILURES,
     ChainName,
+    ChainServer,
     CheckResult,
     Dependency,
     DependencyProbe,
@@ -107,9 +108,9 @@ class ZoneState(StrEnum):
 def zone_state(link: ZoneLink) -> ZoneState:
     if link.outcome != Outcome.OK:
         return ZoneState.DNS_FAILED
-    probes = [p for s in link.servers for p in s.probes]
-    if any(p.outcome == Outcome.OK for p in probes):
+    if any(_answers(s) for s in link.servers):
         return ZoneState.OK
+    probes = [p for s in link.servers for p in s.probes]
     if probes and all(p.outcome in (Outcome.UNTESTABLE, Outcome.SKIPPED_NON_GLOBAL) for p in probes):
         return ZoneState.UNTESTABLE
     if probes:
@@ -136,9 +137,8 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     base = {link.zone: zone_state(link) for link in chain.zones}
     if not chain.ns_walked:
         return base
-    paths = {n.name: n for n in chain.names if n.role == "ns"}
-    answering = {link.zone: [s.name for s in link.servers if any(p.outcome == Outcome.OK for p in s.probes)]
-                 for link in chain.zones}
+    paths = _ns_paths(chain)
+    answering = {link.zone: [s.name for s in link.servers if _answers(s)] for link in chain.zones}
     reached: set[str] = set()
 
     def found(name: str, zone: str) -> bool:
@@ -176,14 +176,24 @@ def _unknown(path: ChainName | None, unknown: set[str]) -> bool:
 
 def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> list[str]:
     """For a zone in state ``ns_names``: the zones, not reached, that its answering servers' names need."""
-    paths = {n.name: n for n in chain.names if n.role == "ns"}
+    paths = _ns_paths(chain)
     link = next(link for link in chain.zones if link.zone == zone)
     out: list[str] = []
     for server in link.servers:
         path = paths.get(server.name)
-        if path is not None and any(p.outcome == Outcome.OK for p in server.probes):
+        if path is not None and _answers(server):
             out += [z for z in path.zones if states.get(z) is not ZoneState.OK and z not in out]
     return out
+
+
+def _ns_paths(chain: ResolutionChain) -> dict[str, ChainName]:
+    """The name servers' own names the walk looked up (role ns), by name."""
+    return {n.name: n for n in chain.names if n.role == "ns"}
+
+
+def _answers(server: ChainServer) -> bool:
+    """A query to one of the server's IPv6 addresses was answered."""
+    return any(p.outcome == Outcome.OK for p in server.probes)
 
 
 def names_through(chain: ResolutionChain, zone: str) -> list[str]:

@@ -8,13 +8,10 @@ unknown, never "no PTR". Not counted for the web verdict; the policy's mail crit
 
 from __future__ import annotations
 
-from ..model import DNS_UNANSWERED, CheckResult, HostFacts, Outcome, ReverseName
+from ..model import DNS_UNANSWERED, CheckResult, HostFacts, ReverseName
 from ._facts import lookup_failure
 from ._registry import FAIL, N_A, PASS, UNTESTED, CheckContext, check, result, say
 from ._zone import mail_servers
-
-_NONE = (Outcome.DNS_NXDOMAIN, Outcome.DNS_NODATA)  # a clean "there is no such record"
-
 
 def _unknown(r: ReverseName) -> bool:
     """The PTR, or a forward lookup that could have confirmed it, failed (and nothing confirmed it)."""
@@ -40,7 +37,7 @@ def check_mail_reverse(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]
     for server, r in found:
         if r.confirmed or _unknown(r):
             continue
-        if r.ptr.outcome in _NONE or not r.ptr.records:
+        if not r.ptr.records:  # NXDOMAIN or NODATA (a failed lookup is unknown, above)
             bad.append(say("ptr6_missing_at", address=r.address, server=server))
         else:
             bad.append(say("ptr6_unconfirmed_at", address=r.address, server=server, names=r.ptr.records))

@@ -22,9 +22,9 @@ from ..config import ScanOptions
 from ..model import (
     DNS_UNANSWERED,
     Address,
-    DnsLookup,
     ChainName,
     ChainServer,
+    DnsLookup,
     DnssecFacts,
     DnssecStatus,
     DnssecValidation,
