@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import socket
 import ssl
@@ -28,15 +29,16 @@ _REPLY_LINE = re.compile(r"(\d{3})([ -]|$)")
 _EHLO_KEYWORDS = 32  # extension keywords kept at most
 
 
+@functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """STARTTLS as a sending mail server does it: encrypt, verify nothing (opportunistic TLS)."""
-    ctx = ssl.create_default_context()
+    """STARTTLS as a sending mail server does it: encrypt, verify nothing (opportunistic TLS). Built once, when
+    first needed, and without loading any trust store (nothing is verified): not at import."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
 
-_TLS = _tls_context()
 HELO_NAME = socket.gethostname() or "ipv6scan"  # the name this scanner says in EHLO (no DNS asked for it)
 
 
@@ -141,7 +143,7 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
             return session
         step = "TLS handshake"
         left = max(deadline - loop.time(), 1e-3)  # bounded by its own timeout, never cancelled
-        await writer.start_tls(_TLS, server_hostname=server_name, ssl_handshake_timeout=left)
+        await writer.start_tls(_tls_context(), server_hostname=server_name, ssl_handshake_timeout=left)
     except Exception as e:  # noqa: BLE001 - every failure becomes an outcome
         outcome, why = (Outcome.PROTOCOL_ERROR, str(e)) if isinstance(e, _BadGreeting) else outcome_of(e)
         forget_traceback(e)
