@@ -132,7 +132,8 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
             if code != "250":
                 session.detail = f"EHLO answered {code}"
                 return session
-            session.ehlo = [line.split()[0].upper() for line in lines[1:] if line.split()][:_EHLO_KEYWORDS]
+            keywords = [line[4:].split() for line in lines[1:]]  # (after "250-"; the first line greets)
+            session.ehlo = [words[0].upper() for words in keywords if words][:_EHLO_KEYWORDS]
             if "STARTTLS" not in session.ehlo:
                 return session
             step = "STARTTLS"
@@ -158,7 +159,7 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
 
 
 async def _read_reply(reader: asyncio.StreamReader, what: str) -> tuple[str, list[str]]:
-    """One whole reply, possibly multi-line: (its code, each line's text after the code)."""
+    """One whole reply, possibly multi-line: (its code, each line as it came, without the line end)."""
     lines: list[str] = []
     read = 0
     while True:
@@ -170,7 +171,7 @@ async def _read_reply(reader: asyncio.StreamReader, what: str) -> tuple[str, lis
         match = _REPLY_LINE.match(text)
         if match is None:
             raise _BadGreeting("not an SMTP reply", lines[0] if lines else text[:_BANNER_CHARS])
-        lines.append(text if what == "greeting" else text[4:])
+        lines.append(text)
         if match.group(2) != "-":
             return match.group(1), lines
         if read >= _GREETING_CAP:
