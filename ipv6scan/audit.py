@@ -138,6 +138,13 @@ class AuditConfig(_Table, kw_only=True):
         except ValueError as e:
             raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.allow_special",
                                       problem=e)) from None
+        if options.tls_profile is not None:
+            from .checks._profiles import ProfileError, tls_profile
+            try:
+                tls_profile(options.tls_profile)
+            except ProfileError as e:
+                raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.tls_profile",
+                                          problem=e)) from None
         for i, bundle in enumerate(options.ca_bundles):
             if not Path(bundle).is_file():
                 raise ConfigError(Message("config_no_such_file", origin=self.origin, key=f"scan.ca_bundles[{i}]",

@@ -67,6 +67,7 @@ def scan(
     trust_anchor: Annotated[list[Path], typer.Option("--trust-anchor", metavar="FILE", help="DS or DNSKEY records trusted for DNSSEC validation, one per line ('zone DS ...'), instead of the IANA root keys shipped with ipv6scan. Repeatable.")] = [],
     no_dnssec_validation: Annotated[bool, typer.Option("--no-dnssec-validation", help="Record whether zones are signed, but do not walk their chain of trust and check the signatures.")] = False,
     no_tls_versions: Annotated[bool, typer.Option("--no-tls-versions", help="Do not ask each HTTPS address which TLS versions it accepts (TLS 1.0 to 1.3, a handshake each).")] = False,
+    tls_profile: Annotated[Optional[str], typer.Option("--tls-profile", metavar="NAME", help="TLS profile each HTTPS address is judged against (tls.profile.*): mozilla-intermediate (the default), mozilla-modern or mozilla-old (ipv6scan/checks/tls-profiles.toml). Kept with each host: show and report judge it so again.")] = None,
     no_subresources: Annotated[bool, typer.Option("--no-subresources", help="Do not read the page for what it loads without a click (scripts, CSS, fonts, images, frames), nor probe those hosts over IPv6.")] = False,
     max_dependencies: Annotated[int, typer.Option("--max-dependencies", min=1, max=1000, rich_help_panel=ADVANCED, help="Hosts a page loads from that are probed, at most per page (the number found beyond is recorded).")] = DEFAULTS.max_dependencies,
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
@@ -108,6 +109,9 @@ def scan(
         for r in resolver:
             split_hostport(r, 53)
         parse_prefixes(allow_special)
+        if tls_profile is not None:
+            from .checks._profiles import tls_profile as named_profile
+            named_profile(tls_profile)  # a profile this version does not ship stops here, naming those it does
         for b in ca_bundle:
             if not b.is_file():
                 raise UsageError(Message("no_such_file", path=f"--ca-bundle {b}"))
@@ -137,6 +141,7 @@ def scan(
         check_zone=not no_zone,
         subresources=not no_subresources,
         tls_versions=not no_tls_versions,
+        tls_profile=tls_profile,
         dnssec_validation=not no_dnssec_validation,
         trust_anchors=[str(p) for p in trust_anchor],
         max_dependencies=max_dependencies,

@@ -43,6 +43,7 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     user_agent: str = DEFAULT_USER_AGENT
     ca_bundles: list[str] = []  # extra PEM trust anchors, added to certifi's
     tls_versions: bool = True  # ask each HTTPS address which TLS versions it accepts (a handshake per version)
+    tls_profile: str | None = None  # what tls.profile.* judge against (checks/tls-profiles.toml); None: its default
     # the whole service: what the page loads without a click
     subresources: bool = True  # read the page, probe every origin it loads from over IPv6 (once per scan)
     max_dependencies: int = 64  # origins kept per page; the number found beyond is recorded

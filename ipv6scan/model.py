@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.8"
+SCHEMA_VERSION = "1.9"
 
 
 class Family(StrEnum):
@@ -527,6 +527,9 @@ class HostFacts(Struct, kw_only=True):
     elapsed_ms: float = 0.0
     scanner_ipv6: bool = True  # did the scanner itself have IPv6 when it ran?
     allowed_special: list[str] = []  # special-purpose prefixes the user allowed
+    # From 1.9: the TLS profile (checks/tls-profiles.toml) tls.profile.* judge this host against, chosen for the
+    # scan (--tls-profile); None: the shipped default. Kept with the facts so a re-judge uses it again.
+    tls_profile: str | None = None
     resolution: Resolution
     zone: ZoneFacts | None = None
     web: list[WebProbe] = []

@@ -176,6 +176,7 @@ class Scanner:
             elapsed_ms=round((time.perf_counter() - t0) * 1000, 1),
             scanner_ipv6=self.ipv6_ok,
             allowed_special=list(self.options.allow_special),
+            tls_profile=self.options.tls_profile,
             resolution=seen.resolution or _unfinished_resolution(target.host),
             zone=seen.zone,
             web=web,

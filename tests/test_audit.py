@@ -324,6 +324,7 @@ def test_config_errors_name_the_key(lab, tmp_path):
         "[scan]\nconcurency = 3\n": "scan.concurency: unknown scan option",
         "[scan]\nipv6 = \"maybe\"\n": "scan.ipv6",
         "[scan]\nresolvers = [\"nowhere\"]\n": "scan.resolvers[0]",
+        "[scan]\ntls_profile = \"nist\"\n": "scan.tls_profile: No TLS profile nist; the profiles: mozilla-intermediate",
     }
     for extra, key in cases.items():
         config = tmp_path / "audit.toml"

@@ -306,6 +306,41 @@ def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain
     assert "được đặt tên trong v4dns.example" in shown.stdout
 
 
+def test_the_tls_profile_a_scan_chose_is_kept_with_each_host_and_judged_again_by_show(lab, lab_dir, tmp_path):
+    """dual.gov.example accepts TLS 1.2 and 1.3: it passes Mozilla intermediate (the default) and fails Mozilla
+    modern, which a scan may choose (--tls-profile). The choice is in the header's options and in each host's
+    facts, so show (from the file or from the history) judges it against the same profile again."""
+    db = tmp_path / "history.sqlite"
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-zone", "--db",
+                   str(db), "--tls-profile", "mozilla-modern", stdin="dual.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = parse_jsonl(proc.stdout)
+    assert lines[0].options["tls_profile"] == "mozilla-modern"
+    rec = next(line for line in lines if isinstance(line, HostRecord))
+    assert rec.facts.tls_profile == "mozilla-modern"
+    for family in ("ipv4", "ipv6"):
+        found = _checks(rec)[f"tls.profile.{family}"]
+        assert (found.status, found.reason) == ("fail", "profile_old_versions")
+        assert "Against Mozilla modern (Server Side TLS 5.7) (allows TLSv1.3)" in found.message
+    scan_file = tmp_path / "modern.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    for source in (str(scan_file), "dual.gov.example"):
+        shown = run_cli("show", source, "--format", "json", "--db", str(db), *(["--host", "dual.gov.example"]
+                                                                                if source.endswith(".jsonl") else []))
+        assert shown.returncode == 0, shown.stderr
+        again = msgspec.json.decode(shown.stdout, type=HostRecord)
+        assert _checks(again)["tls.profile.ipv6"].reason == "profile_old_versions", source
+    vi = run_cli("show", str(scan_file), "--host", "dual.gov.example", "--lang", "vi", env={"COLUMNS": "200"})
+    assert vi.returncode == 0 and "So với Mozilla modern" in vi.stdout, vi.stdout
+
+
+def test_a_tls_profile_that_does_not_exist_is_a_usage_error_naming_those_that_do(lab, lab_dir):
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--no-save", "--no-db", "--tls-profile", "nist",
+                   "--lang", "vi", stdin="dual.gov.example\n")
+    assert proc.returncode == 2
+    assert "Không có hồ sơ TLS nist; các hồ sơ: mozilla-intermediate, mozilla-modern, mozilla-old" in proc.stderr
+
+
 def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):
     """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, the
     zone's SPF (mx) passes both its addresses, and both encrypt (STARTTLS); nsname4.example's (mx6,

@@ -143,9 +143,40 @@ def test_a_wrong_profiles_file_is_a_clear_error(text, words):
 
 
 def test_an_unknown_profile_names_the_ones_there_are():
-    with pytest.raises(ProfileError, match="no TLS profile 'nope'; the profiles are mozilla-intermediate, "
-                                           "mozilla-modern, mozilla-old"):
+    with pytest.raises(ProfileError, match="No TLS profile nope; the profiles: mozilla-intermediate, "
+                                           "mozilla-modern, mozilla-old") as e:
         tls_profile("nope")
+    assert e.value.text("vi") == ("Không có hồ sơ TLS nope; các hồ sơ: mozilla-intermediate, mozilla-modern, "
+                                  "mozilla-old")
+
+
+# ---------------------------------------------------------------- the profile a scan chose (--tls-profile)
+
+
+def test_the_profile_the_scan_chose_is_the_one_judged_against():
+    facts = site()  # accepts TLS 1.2 and 1.3 on every address: intermediate passes
+    assert {checks_of(judge(facts))[f"tls.profile.{f}"].status for f in ("ipv4", "ipv6")} == {CheckStatus.PASS}
+    modern = checks_of(judge(msgspec.structs.replace(facts, tls_profile="mozilla-modern")))
+    for family in ("ipv4", "ipv6"):
+        found = modern[f"tls.profile.{family}"]
+        assert (found.status, found.reason) == (CheckStatus.FAIL, "profile_old_versions")
+        assert "Against Mozilla modern (Server Side TLS 5.7) (allows TLSv1.3)" in found.message
+        assert "accepts TLSv1.2" in found.message
+    old = checks_of(judge(msgspec.structs.replace(facts, tls_profile="mozilla-old")))
+    assert old["tls.profile.ipv6"].status is CheckStatus.PASS
+    assert "Mozilla old" in old["tls.profile.ipv6"].message
+
+
+def test_a_profile_this_version_does_not_ship_is_untestable_and_said_so_in_either_language():
+    facts = msgspec.structs.replace(site(), tls_profile="bsi-2030")  # saved by a version that had it
+    result = judge(facts)
+    for family in ("ipv4", "ipv6"):
+        found = checks_of(result)[f"tls.profile.{family}"]
+        assert (found.status, found.reason) == (CheckStatus.UNTESTABLE, "profile_not_shipped")
+        assert "TLS profile bsi-2030, which this version does not have (it has mozilla-intermediate" in found.message
+        assert message(found, "vi") == ("Lần quét chọn hồ sơ TLS bsi-2030 để đánh giá, nhưng phiên bản này không có "
+                                        "hồ sơ đó (chỉ có mozilla-intermediate, mozilla-modern và mozilla-old)")
+    assert result.verdict.value == "ready"  # the profile never counts for the verdict
 
 
 # ---------------------------------------------------------------- the version prober

@@ -21,6 +21,7 @@ from .. import catalogue
 from ..model import CheckResult, HostFacts, HostResult, Verdict
 from . import _verdict
 from ._facts import allowed_of, aware, parse_time
+from ._profiles import shipped_profile
 from ._registry import UNTESTED, Check, CheckContext, check, registered, result, say
 from ._verdict import DEFAULT_RULES, Rule
 
@@ -57,6 +58,7 @@ def judge(facts: HostFacts, *, now: datetime | None = None, expiry_warn_days: in
         now=aware(now) if now is not None else parse_time(facts.started),
         expiry_warn_days=expiry_warn_days,
         allowed=allowed_of(facts),
+        tls_profile=shipped_profile(facts.tls_profile),
     )
     checks = [_worded(r) for c in CHECKS for r in c.run(facts, ctx)]
     verdict, reasons = verdict_of(checks, facts)

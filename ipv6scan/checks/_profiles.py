@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from ..catalogue import Message
 from ..errors import Ipv6scanError
 
 VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")  # the names the facts use (ssl.SSLObject.version())
@@ -60,9 +61,22 @@ def _shipped() -> tuple[str, dict[str, TlsProfile]]:
     return parse_profiles(text)
 
 
-def tls_profile(name: str | None = None) -> TlsProfile:
-    """The shipped profile ``name`` (None: the default one)."""
+def profile_names() -> list[str]:
+    """The shipped profiles' names, the default first."""
     default, profiles = _shipped()
-    if (name or default) not in profiles:
-        raise ProfileError(f"no TLS profile {name!r}; the profiles are {', '.join(sorted(profiles))}")
-    return profiles[name or default]
+    return [default, *sorted(n for n in profiles if n != default)]
+
+
+def tls_profile(name: str | None = None) -> TlsProfile:
+    """The shipped profile ``name`` (None: the default one); ProfileError naming the profiles there are."""
+    found = shipped_profile(name)
+    if found is None:
+        raise ProfileError(Message("tls_profile_unknown", name=str(name), known=", ".join(profile_names())))
+    return found
+
+
+def shipped_profile(name: str | None) -> TlsProfile | None:
+    """The shipped profile ``name`` (None: the default one); None when this version ships no such profile (a
+    scan saved by a version that had it)."""
+    default, profiles = _shipped()
+    return profiles.get(name or default)

@@ -35,7 +35,8 @@ class CheckContext:
     now: datetime
     expiry_warn_days: int
     allowed: tuple[IPNetwork, ...]
-    tls_profile: TlsProfile = field(default_factory=tls_profile)  # what tls.profile.* judge against (the default)
+    # What tls.profile.* judge against (the default); None: the facts name a profile this version does not ship.
+    tls_profile: TlsProfile | None = field(default_factory=tls_profile)
 
 
 CheckFn = Callable[[HostFacts, CheckContext], list[CheckResult]]

@@ -1,7 +1,8 @@
 """tls.profile.ipv6, tls.profile.ipv4: each HTTPS address against a named TLS profile, per family.
 
-The profile is data (``checks/tls-profiles.toml``, Mozilla's "intermediate" by default): the
-protocol versions a server may accept, the ones it should, and the smallest certificate keys.
+The profile is data (``checks/tls-profiles.toml``, Mozilla's "intermediate" by default; a scan may
+choose another, ``--tls-profile``, kept in each host's facts): the protocol versions a server may accept,
+the ones it should, and the smallest certificate keys.
 Per address of the family, from the versions asked one by one (``TlsFacts.versions``):
 
 * accepting a version the profile does not allow (TLS 1.0 or 1.1 for "intermediate") fails, naming
@@ -18,17 +19,20 @@ from typing import Any
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
 from ._facts import FAMILIES, cert_probes, where
-from ._profiles import TlsProfile
-from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
+from ._profiles import TlsProfile, profile_names
+from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
 
 _REASONS = ("profile_ok", "profile_old_versions", "profile_weak_key", "profile_missing_recommended",
-            "profile_unknown_versions", "not_probed")
+            "profile_unknown_versions", "profile_not_shipped", "not_probed")
 
 
 @check(ids=tuple(f"tls.profile.{f}" for f in FAMILIES), area="tls", order=92, counts=False, reasons=_REASONS)
 def check_tls_profile(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """tls.profile.<family>: every HTTPS address of the family accepts only the profile's TLS versions
     (and the recommended ones), with a key of the profile's size."""
+    if ctx.tls_profile is None:  # a scan saved by a version that shipped the profile it chose
+        said = say("profile.not_shipped", name=facts.tls_profile or "", known=profile_names())
+        return [result(f"tls.profile.{family}", UNTESTED, "profile_not_shipped", said) for family in FAMILIES]
     return [_family(facts, family, ctx.tls_profile) for family in FAMILIES]
 
 
