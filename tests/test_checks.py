@@ -56,6 +56,10 @@ V4A = "192.0.2.10"
 V6A, V6B = "2001:db8::10", "2001:db8::11"
 LAB = ["192.0.2.0/24", "2001:db8::/32"]
 CERT = "aa" * 32
+# What a well-kept HTTPS answer sends: HSTS and the basic security headers (tls.hsts, web.security_headers)
+SECURE_HEADERS = {"strict-transport-security": "max-age=31536000; includeSubDomains", "x-content-type-options": "nosniff",
+                  "x-frame-options": "SAMEORIGIN", "content-security-policy": "default-src 'self'",
+                  "referrer-policy": "strict-origin-when-cross-origin"}
 OTHER_CERT = "bb" * 32
 
 
@@ -119,8 +123,7 @@ def web_probe(scheme: str, address: str, outcome: Outcome = Outcome.OK, *, final
         final_outcome=(final_outcome or Outcome.OK) if answered else outcome,
         final_url=final_url or url, final_status=200 if answered else None,
         body_length=body_length if answered else None, tls=tls,
-        headers={"strict-transport-security": "max-age=31536000; includeSubDomains"}
-        if scheme == "https" and answered else {},
+        headers=dict(SECURE_HEADERS) if scheme == "https" and answered else {},
     )
 
 

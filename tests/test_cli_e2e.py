@@ -632,6 +632,20 @@ def test_https_as_the_law_asks(catalogue_scan):
     assert expired.reason == "https_not_valid"
 
 
+def test_the_basic_security_headers_are_read_from_every_https_answer(catalogue_scan):
+    """secure.gov.example sends nosniff, a CSP with frame-ancestors and a Referrer-Policy (web.security_headers
+    passes); dual.gov.example sends none of them: a warning naming each address, never counted."""
+    _, _, hosts, _, _ = catalogue_scan
+    secure = {c.id: c for c in hosts["secure.gov.example"].result.checks}["web.security_headers"]
+    assert (secure.status, secure.reason) == ("pass", "security_headers_ok")
+    dual = hosts["dual.gov.example"]
+    bare = {c.id: c for c in dual.result.checks}["web.security_headers"]
+    assert (bare.status, bare.reason) == ("warn", "security_headers_missing")
+    assert ("192.0.2.10 lacks X-Content-Type-Options, X-Frame-Options, Content-Security-Policy and Referrer-Policy"
+            in bare.message) and "2001:db8::10 lacks" in bare.message
+    assert dual.result.verdict == "ready"
+
+
 def test_a_security_header_on_one_family_only(catalogue_scan):
     _, _, hosts, _, _ = catalogue_scan
     found = {c.id: c for c in hosts["diff6.gov.example"].result.checks}["parity.headers"]

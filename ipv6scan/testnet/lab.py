@@ -333,7 +333,9 @@ def _sites() -> list[_Site]:
     asset = Page(body="/* an asset */", headers={"Content-Type": "text/css"})
     framed = Page(body=_page("diff6.gov.example").body, headers={"X-Frame-Options": "DENY"})  # over IPv4 only
     to_https = Page(status=301, body="moved", headers={"Location": "https://secure.gov.example/"})
-    hsts = Page(body=_page("secure.gov.example").body, headers={"Strict-Transport-Security": "max-age=31536000"})
+    hsts = Page(body=_page("secure.gov.example").body, headers={  # a well-kept site: HSTS and the security headers
+        "Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"})
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
     idn = _idn(IDN_HOST)
     sites = []
