@@ -165,6 +165,10 @@ class SmtpProbe(Struct, kw_only=True):
     starttls: Outcome | None = None
     tls_protocol: str | None = None
     tls_detail: str | None = None
+    # From 1.9, after a STARTTLS handshake: what it negotiated and the certificate chain exactly as served, with
+    # whether the trust store holds its last issuer and whether the leaf names the mail server (the handshake
+    # itself verifies nothing, so ``outcome`` is OK: the certificate's standing is in those fields)
+    tls: TlsFacts | None = None
 
 
 class ReverseName(Struct, kw_only=True):

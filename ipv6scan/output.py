@@ -384,9 +384,11 @@ _DEP_STYLE = {"ok": "green", "no_aaaa": "red", "ipv4_literal": "bold red", "brok
 
 
 def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[Outcome], str]) -> None:
-    """The zone's mail servers, one row per address: the greeting, STARTTLS, reverse DNS (IPv6), SPF."""
-    from .catalogue import render
-    from .checks._facts import did
+    """The zone's mail servers, one row per address: the greeting, STARTTLS and the certificate it showed, reverse
+    DNS (IPv6), SPF."""
+    from .catalogue import join, render
+    from .checks._facts import did, parse_time
+    from .checks.mailcert import problems
 
     zone = facts.zone
     servers = [m for m in zone.mail_servers if m.name.strip(".")] if zone is not None else []
@@ -395,7 +397,8 @@ def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[O
     console.print(Text(say_ui("show_mail", lang, zone=zone.zone or ""), style="bold"))
     spf = {c.address: c.result for c in zone.spf.checks} if zone.spf is not None else {}
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for key in ("col_mail_server", "col_address", "col_greeting", "col_starttls", "col_ptr", "col_spf"):
+    for key in ("col_mail_server", "col_address", "col_greeting", "col_starttls", "col_mail_cert", "col_ptr",
+                "col_spf"):
         table.add_column(say_ui(key, lang), overflow="fold")
     for server in servers:
         reverse = {r.address: r for r in server.reverse or []}
@@ -406,6 +409,8 @@ def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[O
                 starttls = say_ui("starttls_not_offered" if p.ehlo is not None else "not_looked", lang)
             else:
                 starttls = (p.tls_protocol or "✓") if p.starttls == Outcome.OK else render(did(p.starttls), lang)
+            found = problems(p, parse_time(facts.started))
+            cert = "" if found is None else "✓" if not found else join([render(f, lang) for f in found], lang)
             r = reverse.get(p.address)
             if r is None:
                 ptr = say_ui("not_looked", lang)
@@ -417,7 +422,7 @@ def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[O
                 ptr = say_ui("ptr_none", lang) if r.ptr.outcome in (Outcome.OK, Outcome.DNS_NXDOMAIN,
                                                                      Outcome.DNS_NODATA) else how(r.ptr.outcome)
             result = spf.get(p.address)
-            table.add_row(server.name, p.address, how(p.outcome), starttls, ptr,
+            table.add_row(server.name, p.address, how(p.outcome), starttls, cert, ptr,
                           render({"f": f"spf.{result}"}, lang) if result is not None else say_ui("not_looked", lang))
     console.print(table)
 

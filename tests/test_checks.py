@@ -160,8 +160,10 @@ def reverse_name(address: str, name: str | None, *, ptr: Outcome = Outcome.OK, b
 def mail_server(name: str, a: str, aaaa: str | None, v6: Outcome = Outcome.OK,
                 reverse: list[ReverseName] | None = None) -> MailServer:
     """By default each IPv6 address has a PTR, ``name``, that resolves back to it, and each address that greets
-    offers STARTTLS and completes it."""
-    tls = {"ehlo": ["PIPELINING", "STARTTLS"], "starttls": Outcome.OK, "tls_protocol": "TLSv1.3"}
+    offers STARTTLS and completes it, showing a certificate for ``name`` from a trusted CA."""
+    shown = TlsFacts(outcome=Outcome.OK, protocol="TLSv1.3", issuer_in_store=True, name_matches=True,
+                     cert=msgspec.structs.replace(cert(sha256="c" * 64), subject=f"CN={name}", san=[name]))
+    tls = {"ehlo": ["PIPELINING", "STARTTLS"], "starttls": Outcome.OK, "tls_protocol": "TLSv1.3", "tls": shown}
     probes = [SmtpProbe(address=a, family=Family.V4, port=25, outcome=Outcome.OK, **tls)]
     if aaaa:
         probes.append(SmtpProbe(address=aaaa, family=Family.V6, port=25, outcome=v6,

@@ -341,6 +341,32 @@ def test_a_tls_profile_that_does_not_exist_is_a_usage_error_naming_those_that_do
     assert "Không có hồ sơ TLS nist; các hồ sơ: mozilla-intermediate, mozilla-modern, mozilla-old" in proc.stderr
 
 
+def test_the_certificate_a_mail_server_shows_over_ipv6_after_starttls_is_judged_against_ipv4s(lab, lab_dir):
+    """mx.mailcert6.example shows over IPv4 (192.0.2.27) a certificate for its name from the lab CA, over IPv6
+    (2001:db8::27, another machine) one for another name: mx.cert6 fails naming the address and the problem;
+    gov.example's mail server shows a good one on both families. show's mail table says it too (vi)."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   stdin="dual.gov.example\nwww.mailcert6.example\n")
+    assert proc.returncode == 0, proc.stderr
+    hosts = {line.facts.host: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
+    (mx,) = hosts["www.mailcert6.example"].facts.zone.mail_servers
+    seen = {p.address: (p.tls.name_matches, p.tls.issuer_in_store, p.tls.cert.san) for p in mx.probes}
+    assert seen["192.0.2.27"][:2] == (True, True) and "mx.mailcert6.example" in seen["192.0.2.27"][2]
+    assert seen["2001:db8::27"][:2] == (False, True)
+    bad = {c.id: c for c in hosts["www.mailcert6.example"].result.checks}["mx.cert6"]
+    assert (bad.status, bad.reason) == ("fail", "cert6_worse")
+    assert "where 192.0.2.27 holds up over IPv4: 2001:db8::27 (mx.mailcert6.example): the certificate does not " \
+           "name the server" in bad.message
+    good = {c.id: c for c in hosts["dual.gov.example"].result.checks}["mx.cert6"]
+    assert (good.status, good.reason) == ("pass", "cert6_ok")
+    scan_file = lab_dir / "mailcert6.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", "www.mailcert6.example", "--lang", "vi",
+                    env={"COLUMNS": "240"})
+    assert shown.returncode == 0, shown.stderr
+    assert "Chứng thư" in shown.stdout and "chứng thư không ghi tên máy chủ" in shown.stdout
+
+
 def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):
     """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, the
     zone's SPF (mx) passes both its addresses, and both encrypt (STARTTLS); nsname4.example's (mx6,
@@ -385,7 +411,7 @@ def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab
     # the mail servers' table: one row per address (greeting, STARTTLS, PTR, SPF)
     assert re.search(r"mx6\.nsname4\.example\s+2001:db8::26\s+✓\s+không hỗ trợ\s+không có PTR\s+không đạt \(fail\)",
                      shown.stdout), shown.stdout
-    assert re.search(r"mx6\.nsname4\.example\s+192\.0\.2\.26\s+✓\s+TLSv1\.3\s+—\s+đạt", shown.stdout)
+    assert re.search(r"mx6\.nsname4\.example\s+192\.0\.2\.26\s+✓\s+TLSv1\.3\s+✓\s+—\s+đạt", shown.stdout)
 
 
 def test_no_subresources_turns_the_page_off(lab, lab_dir):

@@ -51,6 +51,7 @@ GOOD = (
     check("mx.ptr6", reason="ptr6_ok"),
     check("mx.spf6", reason="spf6_ok"),
     check("mx.starttls6", reason="starttls6_ok"),
+    check("mx.cert6", reason="cert6_ok"),
     check("zone.dnssec", reason="dnssec_signed"),
     check("zone.dnssec_valid", reason="dnssec_secure"),
     check("naming.gov_vn", reason="naming_ok"),

@@ -2,7 +2,8 @@
 
 Connects through the Network, reads the greeting (a 220 reply, possibly multi-line); after a 220 says
 EHLO and, when the server offers STARTTLS, asks for it and completes a TLS handshake (nothing verified:
-mail servers encrypt opportunistically, RFC 3207); then QUIT. Nothing else is ever sent: no MAIL, no RCPT.
+mail servers encrypt opportunistically, RFC 3207; the certificate served is recorded as it is, for the checks
+to judge as a sender that verifies would, MTA-STS); then QUIT. Nothing else is ever sent: no MAIL, no RCPT.
 The handshake is bounded by its own timeout, never cancelled (see ``Network.connect`` on uvloop).
 """
 
@@ -18,9 +19,10 @@ import time
 from dataclasses import dataclass
 
 from ..addresses import family_of
-from ..model import Outcome, SmtpProbe
+from ..model import Outcome, SmtpProbe, TlsFacts
 from ..net import Network
 from ._errors import forget_traceback, outcome_of
+from .tls import TrustStore, tls_facts
 
 _GREETING_CAP = 4096  # bytes of greeting read at most
 _BANNER_CHARS = 200
@@ -50,6 +52,7 @@ class _Session:
     starttls: Outcome | None = None
     protocol: str | None = None
     detail: str | None = None
+    tls: TlsFacts | None = None
 
 
 class _BadGreeting(Exception):
@@ -61,16 +64,17 @@ class _BadGreeting(Exception):
 
 
 async def probe_smtp(network: Network, address: str, port: int, *, timeout: float, retries: int = 1,
-                     server_name: str | None = None) -> SmtpProbe:
+                     server_name: str | None = None, store: TrustStore | None = None) -> SmtpProbe:
     """Connect, read the greeting, EHLO, STARTTLS when offered, QUIT: OK iff the server greets with 220.
 
     Connect and greeting together are bounded by ``timeout``, and so are EHLO and STARTTLS with its
     handshake; a timed-out greeting is tried again ``retries`` times. ``server_name``: the mail server's
-    name, sent as SNI in the handshake."""
+    name, sent as SNI in the handshake (and the name its certificate should hold); ``store``: the trust store
+    the certificate's last issuer is looked up in (None: not looked at)."""
     start = time.monotonic()
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
-        outcome, banner, detail, session = await _attempt(network, address, port, timeout, server_name)
+        outcome, banner, detail, session = await _attempt(network, address, port, timeout, server_name, store)
         if outcome != Outcome.TIMEOUT or attempt == attempts:
             break
     if outcome == Outcome.TIMEOUT:
@@ -87,11 +91,12 @@ async def probe_smtp(network: Network, address: str, port: int, *, timeout: floa
         starttls=session.starttls,
         tls_protocol=session.protocol,
         tls_detail=session.detail,
+        tls=session.tls,
     )
 
 
-async def _attempt(network: Network, address: str, port: int, timeout: float,
-                   server_name: str | None) -> tuple[Outcome, str | None, str | None, _Session]:
+async def _attempt(network: Network, address: str, port: int, timeout: float, server_name: str | None,
+                   store: TrustStore | None) -> tuple[Outcome, str | None, str | None, _Session]:
     """One connection: (outcome, first banner line, detail, what came after the greeting)."""
     streams = None
     code: str | None = None
@@ -111,7 +116,7 @@ async def _attempt(network: Network, address: str, port: int, timeout: float,
         outcome = Outcome.OK if code == "220" else Outcome.PROTOCOL_ERROR
         detail = None if code == "220" else f"greeting code {code}, not 220"
     if streams is not None and outcome == Outcome.OK:
-        session = await _after_greeting(*streams, timeout=timeout, server_name=server_name)
+        session = await _after_greeting(*streams, timeout=timeout, server_name=server_name, store=store)
     if streams is not None:
         # Wait for the reply to QUIT only from a server that greeted: a silent one would waste time.
         await _quit(*streams, wait=min(timeout, _QUIT_WAIT) if code else 0.0)
@@ -119,7 +124,7 @@ async def _attempt(network: Network, address: str, port: int, timeout: float,
 
 
 async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, timeout: float,
-                          server_name: str | None) -> _Session:
+                          server_name: str | None, store: TrustStore | None) -> _Session:
     """EHLO; STARTTLS and a handshake if offered; all within ``timeout``. Never raises."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -155,6 +160,7 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
     session.starttls = Outcome.OK
     ssl_object = writer.get_extra_info("ssl_object")
     session.protocol = ssl_object.version() if ssl_object is not None else None
+    session.tls = tls_facts(ssl_object, Outcome.OK, None, store)
     return session
 
 

@@ -47,6 +47,7 @@ from ._once import Once
 from .dns import DnsClient, normalise_name
 from .dnssec import DnssecValidator, TrustAnchors
 from .smtp import probe_smtp
+from .tls import get_contexts
 from .spf import SpfError, SpfOutcome, evaluate, spf_record
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
@@ -254,8 +255,11 @@ class ZoneCache:
         resolution = await self.dns.resolve(name)
         port, timeout, retries = self.options.smtp_port, self.options.connect_timeout, self.options.retries
 
+        store = get_contexts(self.options.ca_bundles).store  # (the web prober's: built once per process)
+
         def greet(a: Address) -> Awaitable[SmtpProbe]:
-            return probe_smtp(self.network, a.address, port, timeout=timeout, retries=retries, server_name=name)
+            return probe_smtp(self.network, a.address, port, timeout=timeout, retries=retries, server_name=name,
+                              store=store)
 
         def skip(a: Address, outcome: Outcome, detail: str) -> SmtpProbe:
             return SmtpProbe(address=a.address, family=a.family, port=port, outcome=outcome, detail=detail)

@@ -151,6 +151,7 @@ ZONES = {
         deps-cdn NS ns1.gov.example.
         v4dns NS ns.v4dns.example.
         nsname4 NS dns6.v4dns.example.
+        mailcert6 NS ns1.gov.example.
         badsig NS ns1.gov.example.
     """),
     "gov.example.": _zone(f"""
@@ -266,11 +267,23 @@ ZONES = {
         mx6 A 192.0.2.26
         mx6 AAAA 2001:db8::26
     """),
+    # A zone whose mail server shows over IPv6 (2001:db8::27, another machine) a certificate for another name,
+    # where over IPv4 (192.0.2.27) it shows one for its own: senders that verify refuse mail over IPv6.
+    "mailcert6.example.": _zone("""
+        @ NS ns1.gov.example.
+        @ MX 10 mx
+        @ TXT "v=spf1 mx -all"
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
+        mx A 192.0.2.27
+        mx AAAA 2001:db8::27
+    """),
     # Reverse DNS of the lab's IPv6 documentation prefix: mail.gov.example's address has a PTR that resolves
-    # back to it; nsname4.example's mail server (2001:db8::26) has none.
+    # back to it, and so has mx.mailcert6.example's; nsname4.example's mail server (2001:db8::26) has none.
     _REVERSE6: _zone(f"""
         @ NS ns1.gov.example.
         {_ptr("2001:db8::25")} PTR mail.gov.example.
+        {_ptr("2001:db8::27")} PTR mx.mailcert6.example.
     """),
     "onens.example.": _zone("""
         @ NS a
@@ -301,8 +314,9 @@ DEPS_PAGE = """<html><head><title>deps.gov.example</title>
 DEPS_CSS = """/* the site's stylesheet: a font from the CDN, a background from an IPv4-only host */
 @import url("https://fonts.cdn-ok.example/font.css");
 body { background: url(http://static4.deps-cdn.example/bg.png) }"""
-SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26"]
+SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26", "192.0.2.27"]
 SMTP_PLAIN6 = "2001:db8::26"  # mx6.nsname4.example over IPv6: no STARTTLS, where its IPv4 offers it
+SMTP_WRONG_CERT6 = "2001:db8::27"  # mx.mailcert6.example over IPv6: a certificate for another name
 
 
 def _page(host: str, text: str = "Cổng thông tin điện tử — welcome") -> Page:
@@ -403,10 +417,12 @@ class Lab:
         self.dns.set_behaviour("servfail.gov.example", "servfail")
         self.certs = CertFactory()
         self.web = WebServer(self.certs)
-        mail_tls = self.certs.context_for("valid", ["mail.gov.example", "mx6.nsname4.example"])
+        mail_tls = self.certs.context_for("valid", ["mail.gov.example", "mx6.nsname4.example", "mx.mailcert6.example"])
         self.smtp = {V4: SmtpServer("220 mail.gov.example ESMTP lab", tls=mail_tls),
                      V6: SmtpServer("220 mail.gov.example ESMTP lab", tls=mail_tls)}
         self.smtp_plain6 = SmtpServer("220 mx6.nsname4.example ESMTP lab")  # its IPv6 offers no STARTTLS
+        self.smtp_wrong_cert6 = SmtpServer("220 mx.mailcert6.example ESMTP lab",
+                                           tls=self.certs.context_for("wrong_name", ["mx.mailcert6.example"]))
         self.routes: dict[tuple[str, int], tuple[str, int]] = {}
         self.dns_port = 0
         self.scenarios = SCENARIOS
@@ -432,6 +448,7 @@ class Lab:
             lo = V6 if ":" in addr else V4
             self.routes[(addr, 25)] = (lo, smtp_ports[lo])
         self.routes[(SMTP_PLAIN6, 25)] = (V6, await self.smtp_plain6.start(V6))
+        self.routes[(SMTP_WRONG_CERT6, 25)] = (V6, await self.smtp_wrong_cert6.start(V6))
         for site in _sites():
             await self._serve(site)
 
@@ -453,7 +470,7 @@ class Lab:
 
     async def close(self) -> None:
         await self.web.close()
-        for server in [*self.smtp.values(), self.smtp_plain6]:
+        for server in [*self.smtp.values(), self.smtp_plain6, self.smtp_wrong_cert6]:
             await server.close()
         await self.dns.close()
         self._tmp.cleanup()
