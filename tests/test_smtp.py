@@ -117,20 +117,33 @@ async def test_starttls_offered_is_taken_and_nothing_but_ehlo_starttls_and_quit_
     assert [c.split(" ")[0] for c in server.commands] == ["EHLO", "STARTTLS", "QUIT"]  # the QUIT over TLS
 
 
-async def test_no_starttls_offered_and_a_handshake_that_fails_are_told_apart(certs):
+async def test_no_starttls_offered_and_a_handshake_that_fails_are_told_apart():
     plain = SmtpServer("220 mail.example.vn ESMTP")
-    old = SmtpServer("220 mail.example.vn ESMTP", tls=certs.context_for("valid", ["mail.example.vn"], ("TLSv1", "TLSv1")))
-    ports = [await plain.start("::1"), await old.start("::1")]
+    broken = SmtpServer("220 mail.example.vn ESMTP", broken_tls=True)
+    ports = [await plain.start("::1"), await broken.start("::1")]
     try:
         offered_none, failed = [await probe_smtp(Network(), "::1", p, timeout=2) for p in ports]
     finally:
         await plain.close()
-        await old.close()
+        await broken.close()
     assert (offered_none.outcome, offered_none.ehlo, offered_none.starttls) == (
         Outcome.OK, ["PIPELINING", "8BITMIME"], None)
     assert [c.split(" ")[0] for c in plain.commands] == ["EHLO", "QUIT"]
     assert failed.outcome == Outcome.OK and failed.starttls not in (None, Outcome.OK)
-    assert failed.tls_detail.startswith("TLS handshake: ")
+    assert failed.tls_detail.startswith("TLS handshake: ") and failed.tls is None
+
+
+async def test_a_mail_server_speaking_only_tls_1_0_still_encrypts_as_senders_see_it(certs):
+    """Opportunistic TLS takes TLS 1.0 (Postfix's default, ">=TLSv1"): such a server encrypts the mail it is sent,
+    and what it negotiated is recorded (not a failed handshake, as a TLS 1.2-only client would see it)."""
+    old = SmtpServer("220 mail.example.vn ESMTP", tls=certs.context_for("valid", ["mail.example.vn"], ("TLSv1", "TLSv1")))
+    port = await old.start("::1")
+    try:
+        probe = await probe_smtp(Network(), "::1", port, timeout=2, server_name="mail.example.vn")
+    finally:
+        await old.close()
+    assert (probe.starttls, probe.tls_protocol) == (Outcome.OK, "TLSv1")
+    assert probe.tls is not None and probe.tls.name_matches is True
 
 
 async def test_a_greeting_that_is_not_220_asks_nothing_more():

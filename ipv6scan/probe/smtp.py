@@ -16,6 +16,7 @@ import re
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import dataclass
 
 from ..addresses import family_of
@@ -33,11 +34,20 @@ _EHLO_KEYWORDS = 32  # extension keywords kept at most
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """STARTTLS as a sending mail server does it: encrypt, verify nothing (opportunistic TLS). Built once, when
-    first needed, and without loading any trust store (nothing is verified): not at import."""
+    """STARTTLS as a sending mail server does it: encrypt, verify nothing (opportunistic TLS), and take TLS 1.0
+    and 1.1 too (Postfix's default, ">=TLSv1"): a mail server that speaks only those still encrypts the mail it
+    is sent; what it negotiated is recorded. Built once, when first needed, and without loading any trust store
+    (nothing is verified): not at import."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():  # ssl.TLSVersion.TLSv1 is deprecated: offering it is the point here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # (TLS 1.0/1.1's ciphers; TLS 1.3's suites are not touched)
+    except (ValueError, ssl.SSLError):  # an OpenSSL built without them: TLS 1.2 and 1.3 only, as before
+        pass
     return ctx
 
 

@@ -1,7 +1,8 @@
 """A minimal SMTP greeter on loopback, for tests and ``ipv6scan demo``.
 
 It sends its banner, answers EHLO (offering STARTTLS when it has a TLS context), STARTTLS with 220
-and a TLS handshake, QUIT with 221 and anything else with 502.
+and a TLS handshake (or, ``broken_tls``, with 220 and then plain text), QUIT with 221 and anything else
+with 502.
 The banner may span lines ("220-...\\n220 ...") and may be any reply code
 (a "554" banner plays a mail server that turns everyone away). An empty
 banner plays a hung server: it accepts connections and never says a word.
@@ -20,9 +21,10 @@ _IDLE = 10.0  # seconds a client may stay silent
 
 class SmtpServer:
     def __init__(self, banner: str = "220 lab.example ESMTP ipv6scan-testnet", *,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, broken_tls: bool = False) -> None:
         self.banner = banner
         self.tls = tls  # None: STARTTLS is not offered
+        self.broken_tls = broken_tls  # offers STARTTLS, says 220 to it, then answers the handshake with plain text
         self.connections = 0
         self.commands: list[str] = []  # every command heard, in order
         self._tcp = TcpServers()
@@ -55,9 +57,15 @@ class SmtpServer:
                         await writer.drain()
                         break
                     if verb == "EHLO":
-                        offers = ["PIPELINING", "8BITMIME"] + (["STARTTLS"] if self.tls else [])
+                        offers = ["PIPELINING", "8BITMIME"] + (["STARTTLS"] if self.tls or self.broken_tls else [])
                         writer.write("".join(f"250-{o}\r\n" for o in ["lab.example"] + offers[:-1]).encode()
                                      + f"250 {offers[-1]}\r\n".encode())
+                    elif verb == "STARTTLS" and self.broken_tls:
+                        writer.write(b"220 2.0.0 Ready to start TLS\r\n")
+                        await reader.read(4096)  # the ClientHello
+                        writer.write(b"421 4.3.0 this is not TLS\r\n")
+                        await writer.drain()
+                        break
                     elif verb == "STARTTLS" and self.tls is not None:
                         writer.write(b"220 2.0.0 Ready to start TLS\r\n")
                         await writer.drain()
