@@ -115,6 +115,8 @@ async def test_starttls_offered_is_taken_and_nothing_but_ehlo_starttls_and_quit_
     assert (probe.outcome, probe.starttls, probe.tls_protocol) == (Outcome.OK, Outcome.OK, "TLSv1.3")
     assert probe.ehlo == ["PIPELINING", "8BITMIME", "STARTTLS"]
     assert [c.split(" ")[0] for c in server.commands] == ["EHLO", "STARTTLS", "QUIT"]  # the QUIT over TLS
+    # EHLO names this end of the connection by its address literal (RFC 5321 4.1.3), not a bare host name
+    assert server.commands[0] == ("EHLO [IPv6:::1]" if host == "::1" else "EHLO [127.0.0.1]")
 
 
 async def test_no_starttls_offered_and_a_handshake_that_fails_are_told_apart():

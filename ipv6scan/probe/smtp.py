@@ -51,7 +51,15 @@ def _tls_context() -> ssl.SSLContext:
     return ctx
 
 
-HELO_NAME = socket.gethostname() or "ipv6scan"  # the name this scanner says in EHLO (no DNS asked for it)
+def helo_name(writer: asyncio.StreamWriter) -> str:
+    """What this scanner says in EHLO: the address literal of its own end of the connection (RFC 5321 4.1.3,
+    ``[192.0.2.1]``, ``[IPv6:2001:db8::1]``), true on any machine and accepted where a bare host name is not
+    (Postfix's reject_non_fqdn_helo_hostname turns away "scanner01"); the host name if the socket says none."""
+    local = writer.get_extra_info("sockname")
+    if not local:
+        return socket.gethostname() or "ipv6scan"
+    address = str(local[0]).split("%", 1)[0]  # (a link-local scope is not the server's business)
+    return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
 
 
 @dataclass
@@ -142,7 +150,7 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
     step = "EHLO"
     try:
         async with asyncio.timeout_at(deadline):
-            writer.write(f"EHLO {HELO_NAME}\r\n".encode("ascii", "replace"))
+            writer.write(f"EHLO {helo_name(writer)}\r\n".encode("ascii", "replace"))
             code, lines = await _read_reply(reader, "EHLO reply")
             if code != "250":
                 session.detail = f"EHLO answered {code}"
