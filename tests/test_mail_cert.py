@@ -56,3 +56,14 @@ def test_failing_on_both_families_is_a_warning_and_no_certificate_over_ipv6_is_n
     assert cert6(silent).reason == "cert6_none"
     not_yet = shown(MAIL, Family.V6, cert={"not_before": "2099-01-01T00:00:00+00:00"})
     assert "valid only from 2099-01-01" in message(cert6(not_yet), "en")
+
+
+def test_a_scanner_without_ipv6_makes_it_untestable_never_not_applicable():
+    untested = mail_server("mail.gov.example", "192.0.2.25", "2001:db8::25", v6=Outcome.UNTESTABLE)
+    facts = site(zone_facts=zone(mx=[untested]), scanner_ipv6=False)
+    for cid in ("mx.cert6", "mx.starttls6"):
+        found = checks_of(judge(facts))[cid]
+        assert (found.status, found.reason) == (CheckStatus.UNTESTABLE, "scanner_no_ipv6"), cid
+        assert "could not be tested: the scanner has no IPv6 connectivity" in message(found, "en")
+        assert message(found, "vi").startswith("Không kiểm tra được ") and "máy quét không có kết nối IPv6" in \
+            message(found, "vi")

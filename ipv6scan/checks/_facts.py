@@ -13,6 +13,7 @@ from ..model import (
     DNS_FAILURES,
     TLS_FAILURES,
     Address,
+    CheckResult,
     DnsLookup,
     Family,
     HostFacts,
@@ -22,7 +23,7 @@ from ..model import (
     Resolution,
     WebProbe,
 )
-from ._registry import say
+from ._registry import UNTESTED, result, say
 
 SCHEMES = ("http", "https")
 FAMILIES = (Family.V4, Family.V6)
@@ -84,6 +85,14 @@ def reach(facts: HostFacts, scheme: str, family: Family) -> bool | None:
     """Did any address of the family answer the scheme? None when none was probed."""
     probed = [p for p in probes(facts, scheme, family) if p.outcome not in NOT_PROBED]
     return any(answered(p) for p in probed) if probed else None
+
+
+def untested_ipv6(facts: HostFacts, cid: str, what: dict[str, Any]) -> CheckResult | None:
+    """``cid`` untestable when the host's IPv6 addresses were not probed because the scanner had no IPv6 (an
+    untestable probe): what it would judge over IPv6 is unknown, never "not applicable"; else None."""
+    if any(p.family is Family.V6 and p.outcome == Outcome.UNTESTABLE for p in facts.web):
+        return result(cid, UNTESTED, "scanner_no_ipv6", say("untestable_no_ipv6", what=what))
+    return None
 
 
 def tls_problem(p: WebProbe) -> Outcome | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
+from ._facts import untested_ipv6
 from ._registry import N_A, PASS, WARN, CheckContext, check, result, say
 
 SECURITY_HEADERS = ("strict-transport-security", "content-security-policy", "x-content-type-options",
@@ -34,12 +35,13 @@ def _value(probe: WebProbe, header: str) -> str:
 
 
 @check(ids=("parity.headers",), area="parity", order=106, counts=False, severity=WARN,
-       reasons=("headers_same", "headers_differ", "not_probed"))
+       reasons=("headers_same", "headers_differ", "scanner_no_ipv6", "not_probed"))
 def check_header_parity(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """parity.headers: TLS versions, HSTS and the security headers are the same over IPv4 and IPv6."""
     v4, v6 = _pages(facts, Family.V4), _pages(facts, Family.V6)
     if not v4 or not v6:
-        return [result("parity.headers", N_A, "not_probed", say("headers_one_family"))]
+        return [untested_ipv6(facts, "parity.headers", say("what.headers"))
+                or result("parity.headers", N_A, "not_probed", say("headers_one_family"))]
     items = []
     protocols = [sorted({p.tls.protocol for p in side if p.tls is not None and p.tls.protocol}) for side in (v4, v6)]
     if protocols[0] != protocols[1]:

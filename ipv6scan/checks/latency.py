@@ -10,6 +10,7 @@ both figures. An address that gave no answer is judged by the reachability check
 from __future__ import annotations
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
+from ._facts import untested_ipv6
 from ._registry import N_A, PASS, WARN, CheckContext, check, result, say
 
 SLOWER_MS = 300.0
@@ -23,7 +24,7 @@ def _best(probes: list[WebProbe], measure: str) -> float | None:
 
 
 @check(ids=("web.latency",), area="web", order=97, counts=False, severity=WARN,
-       reasons=("latency_ok", "ipv6_slower", "not_probed"))
+       reasons=("latency_ok", "ipv6_slower", "scanner_no_ipv6", "not_probed"))
 def check_latency(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """web.latency: no IPv6 address connects or answers far later than IPv4 (> 300 ms and > 2x)."""
     v4 = [p for p in facts.web if p.family is Family.V4 and p.status is not None]
@@ -32,7 +33,8 @@ def check_latency(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
         if p.family is Family.V6 and p.status is not None:
             v6.setdefault(p.address, []).append(p)
     if not v4 or not v6:
-        return [result("web.latency", N_A, "not_probed", say("latency_one_family"))]
+        return [untested_ipv6(facts, "web.latency", say("what.latency"))
+                or result("web.latency", N_A, "not_probed", say("latency_one_family"))]
     slow = []
     for address, probes in v6.items():
         for measure in _MEASURES:

@@ -17,8 +17,8 @@ from datetime import datetime
 
 from ..model import CheckResult, Family, HostFacts, Outcome, SmtpProbe
 from ._facts import parse_time
-from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
-from ._zone import mail_servers
+from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
+from ._zone import mail_servers, untested_over_ipv6
 
 CID = "mx.cert6"
 
@@ -43,8 +43,8 @@ def problems(p: SmtpProbe, now: datetime) -> list[dict] | None:
 
 
 @check(ids=(CID,), area="mx", order=134, counts=False,
-       reasons=("cert6_ok", "cert6_worse", "cert6_invalid", "cert6_none", "no_mx", "zone_not_checked",
-                "zone_dns_failed"))
+       reasons=("cert6_ok", "cert6_worse", "cert6_invalid", "cert6_none", "scanner_no_ipv6", "no_mx",
+                "zone_not_checked", "zone_dns_failed"))
 def check_mail_cert(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """mx.cert6: every mail server address that encrypts over IPv6 shows a certificate that holds up, as IPv4's."""
     servers = mail_servers(CID, facts)
@@ -53,6 +53,8 @@ def check_mail_cert(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     shown = [(m.name, p, found) for m in servers for p in m.probes if (found := problems(p, ctx.now)) is not None]
     v6 = [(name, p, found) for name, p, found in shown if p.family is Family.V6]
     if not v6:
+        if untested_over_ipv6(servers):  # the scanner had no IPv6: nothing was shown over it
+            return [result(CID, UNTESTED, "scanner_no_ipv6", say("untestable_no_ipv6", what=say("cert6.what")))]
         return [result(CID, N_A, "cert6_none", say("cert6_none"))]
     bad = [say("cert6_at", address=p.address, server=name, problems=found) for name, p, found in v6 if found]
     if not bad:

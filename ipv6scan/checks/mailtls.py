@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..model import CheckResult, Family, HostFacts, Outcome, SmtpProbe
 from ._facts import did
 from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
-from ._zone import mail_servers
+from ._zone import mail_servers, untested_over_ipv6
 
 
 def _encrypts(p: SmtpProbe) -> bool:
@@ -29,7 +29,7 @@ def _at(server: str, p: SmtpProbe) -> dict:
 
 @check(ids=("mx.starttls6",), area="mx", order=133, counts=False,
        reasons=("starttls6_ok", "starttls6_missing", "starttls_none", "starttls6_unknown", "starttls6_no_ipv6",
-                "starttls6_not_checked", "no_mx", "zone_not_checked", "zone_dns_failed"))
+                "starttls6_not_checked", "scanner_no_ipv6", "no_mx", "zone_not_checked", "zone_dns_failed"))
 def check_mail_starttls(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """mx.starttls6: every mail server address that greets over IPv6 completes STARTTLS, as over IPv4."""
     servers = mail_servers("mx.starttls6", facts)
@@ -39,6 +39,9 @@ def check_mail_starttls(facts: HostFacts, ctx: CheckContext) -> list[CheckResult
     v6 = [(name, p) for name, p in greeted if p.family is Family.V6]
     v4 = [(name, p) for name, p in greeted if p.family is Family.V4]
     if not v6:
+        if untested_over_ipv6(servers):  # the scanner had no IPv6: nobody knows whether they would greet
+            return [result("mx.starttls6", UNTESTED, "scanner_no_ipv6",
+                           say("untestable_no_ipv6", what=say("starttls6.what")))]
         return [result("mx.starttls6", N_A, "starttls6_no_ipv6", say("starttls6_no_ipv6"))]
     if any(p.ehlo is None and p.tls_detail is None for _, p in v6):  # a scan before 1.8: EHLO not asked
         return [result("mx.starttls6", N_A, "starttls6_not_checked", say("starttls6_not_checked"))]

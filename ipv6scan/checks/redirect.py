@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import CheckResult, Family, HostFacts, Outcome, WebProbe
-from ._facts import answered, did, where
+from ._facts import answered, did, untested_ipv6, where
 from ._registry import FAIL, N_A, PASS, CheckContext, check, result, say
 
 # Redirect-chain endings over IPv6 -> reason code (its sentence end: text."ending.<code>").
@@ -16,12 +16,13 @@ _ENDINGS: dict[Outcome, str] = {
 
 
 @check(ids=("redirect.ipv6",), area="redirect", order=110,
-       reasons=("redirect_ok_ipv6", "redirect_failed_ipv6", *_ENDINGS.values(), "not_probed"))
+       reasons=("redirect_ok_ipv6", "redirect_failed_ipv6", *_ENDINGS.values(), "scanner_no_ipv6", "not_probed"))
 def check_redirects(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """redirect.ipv6: redirect chains followed over IPv6 stay on IPv6 and end in an answer."""
     ok = [p for p in facts.web if p.family == Family.V6 and answered(p)]
     if not ok:
-        return [result("redirect.ipv6", N_A, "not_probed", say("nothing_answered_ipv6"))]
+        return [untested_ipv6(facts, "redirect.ipv6", say("what.redirect6"))
+                or result("redirect.ipv6", N_A, "not_probed", say("nothing_answered_ipv6"))]
     broken = [p for p in ok if _chain_failed(p)]
     if not broken:
         return [result("redirect.ipv6", PASS, "redirect_ok_ipv6", say("redirects_ok"))]

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
-from ._facts import cert_probes, did, other, parse_time, tls_probes, tls_problem, where
+from ._facts import cert_probes, did, other, parse_time, tls_probes, tls_problem, untested_ipv6, where
 from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
 
 _OLD_PROTOCOLS = frozenset({"SSLv2", "SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1"})
 
 
 @check(ids=("tls.ipv6", "tls.ipv4"), area="tls", order=60,
-       reasons=("tls_valid", "tls_invalid", "tls_ipv6_only_problem", "ipv4_problem", "not_probed"))
+       reasons=("tls_valid", "tls_invalid", "tls_ipv6_only_problem", "ipv4_problem", "scanner_no_ipv6", "not_probed"))
 def check_tls(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """tls.ipv6, tls.ipv4: certificate trust and handshake per family, compared with the other family."""
     return [_tls_check(facts, Family.V6), _tls_check(facts, Family.V4)]
@@ -24,7 +24,8 @@ def _tls_check(facts: HostFacts, family: Family) -> CheckResult:
     cid = f"tls.{family}"
     mine = tls_probes(facts, family)
     if not mine:
-        return result(cid, N_A, "not_probed", say("no_tls_over", family=family.value))
+        untested = untested_ipv6(facts, cid, say("tls_over", family=family.value)) if family is Family.V6 else None
+        return untested or result(cid, N_A, "not_probed", say("no_tls_over", family=family.value))
     problems = [p for p in mine if tls_problem(p)]
     if not problems:
         return result(cid, PASS, "tls_valid", say("cert_valid_on", where=[where(p) for p in mine]))
@@ -39,12 +40,13 @@ def _tls_check(facts: HostFacts, family: Family) -> CheckResult:
 
 
 @check(ids=("tls.same_cert",), area="tls", order=70, severity=WARN,
-       reasons=("tls_same_cert", "tls_cert_differs", "not_probed"))
+       reasons=("tls_same_cert", "tls_cert_differs", "scanner_no_ipv6", "not_probed"))
 def check_same_cert(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """tls.same_cert: IPv4 and IPv6 serve the same set of leaf certificates."""
     v4, v6 = cert_probes(facts, Family.V4), cert_probes(facts, Family.V6)
     if not v4 or not v6:
-        return [result("tls.same_cert", N_A, "not_probed", say("certs_not_both"))]
+        return [untested_ipv6(facts, "tls.same_cert", say("what.same_cert"))
+                or result("tls.same_cert", N_A, "not_probed", say("certs_not_both"))]
     if {p.tls.cert.sha256 for p in v4} == {p.tls.cert.sha256 for p in v6}:
         return [result("tls.same_cert", PASS, "tls_same_cert", say("same_cert"))]
     return [result("tls.same_cert", WARN, "tls_cert_differs", say("cert_differs", v4=_certs(v4), v6=_certs(v6)))]

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
-from ._facts import FAMILIES, cert_probes, where
+from ._facts import FAMILIES, cert_probes, untested_ipv6, where
 from ._profiles import TlsProfile, profile_names
 from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
 
 _REASONS = ("profile_ok", "profile_old_versions", "profile_weak_key", "profile_missing_recommended",
-            "profile_unknown_versions", "profile_not_shipped", "not_probed")
+            "profile_unknown_versions", "profile_not_shipped", "scanner_no_ipv6", "not_probed")
 
 
 @check(ids=tuple(f"tls.profile.{f}" for f in FAMILIES), area="tls", order=92, counts=False, reasons=_REASONS)
@@ -53,7 +53,8 @@ def _family(facts: HostFacts, family: Family, profile: TlsProfile) -> CheckResul
     asked = [p for p in cert_probes(facts, family) if p.tls.versions]
     named = say("profile.named", title=profile.title, allowed=list(profile.versions))
     if not asked:
-        return result(cid, N_A, "not_probed", say("profile.not_asked", family=family.value))
+        untested = untested_ipv6(facts, cid, say("what.profile6")) if family is Family.V6 else None
+        return untested or result(cid, N_A, "not_probed", say("profile.not_asked", family=family.value))
     fails: list[dict[str, Any]] = []
     code = None
     for p in asked:
