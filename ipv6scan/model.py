@@ -486,6 +486,30 @@ class ChainServer(Struct, kw_only=True):
     probes: list[DnsServerProbe] = []  # over IPv6 only
 
 
+class GlueName(Struct, kw_only=True):
+    """The addresses a parent's referral gives for one of the child's name servers (glue)."""
+
+    name: str
+    a: list[str] = []
+    aaaa: list[str] = []
+
+
+class GlueFacts(Struct, kw_only=True):
+    """What the parent zone's name server says of a zone whose name servers are named inside it (from 1.9).
+
+    A resolver learns such a server's address only from the parent's referral (glue): without an AAAA there,
+    an IPv6-only resolver cannot reach the zone through that server. Asked over IPv6, RD off: the zone's NS."""
+
+    parent: str
+    address: str | None = None  # the parent's name-server address asked (None: none could be asked)
+    outcome: Outcome = Outcome.OK
+    detail: str | None = None
+    # True: a referral (the NS set, not authoritative); False: that server answers for the zone itself (it
+    # serves parent and child alike: no glue is needed from it)
+    referral: bool = False
+    names: list[GlueName] = []  # the glue it gave, per in-zone name server (none: that name has no glue)
+
+
 class ZoneLink(Struct, kw_only=True):
     """One zone on a resolution path (TLD down): can an IPv6-only resolver ask its name servers?"""
 
@@ -493,6 +517,9 @@ class ZoneLink(Struct, kw_only=True):
     outcome: Outcome  # of the NS lookup
     detail: str | None = None
     servers: list[ChainServer] = []
+    # From 1.9, when some name server is named inside the zone (below a TLD): its parent's glue; None: no such
+    # server, not looked at, or a scan before 1.9
+    glue: GlueFacts | None = None
 
 
 class ChainName(Struct, kw_only=True):

@@ -24,10 +24,14 @@ def catalogue_scan(lab, lab_dir):
     """One scan of every scenario, through the CLI, saved under a reports dir too."""
     targets = lab_dir / "targets.txt"
     targets.write_text(lab.targets_text(), encoding="utf-8")
-    ns_before = sum(1 for _, q, t, _ in lab.dns.queries if t == "NS" and q.rstrip(".") == "gov.example")
+    def ns_queries() -> tuple[int, int]:  # gov.example's NS asked of the resolver (IPv4), of example.'s server (IPv6)
+        asked = [client for _, q, t, client in lab.dns.queries if t == "NS" and q.rstrip(".") == "gov.example"]
+        return sum(":" not in c for c in asked), sum(":" in c for c in asked)
+
+    ns_before = ns_queries()
     reports = lab_dir / "reports"
     proc = run_cli("scan", str(targets), *lab.cli_args(lab_dir), "--format", "jsonl", "--save-dir", str(reports))
-    ns_queries = sum(1 for _, q, t, _ in lab.dns.queries if t == "NS" and q.rstrip(".") == "gov.example") - ns_before
+    ns_queries = tuple(after - before for after, before in zip(ns_queries(), ns_before))
     assert proc.returncode == 0, proc.stderr
     lines = parse_jsonl(proc.stdout)
     hosts = {line.facts.display: line for line in lines if isinstance(line, HostRecord)}
@@ -224,7 +228,8 @@ def test_a_malformed_trust_anchor_stops_the_scan_naming_the_line(lab, tmp_path):
 
 def test_zone_facts_looked_up_once_per_zone(catalogue_scan):
     *_, ns_queries = catalogue_scan
-    assert ns_queries == 1  # a dozen hosts in gov.example, one NS lookup
+    # a dozen hosts in gov.example: one NS lookup, and one question to its parent's server for its glue
+    assert ns_queries == (1, 1)
 
 
 # ------------------------------------------------------------------ the whole service on IPv6 only
@@ -365,6 +370,34 @@ def test_the_certificate_a_mail_server_shows_over_ipv6_after_starttls_is_judged_
                     env={"COLUMNS": "240"})
     assert shown.returncode == 0, shown.stderr
     assert "Chứng thư" in shown.stdout and "chứng thư không ghi tên máy chủ" in shown.stdout
+
+
+def test_a_zone_whose_parent_gives_no_aaaa_glue_for_its_in_zone_name_server_breaks_the_chain(lab, lab_dir):
+    """glue6.example's own server (a server of that zone alone, answering with referrals) delegates
+    noglue.glue6.example to ns.noglue.glue6.example with an A glue record only, and glued.glue6.example with A
+    and AAAA glue. The scan asks the parent's server over IPv6 for each zone's NS, as a resolver walking down:
+    the first zone is out of an IPv6-only resolver's reach, the second is not; show names the state (vi)."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   stdin="www.noglue.glue6.example\nwww.glued.glue6.example\n")
+    assert proc.returncode == 0, proc.stderr
+    hosts = {line.facts.host: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
+    links = {z.zone: z for z in hosts["www.noglue.glue6.example"].facts.chain.zones}
+    glue = links["noglue.glue6.example"].glue
+    assert (glue.parent, glue.address, glue.outcome, glue.referral) == ("glue6.example", "2001:db8::70", "ok", True)
+    assert [(g.name, g.a, g.aaaa) for g in glue.names] == [("ns.noglue.glue6.example", ["192.0.2.71"], [])]
+    assert links["glue6.example"].glue.referral is False  # example.'s server serves glue6.example too
+    bad = {c.id: c for c in hosts["www.noglue.glue6.example"].result.checks}["dns.chain_ipv6"]
+    assert (bad.status, bad.reason) == ("fail", "chain_not_ipv6")
+    assert ("noglue.glue6.example (its name servers answer over IPv6, but glue6.example gives no IPv6 address "
+            "(AAAA glue) for ns.noglue.glue6.example, named inside it") in bad.message
+    good = {c.id: c for c in hosts["www.glued.glue6.example"].result.checks}["dns.chain_ipv6"]
+    assert (good.status, good.reason) == ("pass", "chain_ipv6")
+    scan_file = lab_dir / "glue6.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", "www.noglue.glue6.example", "--lang", "vi",
+                    env={"COLUMNS": "240"})
+    assert shown.returncode == 0, shown.stderr
+    assert "vùng cha thiếu glue AAAA cho máy chủ tên miền" in shown.stdout
 
 
 def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):

@@ -220,3 +220,46 @@ def test_a_zone_broken_by_its_servers_names_is_a_blocker_of_the_host() -> None:
                     names=[_ns("dns6.v4dns.example", "example", "v4dns.example")])
     assert {(b.name, b.state) for b in blockers(site(chain_facts=chain))} == {
         ("gov.example", "ns_names"), ("v4dns.example", "no_aaaa")}
+
+
+def _glue(link, *, referral=True, aaaa=(), outcome=Outcome.OK, parent="example"):
+    """``link`` with the parent's answer for its in-zone servers: a referral whose glue has an AAAA for ``aaaa``."""
+    from ipv6scan.model import GlueFacts, GlueName
+
+    names = [GlueName(name=s.name, a=["192.0.2.53"], aaaa=["2001:db8::53"] if s.name in aaaa else [])
+             for s in link.servers]
+    link.glue = GlueFacts(parent=parent, address="2001:db8::1", outcome=outcome, referral=referral,
+                          names=names if outcome == Outcome.OK else [])
+    return link
+
+
+def test_servers_named_inside_their_zone_need_aaaa_glue_at_the_parent() -> None:
+    """ns1 and ns2.gov.example are named inside gov.example: an IPv6-only resolver learns their addresses only
+    from example.'s referral. With A glue alone the zone is out of its reach (no_glue6), naming the parent and
+    the servers; one AAAA glue record is enough; a parent server that answers for the zone itself needs none."""
+    def zone(**glue):
+        return _glue(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns2.gov.example", [Outcome.OK])),
+                     **glue)
+
+    found = results(site(chain_facts=_walked(TLD, zone(), names=[])))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
+    assert message(found, "en") == (
+        "An IPv6-only resolver cannot resolve through gov.example (its name servers answer over IPv6, but example "
+        f"gives no IPv6 address (AAAA glue) for ns1.gov.example and ns2.gov.example, named inside it; needed for {HOST})")
+    assert "glue AAAA" in message(found, "vi")
+    from ipv6scan.scoring import blockers
+
+    assert {(b.name, b.state) for b in blockers(site(chain_facts=_walked(TLD, zone(), names=[])))} == {
+        ("gov.example", "no_glue6")}
+    for fine in (zone(aaaa=("ns2.gov.example",)), zone(referral=False)):
+        assert results(site(chain_facts=_walked(TLD, fine, names=[])))["dns.chain_ipv6"].reason == "chain_ipv6"
+    unknown = results(site(chain_facts=_walked(TLD, zone(outcome=Outcome.TIMEOUT), names=[])))["dns.chain_ipv6"]
+    assert (unknown.status, unknown.reason) == (CheckStatus.UNTESTABLE, "chain_unknown")
+
+
+def test_an_out_of_zone_server_reachable_by_its_name_makes_up_for_missing_glue() -> None:
+    chain = _walked(TLD, _glue(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]),
+                                          ("ns.ok.example", [Outcome.OK]))),
+                    chain_link("ok.example", ("ns.ok.example", [Outcome.OK])),
+                    names=[_ns("ns.ok.example", "example", "ok.example")])
+    assert results(site(chain_facts=chain))["dns.chain_ipv6"].reason == "chain_ipv6"

@@ -101,6 +101,9 @@ class ZoneState(StrEnum):
     # From 1.8's chains: servers answer over IPv6, but each is named in a zone an IPv6-only resolver cannot
     # reach (no glue: its name is outside the zone it serves), so the resolver never learns their addresses
     NS_NAMES = "ns_names"
+    # From 1.9: servers answer over IPv6, but each is named inside the zone and the parent's referral gives no
+    # AAAA for it (glue): an IPv6-only resolver cannot learn their addresses
+    NO_GLUE6 = "no_glue6"
     DNS_FAILED = "dns_failed"  # the NS lookup (or every AAAA lookup) failed: unknown
     UNTESTABLE = "untestable"  # the scanner has no IPv6 (or the addresses were not allowed)
 
@@ -120,15 +123,16 @@ def zone_state(link: ZoneLink) -> ZoneState:
     return ZoneState.NO_AAAA
 
 
-BROKEN_ZONES = frozenset({ZoneState.NO_AAAA, ZoneState.SILENT, ZoneState.NS_NAMES})  # an IPv6-only resolver fails
+BROKEN_ZONES = frozenset({ZoneState.NO_AAAA, ZoneState.SILENT, ZoneState.NS_NAMES, ZoneState.NO_GLUE6})  # an IPv6-only resolver fails
 
 
 def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     """Each zone of the chain as an IPv6-only resolver meets it, starting with nothing in its cache.
 
     A zone is reached when one of its servers answers over IPv6 and the resolver can learn that server's
-    address: the name is in the zone itself (the parent's glue) or in a TLD's servers (the root's), or every
-    zone on the path of its name is reached. Computed from no zone reached upwards until nothing changes,
+    address: the name is in the zone itself and the parent's referral carries an AAAA for it (glue; from 1.9's
+    chains, :func:`glued`; before, assumed), the name is a TLD's server's (the root's glue), or every zone on
+    the path of its name is reached. Computed from no zone reached upwards until nothing changes,
     so name servers that are found only through each other (``ns.a.example`` serving b.example and
     ``ns.b.example`` serving a.example, no glue) are never reached. A zone left unreached because a zone on
     its servers' paths is unknown (a lookup failed, the walk stopped), or is itself left unreached for that
@@ -138,12 +142,15 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     if not chain.ns_walked:
         return base
     paths = _ns_paths(chain)
+    links = {link.zone: link for link in chain.zones}
     answering = {link.zone: [s.name for s in link.servers if _answers(s)] for link in chain.zones}
     reached: set[str] = set()
 
     def found(name: str, zone: str) -> bool:
-        if "." not in zone or in_zone(name, zone):
+        if "." not in zone:
             return True
+        if in_zone(name, zone):
+            return glued(links[zone], name) is True
         path = paths.get(name)
         return path is not None and path.outcome == Outcome.OK and bool(path.zones) and reached.issuperset(path.zones)
 
@@ -160,11 +167,31 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     while grew:  # unknown spreads: a zone whose servers' names need an unknown zone is unknown too
         grew = False
         for zone in unreached:
-            if zone not in unknown and any(_unknown(paths.get(name), unknown) for name in answering[zone]):
+            if zone not in unknown and any(glued(links[zone], name) is None if in_zone(name, zone)
+                                           else _unknown(paths.get(name), unknown) for name in answering[zone]):
                 unknown.add(zone)
                 grew = True
-    return {zone: (ZoneState.DNS_FAILED if zone in unknown else ZoneState.NS_NAMES) if zone in unreached else state
-            for zone, state in base.items()}
+
+    def why(zone: str) -> ZoneState:  # (an unreached zone: its servers' names, or the parent's glue)
+        if zone in unknown:
+            return ZoneState.DNS_FAILED
+        inside = all(in_zone(name, zone) for name in answering[zone])
+        return ZoneState.NO_GLUE6 if inside else ZoneState.NS_NAMES
+
+    return {zone: why(zone) if zone in unreached else state for zone, state in base.items()}
+
+
+def glued(link: ZoneLink, name: str) -> bool | None:
+    """Can an IPv6-only resolver learn the address of ``name``, named inside ``link``'s zone, from the parent?
+    True: an AAAA glue record for it, or the parent's server answers for the zone itself, or the glue was not
+    looked at (a chain before 1.9: assumed, as then); False: the referral gives it no AAAA; None: unknown (the
+    parent's servers could not be asked)."""
+    glue = link.glue
+    if glue is None or (glue.outcome == Outcome.OK and not glue.referral):
+        return True
+    if glue.outcome != Outcome.OK:
+        return None
+    return any(g.name == name and g.aaaa for g in glue.names)
 
 
 def _unknown(path: ChainName | None, unknown: set[str]) -> bool:

@@ -41,7 +41,8 @@ import dns.resolver
 import dns.reversename
 
 from ..addresses import canonical, classify, family_of
-from ..model import DNS_FAILURES, DnsLookup, DnsServerProbe, Family, Outcome, Resolution, ReverseName
+from ..model import (DNS_FAILURES, DnsLookup, DnsServerProbe, Family, GlueFacts, GlueName, Outcome, Resolution,
+                     ReverseName)
 from ..net import Network, format_hostport
 from ._errors import forget_traceback, outcome_of
 
@@ -137,20 +138,50 @@ class DnsClient:
 
     async def probe_server(self, address: str, port: int, zone: str) -> DnsServerProbe:
         """Ask one name-server address (routed through the network) for the zone's SOA, RD off."""
-        family = family_of(address)
         start = time.monotonic()
+        response, tcp, outcome, detail = await self._ask_server(address, port, zone, "SOA")
+        facts = {} if response is None else {
+            "transport": "tcp" if tcp else "udp",
+            "authoritative": bool(response.flags & dns.flags.AA),
+            "rcode": dns.rcode.to_text(response.rcode()),
+        }
+        return DnsServerProbe(address=address, family=family_of(address), outcome=outcome, detail=detail,
+                              elapsed_ms=(time.monotonic() - start) * 1000, **facts)
 
-        def result(outcome: Outcome, detail: str | None = None, **facts) -> DnsServerProbe:
-            elapsed = (time.monotonic() - start) * 1000
-            return DnsServerProbe(
-                address=address, family=family, outcome=outcome, detail=detail, elapsed_ms=elapsed, **facts
-            )
+    async def glue(self, address: str, port: int, zone: str, parent: str, names: list[str]) -> GlueFacts:
+        """Ask a name-server address of the parent zone for ``zone``'s NS, RD off, as a resolver walking down
+        does: a referral and the glue it carries for ``names`` (the zone's in-zone name servers), or an answer
+        for the zone itself (that server serves the child too)."""
+        response, _, outcome, detail = await self._ask_server(address, port, zone, "NS")
+        facts = GlueFacts(parent=parent, address=address, outcome=outcome, detail=detail)
+        if response is None or outcome != Outcome.OK:
+            return facts
+        owner = dns.name.from_text(zone)
+        if response.flags & dns.flags.AA and response.get_rrset(response.answer, owner, dns.rdataclass.IN,
+                                                                  dns.rdatatype.NS) is not None:
+            return facts  # (referral False: it answers for the zone itself)
+        if response.get_rrset(response.authority, owner, dns.rdataclass.IN, dns.rdatatype.NS) is None:
+            facts.outcome, facts.detail = Outcome.DNS_ERROR, f"neither a referral nor an answer for {zone} NS"
+            return facts
+        facts.referral = True
+        for name in names:
+            owned = dns.name.from_text(name)
+            found = {kind: _records(rrset) if (rrset := response.get_rrset(response.additional, owned,
+                                                                          dns.rdataclass.IN, kind)) else []
+                     for kind in (dns.rdatatype.A, dns.rdatatype.AAAA)}
+            if found[dns.rdatatype.A] or found[dns.rdatatype.AAAA]:
+                facts.names.append(GlueName(name=name, a=found[dns.rdatatype.A], aaaa=found[dns.rdatatype.AAAA]))
+        return facts
 
+    async def _ask_server(self, address: str, port: int, qname: str, rdtype: str
+                          ) -> tuple[dns.message.Message | None, bool, Outcome, str | None]:
+        """One question to one name-server address (routed through the network), RD off, tried again after a
+        timeout: (the reply, over TCP?, its outcome, why); the reply is None when there is none to read."""
         try:
             host, routed_port = self.network.route(address, port)
-            query = dns.message.make_query(zone, "SOA", use_edns=0, payload=_EDNS_PAYLOAD, flags=0)
+            query = dns.message.make_query(qname, rdtype, use_edns=0, payload=_EDNS_PAYLOAD, flags=0)
         except (OSError, ValueError, dns.exception.DNSException) as e:
-            return result(*outcome_of(e))
+            return None, False, *outcome_of(e)
         for _ in range(self.retries + 1):
             try:
                 response, tcp = await self._exchange(query, host, routed_port)
@@ -159,23 +190,18 @@ class DnsClient:
                 continue
             except dns.exception.DNSException as e:
                 forget_traceback(e)
-                return result(Outcome.PROTOCOL_ERROR, f"malformed answer: {e}")
+                return None, False, Outcome.PROTOCOL_ERROR, f"malformed answer: {e}"
             except Exception as e:  # socket errors, EOF on TCP, ...
                 forget_traceback(e)
-                return result(*outcome_of(e))
+                return None, False, *outcome_of(e)
             if response.flags & dns.flags.TC:
-                return result(Outcome.PROTOCOL_ERROR, "answer truncated even over TCP", transport="tcp")
+                return response, True, Outcome.PROTOCOL_ERROR, "answer truncated even over TCP"
             rcode = response.rcode()
-            facts = {
-                "transport": "tcp" if tcp else "udp",
-                "authoritative": bool(response.flags & dns.flags.AA),
-                "rcode": dns.rcode.to_text(rcode),
-            }
             if rcode == dns.rcode.NOERROR:
-                return result(Outcome.OK, **facts)
+                return response, tcp, Outcome.OK, None
             outcome = _RCODE_OUTCOMES.get(rcode, Outcome.DNS_ERROR)
-            return result(outcome, f"answered {facts['rcode']} for {zone} SOA", **facts)
-        return result(Outcome.TIMEOUT, f"no answer after {self.retries + 1} attempts of {self.timeout:g} s")
+            return response, tcp, outcome, f"answered {dns.rcode.to_text(rcode)} for {qname} {rdtype}"
+        return None, False, Outcome.TIMEOUT, f"no answer after {self.retries + 1} attempts of {self.timeout:g} s"
 
     async def __aenter__(self) -> DnsClient:
         return self

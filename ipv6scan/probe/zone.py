@@ -30,6 +30,7 @@ from ..model import (
     DnssecValidation,
     DnsServerProbe,
     Family,
+    GlueFacts,
     MailServer,
     NameServer,
     Outcome,
@@ -52,6 +53,7 @@ from .spf import SpfError, SpfOutcome, evaluate, spf_record
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
 
+GLUE_TRIES = 3  # the parent's name-server addresses asked for a zone's glue, one after the other, at most
 ZONE_LOOKUP_TRIES = 3
 """Times a zone whose NS or MX lookup got no answer (``DNS_UNANSWERED``) is computed in one scan, by the next
 host that needs it, before that is kept: one lost answer must not mark every host of a province's zone for
@@ -222,11 +224,42 @@ class ZoneCache:
         if full is not None:  # this zone's full facts are on their way: read the chain's part from them
             facts = await asyncio.shield(full)
             assert facts.ns_lookup is not None
-            return ZoneLink(zone=apex, outcome=facts.ns_lookup.outcome, detail=facts.ns_lookup.detail,
+            link = ZoneLink(zone=apex, outcome=facts.ns_lookup.outcome, detail=facts.ns_lookup.detail,
                             servers=[_chain_server(s) for s in facts.name_servers])
-        ns_lookup = await self.dns.lookup(apex, "NS")
-        servers = await asyncio.gather(*(self._chain_server(ns, apex) for ns in ns_lookup.records))
-        return ZoneLink(zone=apex, outcome=ns_lookup.outcome, detail=ns_lookup.detail, servers=list(servers))
+        else:
+            ns_lookup = await self.dns.lookup(apex, "NS")
+            servers = await asyncio.gather(*(self._chain_server(ns, apex) for ns in ns_lookup.records))
+            link = ZoneLink(zone=apex, outcome=ns_lookup.outcome, detail=ns_lookup.detail, servers=list(servers))
+        link.glue = await self._glue(apex, [s.name for s in link.servers if in_zone(s.name, apex)])
+        return link
+
+    async def _glue(self, apex: str, inside: list[str]) -> GlueFacts | None:
+        """The parent's glue for the zone's name servers named inside it, asked of the parent's servers over IPv6
+        (the first that answers, of three at most); None when no server is named inside, or for a TLD."""
+        if not inside or "." not in apex:
+            return None
+        apexes, _, _ = await self.path(apex)
+        if len(apexes) < 2 or apexes[-1] != apex:
+            return None  # (the zone's place on the path is unknown: the chain says so)
+        parent = apexes[-2]
+        addresses = [a for s in (await self.link(parent)).servers for a in s.aaaa][:GLUE_TRIES]
+        if not addresses:
+            return GlueFacts(parent=parent, outcome=Outcome.UNREACHABLE,
+                             detail="no name server of the parent zone has an IPv6 address")
+        facts = GlueFacts(parent=parent)
+        for address in addresses:
+            if not is_allowed(address, self.allowed):
+                facts = GlueFacts(parent=parent, address=address, outcome=Outcome.SKIPPED_NON_GLOBAL,
+                                  detail=f"{classify(address).special} address, not asked")
+            elif not self.ipv6_ok:
+                return GlueFacts(parent=parent, address=address, outcome=Outcome.UNTESTABLE,
+                                 detail="the scanner has no IPv6")
+            else:
+                async with self._slots, self.polite.slot(address):
+                    facts = await self.dns.glue(address, self.options.dns_port, apex, parent, inside)
+            if facts.outcome == Outcome.OK:
+                break
+        return facts
 
     async def _chain_server(self, name: str, apex: str) -> ChainServer:
         aaaa = await self.dns.lookup(name, "AAAA")

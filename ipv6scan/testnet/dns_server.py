@@ -45,8 +45,12 @@ _TCP_IDLE = 10.0  # seconds a TCP client may stay silent
 class DnsServer:
     """Authoritative DNS for a few zones over UDP and TCP on one loopback port."""
 
-    def __init__(self, zones: dict[str, str] | None = None) -> None:
+    def __init__(self, zones: dict[str, str] | None = None, *, referrals: bool = False) -> None:
         self._zones: dict[dns.name.Name, dns.zone.Zone] = {}
+        # A name below a delegation in a zone (an NS set off its apex) gets a referral, as a parent's server
+        # that does not serve the child answers: the NS set (not authoritative) and the glue the zone holds for
+        # it (A/AAAA of names inside the child). Off: every name is answered from the zone as if it were its own.
+        self.referrals = referrals
         self._behaviours: dict[dns.name.Name, str] = {}
         self._transports: list[asyncio.DatagramTransport] = []
         self._tcp = TcpServers()
@@ -160,6 +164,8 @@ class DnsServer:
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return
+        if self.referrals and _referral(response, zone, qname, rdtype):
+            return
         response.flags |= dns.flags.AA
         name, seen = qname, {qname}
         for _ in range(_MAX_CHAIN):
@@ -229,6 +235,26 @@ def _bind_all(hosts: tuple[str, ...], port: int, attempts: int = 50) -> list[tup
             if e.errno != errno.EADDRINUSE or port:
                 raise
     raise OSError(errno.EADDRINUSE, f"no port free on all of {hosts} after {attempts} attempts")
+
+
+def _referral(response: dns.message.Message, zone: dns.zone.Zone, qname: dns.name.Name, rdtype: int) -> bool:
+    """Fill ``response`` with a referral when ``qname`` is at or below a delegation of ``zone`` (the DS of the
+    delegation itself is the parent's to answer): the child's NS set in authority, its glue in additional."""
+    cut = qname
+    while cut != zone.origin and cut.is_subdomain(zone.origin):
+        node = zone.get_node(cut)
+        ns = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) if node is not None else None
+        if ns is not None and not (cut == qname and rdtype == dns.rdatatype.DS):
+            response.authority.append(_rrset(cut, ns))
+            for target in (rd.target for rd in ns):
+                glue = zone.get_node(target) if target.is_subdomain(cut) else None
+                for kind in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                    found = glue.get_rdataset(dns.rdataclass.IN, kind) if glue is not None else None
+                    if found is not None:
+                        response.additional.append(_rrset(target, found))
+            return True
+        cut = cut.parent()
+    return False
 
 
 def _has_descendants(zone: dns.zone.Zone, name: dns.name.Name) -> bool:

@@ -152,6 +152,7 @@ ZONES = {
         v4dns NS ns.v4dns.example.
         nsname4 NS dns6.v4dns.example.
         mailcert6 NS ns1.gov.example.
+        glue6 NS nsp.glue6.example.
         badsig NS ns1.gov.example.
     """),
     "gov.example.": _zone(f"""
@@ -278,6 +279,33 @@ ZONES = {
         mx A 192.0.2.27
         mx AAAA 2001:db8::27
     """),
+    # A parent zone served, at its own addresses, by a server that serves no child (PARENT_DNS: it answers with
+    # referrals): noglue.glue6.example's only name server is named inside it and the parent's glue for it is an
+    # A record alone, so an IPv6-only resolver cannot learn its address; glued.glue6.example's has AAAA glue too.
+    "glue6.example.": _zone("""
+        @ NS nsp
+        nsp A 192.0.2.70
+        nsp AAAA 2001:db8::70
+        noglue NS ns.noglue
+        ns.noglue A 192.0.2.71
+        glued NS ns.glued
+        ns.glued A 192.0.2.72
+        ns.glued AAAA 2001:db8::72
+    """),
+    "noglue.glue6.example.": _zone("""
+        @ NS ns
+        ns A 192.0.2.71
+        ns AAAA 2001:db8::71
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
+    """),
+    "glued.glue6.example.": _zone("""
+        @ NS ns
+        ns A 192.0.2.72
+        ns AAAA 2001:db8::72
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
+    """),
     # Reverse DNS of the lab's IPv6 documentation prefix: mail.gov.example's address has a PTR that resolves
     # back to it, and so has mx.mailcert6.example's; nsname4.example's mail server (2001:db8::26) has none.
     _REVERSE6: _zone(f"""
@@ -298,7 +326,9 @@ ZONES = {
 
 # Name-server and mail addresses -> which loopback family serves them.
 DNS_ADDRESSES = ["192.0.2.53", "2001:db8::53", "192.0.2.54", "2001:db8::54", "192.0.2.55", "192.0.2.56",
-                 "2001:db8::56", "192.0.2.57", "192.0.2.58", "192.0.2.59", "2001:db8::59"]
+                 "2001:db8::56", "192.0.2.57", "192.0.2.58", "192.0.2.59", "2001:db8::59", "192.0.2.71",
+                 "2001:db8::71", "192.0.2.72", "2001:db8::72"]
+PARENT_DNS = ["192.0.2.70", "2001:db8::70"]  # glue6.example's server: that zone alone, with referrals
 
 # deps.gov.example's page: what it loads, and from where (each kind of trouble an IPv6-only client meets;
 # redirect6.gov.example answers with a redirect to v4only.gov.example, which has no AAAA).
@@ -415,6 +445,7 @@ class Lab:
         self.dns = DnsServer(signed_zones(Path(self._tmp.name) / "trust-anchor.txt"))
         self.trust_anchor = str(Path(self._tmp.name) / "trust-anchor.txt")
         self.dns.set_behaviour("servfail.gov.example", "servfail")
+        self.parent_dns = DnsServer({"glue6.example.": ZONES["glue6.example."]}, referrals=True)
         self.certs = CertFactory()
         self.web = WebServer(self.certs)
         mail_tls = self.certs.context_for("valid", ["mail.gov.example", "mx6.nsname4.example", "mx.mailcert6.example"])
@@ -443,6 +474,9 @@ class Lab:
         self.dns_port = await self.dns.start((V4, V6))
         for addr in DNS_ADDRESSES:
             self.routes[(addr, 53)] = (V6 if ":" in addr else V4, self.dns_port)
+        parent_port = await self.parent_dns.start((V4, V6))
+        for addr in PARENT_DNS:
+            self.routes[(addr, 53)] = (V6 if ":" in addr else V4, parent_port)
         smtp_ports = {lo: await server.start(lo) for lo, server in self.smtp.items()}
         for addr in SMTP_ADDRESSES:
             lo = V6 if ":" in addr else V4
@@ -473,6 +507,7 @@ class Lab:
         for server in [*self.smtp.values(), self.smtp_plain6, self.smtp_wrong_cert6]:
             await server.close()
         await self.dns.close()
+        await self.parent_dns.close()
         self._tmp.cleanup()
 
     async def __aenter__(self) -> Lab:
