@@ -235,28 +235,24 @@ class ZoneCache:
 
     async def _glue(self, apex: str, inside: list[str]) -> GlueFacts | None:
         """The parent's glue for the zone's name servers named inside it, asked of the parent's servers over IPv6
-        (the first that answers, of three at most); None when no server is named inside, or for a TLD."""
+        (those that answered the chain's query: the first that answers this one, of three at most); None when
+        no server is named inside, or for a TLD."""
         if not inside or "." not in apex:
             return None
         apexes, _, _ = await self.path(apex)
         if len(apexes) < 2 or apexes[-1] != apex:
             return None  # (the zone's place on the path is unknown: the chain says so)
         parent = apexes[-2]
-        addresses = [a for s in (await self.link(parent)).servers for a in s.aaaa][:GLUE_TRIES]
-        if not addresses:
-            return GlueFacts(parent=parent, outcome=Outcome.UNREACHABLE,
-                             detail="no name server of the parent zone has an IPv6 address")
+        probes = [p for s in (await self.link(parent)).servers for p in s.probes]
+        addresses = [p.address for p in probes if p.outcome == Outcome.OK][:GLUE_TRIES]
+        if not addresses:  # (the parent itself is out of reach, or was not asked: the chain says which)
+            untested = any(p.outcome == Outcome.UNTESTABLE for p in probes)
+            return GlueFacts(parent=parent, outcome=Outcome.UNTESTABLE if untested else Outcome.UNREACHABLE,
+                             detail="no name server of the parent zone answered over IPv6")
         facts = GlueFacts(parent=parent)
-        for address in addresses:
-            if not is_allowed(address, self.allowed):
-                facts = GlueFacts(parent=parent, address=address, outcome=Outcome.SKIPPED_NON_GLOBAL,
-                                  detail=f"{classify(address).special} address, not asked")
-            elif not self.ipv6_ok:
-                return GlueFacts(parent=parent, address=address, outcome=Outcome.UNTESTABLE,
-                                 detail="the scanner has no IPv6")
-            else:
-                async with self._slots, self.polite.slot(address):
-                    facts = await self.dns.glue(address, self.options.dns_port, apex, parent, inside)
+        for address in addresses:  # (each one answered the chain's query: allowed, and the scanner has IPv6)
+            async with self._slots, self.polite.slot(address):
+                facts = await self.dns.glue(address, self.options.dns_port, apex, parent, inside)
             if facts.outcome == Outcome.OK:
                 break
         return facts
