@@ -48,8 +48,8 @@ from ._once import Once
 from .dns import DnsClient, normalise_name
 from .dnssec import DnssecValidator, TrustAnchors
 from .smtp import probe_smtp
-from .tls import get_contexts
 from .spf import SpfError, SpfOutcome, evaluate, spf_record
+from .tls import get_contexts
 
 P = TypeVar("P", DnsServerProbe, SmtpProbe)
 
@@ -283,7 +283,6 @@ class ZoneCache:
     async def _mail_server(self, name: str, preference: int) -> MailServer:
         resolution = await self.dns.resolve(name)
         port, timeout, retries = self.options.smtp_port, self.options.connect_timeout, self.options.retries
-
         store = get_contexts(self.options.ca_bundles).store  # (the web prober's: built once per process)
 
         def greet(a: Address) -> Awaitable[SmtpProbe]:
