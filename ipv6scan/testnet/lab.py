@@ -79,6 +79,10 @@ SCENARIOS = [
              "certificate from an intermediate the server does not send"),
     Scenario("badroot.gov.example", Verdict.PARTIAL, frozenset({"tls_invalid"}),
              "chain sent up to a root nobody trusts"),
+    Scenario("www.noglue.glue6.example", Verdict.READY,
+             about="zone whose parent gives an A glue record only for its in-zone name server (chain broken)"),
+    Scenario("www.mailcert6.example", Verdict.READY,
+             about="mail server showing over IPv6 a certificate for another name"),
 ]
 
 # Fictional units owning the scenario hosts (org, kind): one attains phase 1, the others show why not.
@@ -112,6 +116,8 @@ ORGS = {
     "loop.gov.example": ("Tỉnh Mẫu E", "portal"),
     "nx.gov.example": ("Tỉnh Mẫu E", "dichvucong"),
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
+    "www.noglue.glue6.example": ("Bộ Mẫu D", "website"),
+    "www.mailcert6.example": ("Bộ Mẫu D", "website"),
 }
 
 _SOA = "@ 300 IN SOA ns1.gov.example. hostmaster.gov.example. 1 3600 600 86400 300\n"
