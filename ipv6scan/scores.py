@@ -13,7 +13,8 @@ import msgspec
 
 # 1.1: waivers (State.EXPLAINED, CriterionResult.waiver, the *explained counts)
 # 1.2: the whole service on IPv6 only (HostScore.blocked_by, ScoreReport.third_parties)
-SCORES_SCHEMA_VERSION = "1.2"
+# 1.3: the TLS profiles the hosts were judged against (ScoreReport.tls_profiles)
+SCORES_SCHEMA_VERSION = "1.3"
 
 
 class State(StrEnum):
@@ -177,3 +178,6 @@ class ScoreReport(Struct, kw_only=True):
     waivers_file: str | None = None  # the waivers file the scan was judged with
     waivers_unused: list[str] = []  # waivers that matched no failing criterion ("waivers.toml, waiver 2: …")
     third_parties: list[ThirdParty] = []  # blockers ranked by the hosts they break on IPv6 only, most first
+    # The TLS profiles (checks/tls-profiles.toml names) the hosts were judged against (--tls-profile; the
+    # default when the scan chose none): what the tls_profile criterion means in this report
+    tls_profiles: list[str] = []

@@ -20,6 +20,7 @@ from fractions import Fraction
 from itertools import groupby
 
 from .catalogue import say_ui
+from .checks._profiles import profile_names
 from .checks._service import BREAKS, BROKEN_ZONES, dependencies, landing, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
@@ -98,6 +99,7 @@ def score(
             for c in policy.criteria
         ],
         waivers_file=waivers.origin if waivers is not None else None,
+        tls_profiles=sorted({r.facts.tls_profile or profile_names()[0] for r in records}),
         waivers_unused=[w.source for w in (waivers.all if waivers is not None else []) if w.source not in used],
         third_parties=third_parties(hosts),
     )

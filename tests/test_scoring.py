@@ -446,3 +446,17 @@ def test_json_round_trip():
     assert msgspec.json.decode(data, type=ScoreReport) == rep
     assert rep.generated == "2025-06-02T12:00:00Z" and rep.scan_file == "scan.jsonl"
     assert [c.id for c in rep.criteria] == [c.id for c in GOV.criteria]
+
+
+def test_the_report_says_which_tls_profile_the_hosts_were_judged_against():
+    """The tls_profile criterion means what the scan chose (--tls-profile, kept in each host's facts): the report's
+    header says it, in either language (the default when the scan chose none)."""
+    from ipv6scan.report.markdown import render_markdown
+
+    assert report(unit("quangninh")).tls_profiles == ["mozilla-intermediate"]
+    modern = [msgspec.structs.replace(r, facts=msgspec.structs.replace(r.facts, tls_profile="mozilla-modern"))
+              for r in unit("quangninh")]
+    rep = report(modern)
+    assert rep.tls_profiles == ["mozilla-modern"]
+    assert "- **TLS profile judged against**: Mozilla modern \\(Server Side TLS 5.7\\)" in render_markdown(rep, lang="en")
+    assert "- **Hồ sơ TLS dùng để đánh giá**: Mozilla modern" in render_markdown(rep, lang="vi")

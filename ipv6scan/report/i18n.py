@@ -182,11 +182,21 @@ def facts(report: ScoreReport, lang: str, titles: Titles | None) -> list[tuple[s
         (t("as_of", lang), when(report.as_of, lang)),
         (t("generated", lang), when(report.generated, lang)),
     ]
+    if report.tls_profiles:
+        rows.append((t("tls_profile_label", lang), ", ".join(_profile_title(p, lang) for p in report.tls_profiles)))
     if report.scan_file:
         rows.append((t("scan_file", lang), report.scan_file))
     if report.waivers_file:
         rows.append((t("waivers_file", lang), report.waivers_file))
     return rows
+
+
+def _profile_title(name: str, lang: str) -> str:
+    """A TLS profile's title in ``lang`` (its name, when this version does not ship it)."""
+    from ..checks._profiles import shipped_profile
+
+    profile = shipped_profile(name)
+    return profile.title[lang] if profile is not None else name
 
 
 def summary(report: ScoreReport, lang: str) -> str:
