@@ -15,12 +15,14 @@ from ..model import (
     Address,
     CheckResult,
     DnsLookup,
+    DnsServerProbe,
     Family,
     HostFacts,
     MailServer,
     NameServer,
     Outcome,
     Resolution,
+    SmtpProbe,
     WebProbe,
 )
 from ._registry import UNTESTED, result, say
@@ -87,12 +89,25 @@ def reach(facts: HostFacts, scheme: str, family: Family) -> bool | None:
     return any(answered(p) for p in probed) if probed else None
 
 
-def untested_ipv6(facts: HostFacts, cid: str, what: dict[str, Any]) -> CheckResult | None:
-    """``cid`` untestable when the host's IPv6 addresses were not probed because the scanner had no IPv6 (an
-    untestable probe): what it would judge over IPv6 is unknown, never "not applicable"; else None."""
-    if any(p.family is Family.V6 and p.outcome == Outcome.UNTESTABLE for p in facts.web):
+def ipv6_untested(probes: Iterable[WebProbe | SmtpProbe | DnsServerProbe]) -> bool:
+    """Was an IPv6 address left unprobed because the scanner had no IPv6 (an untestable probe)?"""
+    return any(p.family is Family.V6 and p.outcome == Outcome.UNTESTABLE for p in probes)
+
+
+def untested_ipv6(cid: str, probes: Iterable[WebProbe | SmtpProbe | DnsServerProbe],
+                  what: dict[str, Any]) -> CheckResult | None:
+    """``cid`` untestable when some of ``probes`` (a host's web probes, its mail servers') did not reach IPv6
+    because the scanner had none: what it would judge over IPv6 is unknown, never "not applicable"; else None."""
+    if ipv6_untested(probes):
         return result(cid, UNTESTED, "scanner_no_ipv6", say("untestable_no_ipv6", what=what))
     return None
+
+
+def https_pages(facts: HostFacts, family: Family | None = None) -> list[WebProbe]:
+    """The HTTPS probes (of ``family``, or both) whose redirects ended on an HTTPS page that answered: where
+    what users meet over HTTPS (HSTS, the security headers) is read."""
+    return [p for p in facts.web if p.scheme == "https" and (family is None or p.family is family)
+            and p.final_status is not None and (p.final_url or "").startswith("https:")]
 
 
 def tls_problem(p: WebProbe) -> Outcome | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import CheckResult, DnsLookup, Family, HostFacts, MailServer, NameServer, Outcome, ZoneFacts
-from ._facts import did, failed, lookup_failure
+from ._facts import did, failed, ipv6_untested, lookup_failure
 from ._registry import FAIL, N_A, UNTESTED, result, say
 
 Servers = list[NameServer] | list[MailServer]
@@ -33,11 +33,6 @@ def mail_servers(cid: str, facts: HostFacts) -> list[MailServer] | CheckResult:
     return servers or result(cid, N_A, "no_mx", say("no_mx", zone=zone.zone))
 
 
-def untested_over_ipv6(servers: Servers) -> bool:
-    """Was some server's IPv6 address not probed because the scanner had no IPv6 (an untestable probe)?"""
-    return any(p.family == Family.V6 and p.outcome == Outcome.UNTESTABLE for s in servers for p in s.probes)
-
-
 def no_server_answers(cid: str, reason: str, headline: dict, servers: Servers) -> CheckResult:
     """FAIL when every server is known not to answer over IPv6; UNTESTABLE when some could not be judged."""
     stories = [_story(s) for s in servers]
@@ -50,7 +45,7 @@ def no_server_answers(cid: str, reason: str, headline: dict, servers: Servers) -
 
 def _ipv6_unknown(server: NameServer | MailServer) -> str | None:
     """Why the server's IPv6 could not be judged (untestable probe, DNS failure), or None."""
-    if untested_over_ipv6([server]):
+    if ipv6_untested(server.probes):
         return "scanner_no_ipv6"
     res = server.resolution
     if res.chain_outcome != Outcome.OK or failed(res.aaaa):

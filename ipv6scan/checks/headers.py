@@ -13,18 +13,13 @@ from __future__ import annotations
 import re
 
 from ..model import CheckResult, Family, HostFacts, WebProbe
-from ._facts import untested_ipv6
+from ._facts import https_pages, untested_ipv6
 from ._registry import N_A, PASS, WARN, CheckContext, check, result, say
 
 SECURITY_HEADERS = ("strict-transport-security", "content-security-policy", "x-content-type-options",
                     "x-frame-options", "referrer-policy")
 _NONCE = re.compile(r"'nonce-[^']*'", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-
-
-def _pages(facts: HostFacts, family: Family) -> list[WebProbe]:
-    return [p for p in facts.web if p.scheme == "https" and p.family is family and p.final_status is not None
-            and (p.final_url or "").startswith("https:")]
 
 
 def _value(probe: WebProbe, header: str) -> str:
@@ -38,9 +33,9 @@ def _value(probe: WebProbe, header: str) -> str:
        reasons=("headers_same", "headers_differ", "scanner_no_ipv6", "not_probed"))
 def check_header_parity(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """parity.headers: TLS versions, HSTS and the security headers are the same over IPv4 and IPv6."""
-    v4, v6 = _pages(facts, Family.V4), _pages(facts, Family.V6)
+    v4, v6 = https_pages(facts, Family.V4), https_pages(facts, Family.V6)
     if not v4 or not v6:
-        return [untested_ipv6(facts, "parity.headers", say("what.headers"))
+        return [untested_ipv6("parity.headers", facts.web, say("what.headers"))
                 or result("parity.headers", N_A, "not_probed", say("headers_one_family"))]
     items = []
     protocols = [sorted({p.tls.protocol for p in side if p.tls is not None and p.tls.protocol}) for side in (v4, v6)]

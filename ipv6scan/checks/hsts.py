@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..model import CheckResult, HostFacts
+from ._facts import https_pages
 from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
 
 ONE_YEAR = 31_536_000  # seconds: what browsers' preload lists ask for
@@ -19,8 +20,7 @@ _MAX_AGE = re.compile(r'^\s*max-age\s*=\s*"?(\d+)"?\s*$', re.IGNORECASE)
 @check(ids=("tls.hsts",), area="tls", order=95, counts=False, reasons=("hsts_ok", "hsts_short", "hsts_missing", "not_probed"))
 def check_hsts(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """tls.hsts: every HTTPS answer sends HSTS with max-age of at least a year."""
-    answered = [p for p in facts.web if p.scheme == "https" and p.final_status is not None
-                and (p.final_url or "").startswith("https:")]
+    answered = https_pages(facts)
     if not answered:
         return [result("tls.hsts", N_A, "not_probed", say("hsts_no_https"))]
     ages = {p.address: max_age(p.headers.get("strict-transport-security")) for p in answered}

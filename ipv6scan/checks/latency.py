@@ -33,7 +33,7 @@ def check_latency(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
         if p.family is Family.V6 and p.status is not None:
             v6.setdefault(p.address, []).append(p)
     if not v4 or not v6:
-        return [untested_ipv6(facts, "web.latency", say("what.latency"))
+        return [untested_ipv6("web.latency", facts.web, say("what.latency"))
                 or result("web.latency", N_A, "not_probed", say("latency_one_family"))]
     slow = []
     for address, probes in v6.items():

@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..model import CheckResult, Family, HostFacts, Outcome, SmtpProbe
-from ._facts import parse_time
-from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
-from ._zone import mail_servers, untested_over_ipv6
+from ._facts import parse_time, untested_ipv6
+from ._registry import FAIL, N_A, PASS, WARN, CheckContext, check, result, say
+from ._zone import mail_servers
 
 CID = "mx.cert6"
 
@@ -52,10 +52,9 @@ def check_mail_cert(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
         return [servers]
     shown = [(m.name, p, found) for m in servers for p in m.probes if (found := problems(p, ctx.now)) is not None]
     v6 = [(name, p, found) for name, p, found in shown if p.family is Family.V6]
-    if not v6:
-        if untested_over_ipv6(servers):  # the scanner had no IPv6: nothing was shown over it
-            return [result(CID, UNTESTED, "scanner_no_ipv6", say("untestable_no_ipv6", what=say("cert6.what")))]
-        return [result(CID, N_A, "cert6_none", say("cert6_none"))]
+    if not v6:  # (the scanner had no IPv6: nothing was shown over it)
+        return [untested_ipv6(CID, [p for m in servers for p in m.probes], say("cert6.what"))
+                or result(CID, N_A, "cert6_none", say("cert6_none"))]
     bad = [say("cert6_at", address=p.address, server=name, problems=found) for name, p, found in v6 if found]
     if not bad:
         return [result(CID, PASS, "cert6_ok", say("cert6_ok", items=[say("cert6_pair", address=p.address, server=name)

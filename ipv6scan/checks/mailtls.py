@@ -11,9 +11,9 @@ Not counted for the web verdict.
 from __future__ import annotations
 
 from ..model import CheckResult, Family, HostFacts, Outcome, SmtpProbe
-from ._facts import did
+from ._facts import did, untested_ipv6
 from ._registry import FAIL, N_A, PASS, UNTESTED, WARN, CheckContext, check, result, say
-from ._zone import mail_servers, untested_over_ipv6
+from ._zone import mail_servers
 
 
 def _encrypts(p: SmtpProbe) -> bool:
@@ -38,11 +38,9 @@ def check_mail_starttls(facts: HostFacts, ctx: CheckContext) -> list[CheckResult
     greeted = [(m.name, p) for m in servers for p in m.probes if p.outcome == Outcome.OK]
     v6 = [(name, p) for name, p in greeted if p.family is Family.V6]
     v4 = [(name, p) for name, p in greeted if p.family is Family.V4]
-    if not v6:
-        if untested_over_ipv6(servers):  # the scanner had no IPv6: nobody knows whether they would greet
-            return [result("mx.starttls6", UNTESTED, "scanner_no_ipv6",
-                           say("untestable_no_ipv6", what=say("starttls6.what")))]
-        return [result("mx.starttls6", N_A, "starttls6_no_ipv6", say("starttls6_no_ipv6"))]
+    if not v6:  # (the scanner had no IPv6: nobody knows whether they would greet)
+        return [untested_ipv6("mx.starttls6", [p for m in servers for p in m.probes], say("starttls6.what"))
+                or result("mx.starttls6", N_A, "starttls6_no_ipv6", say("starttls6_no_ipv6"))]
     if any(p.ehlo is None and p.tls_detail is None for _, p in v6):  # a scan before 1.8: EHLO not asked
         return [result("mx.starttls6", N_A, "starttls6_not_checked", say("starttls6_not_checked"))]
     plain = [(name, p) for name, p in v6 if not _encrypts(p)]

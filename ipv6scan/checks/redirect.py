@@ -21,7 +21,7 @@ def check_redirects(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """redirect.ipv6: redirect chains followed over IPv6 stay on IPv6 and end in an answer."""
     ok = [p for p in facts.web if p.family == Family.V6 and answered(p)]
     if not ok:
-        return [untested_ipv6(facts, "redirect.ipv6", say("what.redirect6"))
+        return [untested_ipv6("redirect.ipv6", facts.web, say("what.redirect6"))
                 or result("redirect.ipv6", N_A, "not_probed", say("nothing_answered_ipv6"))]
     broken = [p for p in ok if _chain_failed(p)]
     if not broken:

@@ -17,6 +17,7 @@ two families send the same ones is parity.headers'), so it does not count for th
 from __future__ import annotations
 
 from ..model import CheckResult, HostFacts, WebProbe
+from ._facts import https_pages
 from ._registry import INFO, N_A, PASS, WARN, CheckContext, check, result, say
 
 CID = "web.security_headers"
@@ -28,8 +29,7 @@ _WEAK = ("X-Content-Type-Options", "X-Frame-Options")  # missing one of these is
        reasons=("security_headers_ok", "security_headers_missing", "security_headers_partial", "not_probed"))
 def check_security_headers(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """web.security_headers: every HTTPS answer sends nosniff, framing protection, a CSP and a Referrer-Policy."""
-    answered = [p for p in facts.web if p.scheme == "https" and p.final_status is not None
-                and (p.final_url or "").startswith("https:")]
+    answered = https_pages(facts)
     if not answered:
         return [result(CID, N_A, "not_probed", say("sechead.no_https"))]
     lacking = {p.address: missing_headers(p) for p in answered}

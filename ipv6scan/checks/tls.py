@@ -24,7 +24,7 @@ def _tls_check(facts: HostFacts, family: Family) -> CheckResult:
     cid = f"tls.{family}"
     mine = tls_probes(facts, family)
     if not mine:
-        untested = untested_ipv6(facts, cid, say("tls_over", family=family.value)) if family is Family.V6 else None
+        untested = untested_ipv6(cid, facts.web, say("tls_over", family=family.value)) if family is Family.V6 else None
         return untested or result(cid, N_A, "not_probed", say("no_tls_over", family=family.value))
     problems = [p for p in mine if tls_problem(p)]
     if not problems:
@@ -45,7 +45,7 @@ def check_same_cert(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
     """tls.same_cert: IPv4 and IPv6 serve the same set of leaf certificates."""
     v4, v6 = cert_probes(facts, Family.V4), cert_probes(facts, Family.V6)
     if not v4 or not v6:
-        return [untested_ipv6(facts, "tls.same_cert", say("what.same_cert"))
+        return [untested_ipv6("tls.same_cert", facts.web, say("what.same_cert"))
                 or result("tls.same_cert", N_A, "not_probed", say("certs_not_both"))]
     if {p.tls.cert.sha256 for p in v4} == {p.tls.cert.sha256 for p in v6}:
         return [result("tls.same_cert", PASS, "tls_same_cert", say("same_cert"))]

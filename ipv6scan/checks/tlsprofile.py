@@ -53,7 +53,7 @@ def _family(facts: HostFacts, family: Family, profile: TlsProfile) -> CheckResul
     asked = [p for p in cert_probes(facts, family) if p.tls.versions]
     named = say("profile.named", title=profile.title, allowed=list(profile.versions))
     if not asked:
-        untested = untested_ipv6(facts, cid, say("what.profile6")) if family is Family.V6 else None
+        untested = untested_ipv6(cid, facts.web, say("what.profile6")) if family is Family.V6 else None
         return untested or result(cid, N_A, "not_probed", say("profile.not_asked", family=family.value))
     fails: list[dict[str, Any]] = []
     code = None

@@ -175,7 +175,8 @@ class ZoneCache:
         zone gets its NS, their AAAA, and a query to each IPv6 address, once per scan. A name server named
         outside its zone (``ns1.provider.net`` for ``tinh.gov.vn``) adds its name (role ``ns``) and the zones
         on its path, whose name servers are walked the same way, :data:`NS_NAME_ROUNDS` deep. Not walked: a
-        name inside its own zone (the parent serves its address, glue), the TLDs' servers (the root's glue)."""
+        name inside its own zone (its address is the parent's glue, which :meth:`_glue` asks for), the TLDs'
+        servers (the root's glue)."""
         unique = list(dict.fromkeys((n.lower().rstrip("."), role) for n, role in names if n.strip(".")))
         links: list[ChainName] = []
         zones: list[str] = []
