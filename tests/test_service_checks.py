@@ -263,3 +263,14 @@ def test_an_out_of_zone_server_reachable_by_its_name_makes_up_for_missing_glue()
                     chain_link("ok.example", ("ns.ok.example", [Outcome.OK])),
                     names=[_ns("ns.ok.example", "example", "ok.example")])
     assert results(site(chain_facts=chain))["dns.chain_ipv6"].reason == "chain_ipv6"
+
+
+def test_a_zone_without_aaaa_glue_names_only_its_answering_servers_named_inside_it() -> None:
+    """gov.example: ns1.gov.example answers over IPv6 but has no AAAA glue; ns.other.example (outside the zone)
+    has no AAAA at all. The zone is out of reach for want of glue, and the words name ns1 alone."""
+    link = _glue(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns.other.example", [])))
+    chain = _walked(TLD, link, chain_link("other.example", ("ns.other.example", [Outcome.OK])),
+                    names=[_ns("ns.other.example", "example", "other.example")])
+    found = results(site(chain_facts=chain))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
+    assert "example gives no IPv6 address (AAAA glue) for ns1.gov.example, named inside it" in message(found, "en")

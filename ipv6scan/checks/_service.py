@@ -213,6 +213,13 @@ def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, Z
     return out
 
 
+def servers_without_glue(link: ZoneLink) -> list[str]:
+    """For a zone in state ``no_glue6``: its servers that answer over IPv6, named inside it, for which the
+    parent's referral gives no AAAA (a server outside the zone, or one that does not answer, is not why)."""
+    return [s.name for s in link.servers
+            if _answers(s) and in_zone(s.name, link.zone) and glued(link, s.name) is False]
+
+
 def _ns_paths(chain: ResolutionChain) -> dict[str, ChainName]:
     """The name servers' own names the walk looked up (role ns), by name."""
     return {n.name: n for n in chain.names if n.role == "ns"}

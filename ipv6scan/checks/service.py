@@ -20,11 +20,11 @@ from ._service import (
     ZoneState,
     dep_path,
     dependencies,
-    glued,
     landing,
     names_through,
     page_not_looked,
     servers_named_through,
+    servers_without_glue,
     zone_states,
 )
 
@@ -90,8 +90,7 @@ def _why(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> dic
         return say("zone.ns_names_in", zones=servers_named_through(chain, zone, states))
     if states[zone] is ZoneState.NO_GLUE6:
         link = next(link for link in chain.zones if link.zone == zone)
-        return say("zone.no_glue6_at", parent=link.glue.parent if link.glue else "",
-                   servers=[s.name for s in link.servers if glued(link, s.name) is False])
+        return say("zone.no_glue6_at", parent=link.glue.parent if link.glue else "", servers=servers_without_glue(link))
     return say(f"zone.{states[zone]}")
 
 
