@@ -68,7 +68,6 @@ class _Session:
 
     ehlo: list[str] | None = None
     starttls: Outcome | None = None
-    protocol: str | None = None
     detail: str | None = None
     tls: TlsFacts | None = None
 
@@ -107,7 +106,7 @@ async def probe_smtp(network: Network, address: str, port: int, *, timeout: floa
         detail=detail,
         ehlo=session.ehlo,
         starttls=session.starttls,
-        tls_protocol=session.protocol,
+        tls_protocol=session.tls.protocol if session.tls is not None else None,
         tls_detail=session.detail,
         tls=session.tls,
     )
@@ -176,9 +175,7 @@ async def _after_greeting(reader: asyncio.StreamReader, writer: asyncio.StreamWr
         session.detail = f"{step}: {why}"
         return session
     session.starttls = Outcome.OK
-    ssl_object = writer.get_extra_info("ssl_object")
-    session.protocol = ssl_object.version() if ssl_object is not None else None
-    session.tls = tls_facts(ssl_object, Outcome.OK, None, store)
+    session.tls = tls_facts(writer.get_extra_info("ssl_object"), Outcome.OK, None, store)
     return session
 
 
