@@ -73,6 +73,17 @@ def test_languages_join_and_count_their_own_way():
     assert catalogue.render(params, "vi") == "Chứng thư số trên a cổng 443 và b cổng 8.443 còn hiệu lực 1 ngày (đến 04/03/2026)"
 
 
+def test_clauses_that_hold_lists_are_set_apart_by_semicolons_in_both_languages():
+    gaps = [{"f": "sechead.lacks", "where": "192.0.2.1", "headers": ["A", "B", "C"]},
+            {"f": "sechead.lacks", "where": "2001:db8::1", "headers": ["C"]}]
+    params = {"f": "sechead.missing", "items": gaps}
+    assert catalogue.render(params, "en") == "Security headers missing: 192.0.2.1 lacks A, B and C; 2001:db8::1 lacks C"
+    assert catalogue.render(params, "vi") == "Thiếu tiêu đề bảo mật: 192.0.2.1 thiếu A, B và C; 2001:db8::1 thiếu C"
+    # plain items still read "a, b and c"; one clause alone has nothing to set apart
+    assert catalogue.join(["a", "b", "c"], "en") == "a, b and c"
+    assert catalogue.join(["x lacks A and B"], "en") == "x lacks A and B"
+
+
 def test_an_unknown_text_is_a_clear_error():
     with pytest.raises(catalogue.CatalogueError, match="no text 'nope'"):
         catalogue.render({"f": "nope"}, "en")

@@ -747,7 +747,7 @@ def test_tls_versions_are_asked_one_by_one_and_judged_against_the_profile_per_fa
     assert {t.version: t.how for t in v6.tls.versions}["TLSv1.3"] == "not_chosen"
     dual = _checks(hosts["dual.gov.example"])
     assert dual["tls.profile.ipv4"].status == dual["tls.profile.ipv6"].status == "pass"
-    assert "accept TLSv1.2 and TLSv1.3 only" in dual["tls.profile.ipv6"].message
+    assert "2001:db8::10 port 443 accepts TLSv1.2 and TLSv1.3 only" in dual["tls.profile.ipv6"].message
 
 
 def test_the_chain_as_served_tells_a_missing_intermediate_from_an_untrusted_issuer_or_root(catalogue_scan):

@@ -40,8 +40,8 @@ def test_a_certificate_failing_over_ipv6_only_fails_naming_each_problem():
     assert (found.status, found.reason) == (CheckStatus.FAIL, "cert6_worse")
     assert message(found, "en") == (
         "Senders that verify (MTA-STS) would refuse mail over IPv6, where 192.0.2.25 holds up over IPv4: "
-        "2001:db8::25 (mail.gov.example): the certificate expired on 2024-06-30, the certificate does not name the "
-        "server and its chain ends at CN=Relay Self CA, which is not trusted")
+        "2001:db8::25 (mail.gov.example): the certificate expired on 2024-06-30; the certificate does not name the "
+        "server; its chain ends at CN=Relay Self CA, which is not trusted")
     assert message(found, "vi").startswith("Máy gửi có kiểm tra chứng thư (MTA-STS) sẽ từ chối gửi thư qua IPv6")
     assert judge(site(zone_facts=zone(mx=[bad]))).verdict.value == "ready"  # never counted
 

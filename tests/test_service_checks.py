@@ -29,8 +29,8 @@ def test_each_way_a_dependency_breaks_is_named_with_its_host_and_kind() -> None:
     deps = checks_of(result)["deps.ipv6"]
     assert (deps.status, deps.reason) == (CheckStatus.FAIL, "deps_not_ipv6")
     assert message(deps, "en") == (
-        "An IPv6-only client cannot load 3 of 4 hosts: static4.example (file named in CSS) has no AAAA, "
-        "192.0.2.7 (image) is an IPv4 address in the URL and dead6.example (script and preloaded file) timed out")
+        "An IPv6-only client cannot load 3 of 4 hosts: static4.example (file named in CSS) has no AAAA; "
+        "192.0.2.7 (image) is an IPv4 address in the URL; dead6.example (script and preloaded file) timed out")
     vi = message(deps, "vi")
     assert vi.startswith("Máy khách chỉ có IPv6 không tải được 3 trong 4 máy chủ") and "hình ảnh" in vi
     assert "image" not in vi and "timed out" not in vi
@@ -163,7 +163,7 @@ def test_a_zone_whose_servers_are_named_in_a_zone_without_ipv6_fails_naming_that
     assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
     assert message(found, "en") == (
         "An IPv6-only resolver cannot resolve through gov.example (its name servers answer over IPv6, but are named "
-        f"in v4dns.example, which an IPv6-only resolver cannot reach; needed for {HOST}) and v4dns.example "
+        f"in v4dns.example, which an IPv6-only resolver cannot reach; needed for {HOST}); v4dns.example "
         "(no name server has an AAAA; needed for dns6.v4dns.example)")
     assert "v4dns.example" in message(found, "vi") and "named" not in message(found, "vi")
 

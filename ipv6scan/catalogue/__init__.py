@@ -248,8 +248,16 @@ def fields(template: str) -> set[str]:
 
 
 def join(items: list[str], lang: str) -> str:
-    """ "a", "a and b", "a, b and c" (English); "a, b và c" (Vietnamese)."""
-    return ", ".join(items[:-1]) + _AND[lang] + items[-1] if len(items) > 1 else "".join(items)
+    """ "a", "a and b", "a, b and c" (English); "a, b và c" (Vietnamese).
+
+    Items that hold a list or a comma themselves are clauses: they are set apart by semicolons
+    ("192.0.2.1 lacks A, B and C; 2001:db8::1 lacks C"), as a careful writer does in either language,
+    never "… B and C and 2001:db8::1 …"."""
+    if len(items) < 2:
+        return "".join(items)
+    if any(", " in item or _AND[lang] in item for item in items):
+        return "; ".join(items)
+    return ", ".join(items[:-1]) + _AND[lang] + items[-1]
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})  # types that are neither a list nor a mapping

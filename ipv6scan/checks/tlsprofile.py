@@ -78,4 +78,4 @@ def _family(facts: HostFacts, family: Family, profile: TlsProfile) -> CheckResul
         return result(cid, WARN, "profile_unknown_versions", say("profile.warns", profile=named, items=unknown))
     versions = sorted({v for p in asked for v in _accepted(p)})
     return result(cid, PASS, "profile_ok", say("profile.ok", profile=named, versions=versions,
-                                               where=[where(p) for p in asked]))
+                                               where=[where(p) for p in asked], n=len(asked)))
