@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.9"
+SCHEMA_VERSION = "1.10"
 
 
 class Family(StrEnum):
@@ -508,6 +508,9 @@ class GlueFacts(Struct, kw_only=True):
     # serves parent and child alike: no glue is needed from it)
     referral: bool = False
     names: list[GlueName] = []  # the glue it gave, per in-zone name server (none: that name has no glue)
+    # From 1.10, of a referral: the name servers it names (the delegation), which a resolver walking down starts
+    # from, whatever the zone's own NS set says; None: not a referral, or a scan before 1.10
+    delegated: list[str] | None = None
 
 
 class ZoneLink(Struct, kw_only=True):
@@ -518,8 +521,12 @@ class ZoneLink(Struct, kw_only=True):
     detail: str | None = None
     servers: list[ChainServer] = []
     # From 1.9, when some name server is named inside the zone (below a TLD): its parent's glue; None: no such
-    # server, not looked at, or a scan before 1.9
+    # server, not looked at, or a scan before 1.9. From 1.10, of every zone below a TLD: what its parent says
+    # (the delegation and its glue)
     glue: GlueFacts | None = None
+    # From 1.10: the name servers the parent's referral names that the zone's own NS set does not (a stale
+    # delegation), asked the same way as ``servers``: a resolver walking down may meet only these
+    parent_only: list[ChainServer] = []
 
 
 class ChainName(Struct, kw_only=True):

@@ -491,13 +491,14 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     for key in ("col_zone", "col_ipv6", "col_name_servers", "col_needed_for"):
         table.add_column(say_ui(key, lang), overflow="fold")
     states = zone_states(chain)
+    parent_only = f" ({say_ui('ns_parent_only', lang)})"
     for link in chain.zones:
         state = states[link.zone]
         servers = "; ".join(
-            f"{s.name}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
+            f"{s.name}{parent_only if s in link.parent_only else ''}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
                              or say_ui("ns_no_aaaa" if s.aaaa_outcome == Outcome.DNS_NODATA
                                        else "dep_state.dns_failed", lang))
-            for s in link.servers) or how(link.outcome)
+            for s in link.servers + link.parent_only) or how(link.outcome)
         style = "green" if state == "ok" else "bold red" if state in BROKEN_ZONES else "magenta"
         table.add_row(link.zone, Text(say_ui(f"zone_state.{state}", lang), style=style), servers,
                       ", ".join(names_through(chain, link.zone)))

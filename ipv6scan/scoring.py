@@ -192,7 +192,7 @@ def _score_host(record: HostRecord, policy: Policy, phases: Sequence[Phase], wai
 # ---------------------------------------------------------------- the whole service on IPv6 only
 
 EXAMPLES = 5  # hosts named per third party
-_WORST = {"broken": 0, "silent": 0, "ns_names": 0, "no_glue6": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken AAAA is worse than none: it stalls
+_WORST = {"broken": 0, "silent": 0, "ns_names": 0, "no_glue6": 0, "delegation": 0, "ipv4_literal": 1, "no_aaaa": 2}  # a broken AAAA is worse than none: it stalls
 
 
 def blockers(facts: HostFacts) -> list[Blocker]:

@@ -400,6 +400,42 @@ def test_a_zone_whose_parent_gives_no_aaaa_glue_for_its_in_zone_name_server_brea
     assert "vùng cha thiếu glue AAAA cho máy chủ tên miền" in shown.stdout
 
 
+def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(lab, lab_dir):
+    """glue6.example's own server still delegates stale.glue6.example to ns.nsv4.example (no AAAA), which that
+    zone no longer lists: its own NS set, ns1.gov.example, answers over IPv6, but an IPv6-only resolver walking
+    down starts from the referral and never gets in. moved.glue6.example's referral names ns1.gov.example
+    beside the old server: the zone is reached, and the old server, named by the parent only, is on the path as
+    every name server is (its zone, nsv4.example, has no IPv6); show says both (vi)."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db",
+                   stdin="www.stale.glue6.example\nwww.moved.glue6.example\n")
+    assert proc.returncode == 0, proc.stderr
+    hosts = {line.facts.host: line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)}
+    stale = {z.zone: z for z in hosts["www.stale.glue6.example"].facts.chain.zones}["stale.glue6.example"]
+    assert (stale.glue.parent, stale.glue.referral, stale.glue.delegated) == ("glue6.example", True,
+                                                                             ["ns.nsv4.example"])
+    assert [s.name for s in stale.servers] == ["ns1.gov.example"]
+    assert [(s.name, s.aaaa_outcome, s.probes) for s in stale.parent_only] == [("ns.nsv4.example", "dns_nodata", [])]
+    bad = {c.id: c for c in hosts["www.stale.glue6.example"].result.checks}["dns.chain_ipv6"]
+    assert (bad.status, bad.reason) == ("fail", "chain_not_ipv6")
+    assert ("stale.glue6.example (the referral from glue6.example names ns.nsv4.example, none of which answers over "
+            "IPv6; those that do (ns1.gov.example) are not in it; needed for www.stale.glue6.example)") in bad.message
+    moved_host = hosts["www.moved.glue6.example"]
+    moved = {z.zone: z for z in moved_host.facts.chain.zones}["moved.glue6.example"]
+    assert moved.glue.delegated == ["ns.nsv4.example", "ns1.gov.example"]
+    assert [s.name for s in moved.parent_only] == ["ns.nsv4.example"]
+    moved_chain = {c.id: c for c in moved_host.result.checks}["dns.chain_ipv6"]
+    # the zone itself is reached (through ns1.gov.example); the old server's own zone is on the path all the same
+    assert "moved.glue6.example (" not in moved_chain.message
+    assert "nsv4.example (no name server has an AAAA; needed for ns.nsv4.example)" in moved_chain.message
+    scan_file = lab_dir / "delegation.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    for host, said in (("www.stale.glue6.example", "vùng cha ủy quyền cho máy chủ không trả lời qua IPv6"),
+                       ("www.moved.glue6.example", "ns.nsv4.example (chỉ vùng cha ủy quyền)")):
+        shown = run_cli("show", str(scan_file), "--host", host, "--lang", "vi", env={"COLUMNS": "240"})
+        assert shown.returncode == 0, shown.stderr
+        assert said in shown.stdout, shown.stdout
+
+
 def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):
     """gov.example's mail server (2001:db8::25) has a PTR, mail.gov.example, whose AAAA is that address, the
     zone's SPF (mx) passes both its addresses, and both encrypt (STARTTLS); nsname4.example's (mx6,

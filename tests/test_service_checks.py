@@ -274,3 +274,48 @@ def test_a_zone_without_aaaa_glue_names_only_its_answering_servers_named_inside_
     found = results(site(chain_facts=chain))["dns.chain_ipv6"]
     assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
     assert "example gives no IPv6 address (AAAA glue) for ns1.gov.example, named inside it" in message(found, "en")
+
+
+def _delegated(link, *names, parent_only=(), outcome=Outcome.OK):
+    """``link`` with its parent's referral naming ``names`` (each with AAAA glue); ``parent_only``: (name, probe
+    outcomes) of the servers only the referral names (no outcome: no AAAA)."""
+    from ipv6scan.model import GlueFacts, GlueName
+
+    link.glue = GlueFacts(parent="example", address="2001:db8::1", outcome=outcome, referral=True,
+                          delegated=sorted(names) if outcome == Outcome.OK else None,
+                          names=[GlueName(name=n, aaaa=["2001:db8::53"]) for n in names] if outcome == Outcome.OK else [])
+    link.parent_only = chain_link(link.zone, *parent_only).servers
+    return link
+
+
+def test_a_zone_the_parent_delegates_only_to_servers_silent_over_ipv6_is_out_of_reach() -> None:
+    """gov.example's own NS set (ns1) answers over IPv6, but example.'s referral still names ns-old.gov.example
+    (no AAAA in its glue) alone: a resolver walking down starts there and never gets in. Naming ns1 too, or
+    ns-old answering, is enough; a chain before 1.10 leaves the zone judged by its NS set; a parent-only server
+    the scanner could not test, or a parent that could not be asked, leaves the zone unknown, never broken."""
+    from ipv6scan.checks._service import ZoneState, zone_states
+    from ipv6scan.scoring import blockers
+
+    def chain(*names, old=()):
+        zone = _delegated(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])), *names,
+                          parent_only=[("ns-old.gov.example", list(old))])
+        return _walked(TLD, zone, names=[])
+
+    stale = chain("ns-old.gov.example")
+    found = results(site(chain_facts=stale))["dns.chain_ipv6"]
+    assert (found.status, found.reason) == (CheckStatus.FAIL, "chain_not_ipv6")
+    assert message(found, "en") == (
+        "An IPv6-only resolver cannot resolve through gov.example (the referral from example names "
+        "ns-old.gov.example, none of which answers over IPv6; those that do (ns1.gov.example) are not in it; "
+        f"needed for {HOST})")
+    assert "ủy quyền" in message(found, "vi")
+    assert {(b.name, b.state) for b in blockers(site(chain_facts=stale))} == {("gov.example", "delegation")}
+    for fine in (chain("ns-old.gov.example", "ns1.gov.example"), chain("ns-old.gov.example", old=[Outcome.OK])):
+        assert zone_states(fine)["gov.example"] is ZoneState.OK
+    untested = chain("ns-old.gov.example", old=[Outcome.UNTESTABLE])
+    assert zone_states(untested)["gov.example"] is ZoneState.UNTESTABLE
+    before = _walked(TLD, chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])), names=[])
+    assert zone_states(before)["gov.example"] is ZoneState.OK
+    unasked = _walked(TLD, _delegated(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])),
+                                      outcome=Outcome.TIMEOUT), names=[])
+    assert zone_states(unasked)["gov.example"] is ZoneState.DNS_FAILED  # (in-zone ns1's glue is unknown too)

@@ -104,6 +104,9 @@ class ZoneState(StrEnum):
     # From 1.9: servers answer over IPv6, but each is named inside the zone and the parent's referral gives no
     # AAAA for it (glue): an IPv6-only resolver cannot learn their addresses
     NO_GLUE6 = "no_glue6"
+    # From 1.10: servers answer over IPv6, but none of those the parent's referral names does (a stale
+    # delegation): an IPv6-only resolver walking down never gets in to learn the zone's own NS set
+    DELEGATION = "delegation"
     DNS_FAILED = "dns_failed"  # the NS lookup (or every AAAA lookup) failed: unknown
     UNTESTABLE = "untestable"  # the scanner has no IPv6 (or the addresses were not allowed)
 
@@ -111,8 +114,12 @@ class ZoneState(StrEnum):
 def zone_state(link: ZoneLink) -> ZoneState:
     if link.outcome != Outcome.OK:
         return ZoneState.DNS_FAILED
-    if any(_answers(s) for s in link.servers):
+    if any(_answers(s) for s in entry_servers(link)):
         return ZoneState.OK
+    if any(_answers(s) for s in link.servers):  # (only servers the parent does not name answer)
+        untested = any(p.outcome in (Outcome.UNTESTABLE, Outcome.SKIPPED_NON_GLOBAL)
+                       for s in entry_servers(link) for p in s.probes)
+        return ZoneState.UNTESTABLE if untested else ZoneState.DELEGATION
     probes = [p for s in link.servers for p in s.probes]
     if probes and all(p.outcome in (Outcome.UNTESTABLE, Outcome.SKIPPED_NON_GLOBAL) for p in probes):
         return ZoneState.UNTESTABLE
@@ -123,7 +130,8 @@ def zone_state(link: ZoneLink) -> ZoneState:
     return ZoneState.NO_AAAA
 
 
-BROKEN_ZONES = frozenset({ZoneState.NO_AAAA, ZoneState.SILENT, ZoneState.NS_NAMES, ZoneState.NO_GLUE6})  # an IPv6-only resolver fails
+BROKEN_ZONES = frozenset({ZoneState.NO_AAAA, ZoneState.SILENT, ZoneState.NS_NAMES, ZoneState.NO_GLUE6,
+                          ZoneState.DELEGATION})  # an IPv6-only resolver fails
 
 
 def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
@@ -143,7 +151,7 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
         return base
     paths = _ns_paths(chain)
     links = {link.zone: link for link in chain.zones}
-    answering = {link.zone: [s.name for s in link.servers if _answers(s)] for link in chain.zones}
+    answering = {link.zone: [s.name for s in entry_servers(link) if _answers(s)] for link in chain.zones}
     reached: set[str] = set()
 
     def found(name: str, zone: str) -> bool:
@@ -181,6 +189,17 @@ def zone_states(chain: ResolutionChain) -> dict[str, ZoneState]:
     return {zone: why(zone) if zone in unreached else state for zone, state in base.items()}
 
 
+def entry_servers(link: ZoneLink) -> list[ChainServer]:
+    """The servers a resolver walking down can start from: those the parent's referral names (the zone's own
+    that it names, and those only it names); all the zone's own when the delegation is not known (no referral
+    seen, or a chain before 1.10)."""
+    glue = link.glue
+    if glue is None or glue.outcome != Outcome.OK or not glue.referral or glue.delegated is None:
+        return link.servers
+    named = set(glue.delegated)
+    return [s for s in link.servers if s.name in named] + link.parent_only
+
+
 def glued(link: ZoneLink, name: str) -> bool | None:
     """Can an IPv6-only resolver learn the address of ``name``, named inside ``link``'s zone, from the parent?
     True: an AAAA glue record for it, or the parent's server answers for the zone itself, or the glue was not
@@ -206,7 +225,7 @@ def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, Z
     paths = _ns_paths(chain)
     link = next(link for link in chain.zones if link.zone == zone)
     out: list[str] = []
-    for server in link.servers:
+    for server in entry_servers(link):
         path = paths.get(server.name)
         if path is not None and _answers(server):
             out += [z for z in path.zones if states.get(z) is not ZoneState.OK and z not in out]
@@ -216,8 +235,13 @@ def servers_named_through(chain: ResolutionChain, zone: str, states: dict[str, Z
 def servers_without_glue(link: ZoneLink) -> list[str]:
     """For a zone in state ``no_glue6``: its servers that answer over IPv6, named inside it, for which the
     parent's referral gives no AAAA (a server outside the zone, or one that does not answer, is not why)."""
-    return [s.name for s in link.servers
+    return [s.name for s in entry_servers(link)
             if _answers(s) and in_zone(s.name, link.zone) and glued(link, s.name) is False]
+
+
+def answering_servers(link: ZoneLink) -> list[str]:
+    """The zone's own name servers (its NS set) that answered over IPv6."""
+    return [s.name for s in link.servers if _answers(s)]
 
 
 def _ns_paths(chain: ResolutionChain) -> dict[str, ChainName]:

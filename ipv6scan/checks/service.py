@@ -14,6 +14,7 @@ from ..model import CheckResult, HostFacts, ResolutionChain
 from ._facts import did
 from ._registry import FAIL, INFO, N_A, PASS, UNTESTED, CheckContext, check, result, say
 from ._service import (
+    answering_servers,
     BREAKS,
     BROKEN_ZONES,
     DepState,
@@ -91,6 +92,11 @@ def _why(chain: ResolutionChain, zone: str, states: dict[str, ZoneState]) -> dic
     if states[zone] is ZoneState.NO_GLUE6:
         link = next(link for link in chain.zones if link.zone == zone)
         return say("zone.no_glue6_at", parent=link.glue.parent if link.glue else "", servers=servers_without_glue(link))
+    if states[zone] is ZoneState.DELEGATION:
+        link = next(link for link in chain.zones if link.zone == zone)
+        return say("zone.delegation_at", parent=link.glue.parent if link.glue else "",
+                   delegated=link.glue.delegated or [] if link.glue else [],
+                   answering=answering_servers(link))
     return say(f"zone.{states[zone]}")
 
 

@@ -42,7 +42,7 @@ import dns.reversename
 
 from ..addresses import canonical, classify, family_of
 from ..model import (DNS_FAILURES, DnsLookup, DnsServerProbe, Family, GlueFacts, GlueName, Outcome, Resolution,
-                     ReverseName)
+                     ReverseName, in_zone)
 from ..net import Network, format_hostport
 from ._errors import forget_traceback, outcome_of
 
@@ -148,10 +148,10 @@ class DnsClient:
         return DnsServerProbe(address=address, family=family_of(address), outcome=outcome, detail=detail,
                               elapsed_ms=(time.monotonic() - start) * 1000, **facts)
 
-    async def glue(self, address: str, port: int, zone: str, parent: str, names: list[str]) -> GlueFacts:
+    async def glue(self, address: str, port: int, zone: str, parent: str) -> GlueFacts:
         """Ask a name-server address of the parent zone for ``zone``'s NS, RD off, as a resolver walking down
-        does: a referral and the glue it carries for ``names`` (the zone's in-zone name servers), or an answer
-        for the zone itself (that server serves the child too)."""
+        does: a referral (the name servers it names, and the glue it carries for those named inside the zone),
+        or an answer for the zone itself (that server serves the child too)."""
         response, _, outcome, detail = await self._ask_server(address, port, zone, "NS")
         facts = GlueFacts(parent=parent, address=address, outcome=outcome, detail=detail)
         if response is None or outcome != Outcome.OK:
@@ -160,11 +160,15 @@ class DnsClient:
         if response.flags & dns.flags.AA and response.get_rrset(response.answer, owner, dns.rdataclass.IN,
                                                                   dns.rdatatype.NS) is not None:
             return facts  # (referral False: it answers for the zone itself)
-        if response.get_rrset(response.authority, owner, dns.rdataclass.IN, dns.rdatatype.NS) is None:
+        delegation = response.get_rrset(response.authority, owner, dns.rdataclass.IN, dns.rdatatype.NS)
+        if delegation is None:
             facts.outcome, facts.detail = Outcome.DNS_ERROR, f"neither a referral nor an answer for {zone} NS"
             return facts
         facts.referral = True
-        for name in names:
+        facts.delegated = sorted({_text(rdata.target) for rdata in delegation})
+        for name in facts.delegated:
+            if not in_zone(name, zone):
+                continue  # (a name outside the zone is no glue: a resolver looks it up)
             owned = dns.name.from_text(name)
             found = {kind: _records(rrset) if (rrset := response.get_rrset(response.additional, owned,
                                                                           dns.rdataclass.IN, kind)) else []

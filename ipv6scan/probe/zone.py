@@ -191,7 +191,7 @@ class ZoneCache:
             walked.update(zip(fresh, await asyncio.gather(*(self.link(z) for z in fresh))))
             if depth == NS_NAME_ROUNDS:
                 break
-            unique = [(s.name, "ns") for z in fresh if "." in z for s in walked[z].servers
+            unique = [(s.name, "ns") for z in fresh if "." in z for s in walked[z].servers + walked[z].parent_only
                       if not in_zone(s.name, z) and s.name not in named]
             unique = list(dict.fromkeys(unique))
             named.update(name for name, _ in unique)
@@ -231,14 +231,20 @@ class ZoneCache:
             ns_lookup = await self.dns.lookup(apex, "NS")
             servers = await asyncio.gather(*(self._chain_server(ns, apex) for ns in ns_lookup.records))
             link = ZoneLink(zone=apex, outcome=ns_lookup.outcome, detail=ns_lookup.detail, servers=list(servers))
-        link.glue = await self._glue(apex, [s.name for s in link.servers if in_zone(s.name, apex)])
+        link.glue = await self._glue(apex)
+        delegated = link.glue.delegated if link.glue is not None else None
+        listed = {s.name for s in link.servers}
+        if delegated and link.outcome == Outcome.OK:
+            glue = {g.name: g.aaaa for g in link.glue.names} if link.glue is not None else {}
+            link.parent_only = list(await asyncio.gather(*(self._delegated_server(name, apex, glue.get(name))
+                                                           for name in delegated if name not in listed)))
         return link
 
-    async def _glue(self, apex: str, inside: list[str]) -> GlueFacts | None:
-        """The parent's glue for the zone's name servers named inside it, asked of the parent's servers over IPv6
-        (those that answered the chain's query: the first that answers this one, of three at most); None when
-        no server is named inside, or for a TLD."""
-        if not inside or "." not in apex:
+    async def _glue(self, apex: str) -> GlueFacts | None:
+        """What the parent says of the zone (the name servers its referral names, and their glue), asked of the
+        parent's servers over IPv6 (those that answered the chain's query: the first that answers this one, of
+        three at most); None for a TLD (the root's servers are not the zone owner's to fix)."""
+        if "." not in apex:
             return None
         apexes, _, _ = await self.path(apex)
         if len(apexes) < 2 or apexes[-1] != apex:
@@ -253,10 +259,19 @@ class ZoneCache:
         facts = GlueFacts(parent=parent)
         for address in addresses:  # (each one answered the chain's query: allowed, and the scanner has IPv6)
             async with self._slots, self.polite.slot(address):
-                facts = await self.dns.glue(address, self.options.dns_port, apex, parent, inside)
+                facts = await self.dns.glue(address, self.options.dns_port, apex, parent)
             if facts.outcome == Outcome.OK:
                 break
         return facts
+
+    async def _delegated_server(self, name: str, apex: str, glue6: list[str] | None) -> ChainServer:
+        """A server the parent's referral names and the zone does not: asked at its AAAA glue when it is named
+        inside the zone (where a resolver walking down finds its address), else at its AAAA."""
+        if glue6 is None and not in_zone(name, apex):
+            return await self._chain_server(name, apex)
+        glue6 = glue6 or []
+        probes = await self._ask_servers([classify(a) for a in glue6], apex)
+        return ChainServer(name=name, aaaa_outcome=Outcome.OK, aaaa=list(glue6), probes=probes)
 
     async def _chain_server(self, name: str, apex: str) -> ChainServer:
         aaaa = await self.dns.lookup(name, "AAAA")

@@ -81,6 +81,8 @@ SCENARIOS = [
              "chain sent up to a root nobody trusts"),
     Scenario("www.noglue.glue6.example", Verdict.READY,
              about="zone whose parent gives an A glue record only for its in-zone name server (chain broken)"),
+    Scenario("www.stale.glue6.example", Verdict.READY,
+             about="zone whose parent still delegates to an IPv4-only name server it no longer lists (chain broken)"),
     Scenario("www.mailcert6.example", Verdict.READY,
              about="mail server showing over IPv6 a certificate for another name"),
 ]
@@ -118,6 +120,7 @@ ORGS = {
     "servfail.gov.example": ("Tỉnh Mẫu E", "motcua"),
     "www.noglue.glue6.example": ("Bộ Mẫu D", "website"),
     "www.mailcert6.example": ("Bộ Mẫu D", "website"),
+    "www.stale.glue6.example": ("Bộ Mẫu D", "website"),
 }
 
 _SOA = "@ 300 IN SOA ns1.gov.example. hostmaster.gov.example. 1 3600 600 86400 300\n"
@@ -297,6 +300,22 @@ ZONES = {
         glued NS ns.glued
         ns.glued A 192.0.2.72
         ns.glued AAAA 2001:db8::72
+        stale NS ns.nsv4.example.
+        moved NS ns.nsv4.example.
+        moved NS ns1.gov.example.
+    """),
+    # Delegations the zones no longer agree with (their own NS set is ns1.gov.example, which answers over
+    # IPv6): stale.'s parent names only nsv4.example's server (no AAAA), so an IPv6-only resolver never gets in;
+    # moved.'s names it beside ns1.gov.example, which is enough.
+    "stale.glue6.example.": _zone("""
+        @ NS ns1.gov.example.
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
+    """),
+    "moved.glue6.example.": _zone("""
+        @ NS ns1.gov.example.
+        www A 192.0.2.10
+        www AAAA 2001:db8::10
     """),
     "noglue.glue6.example.": _zone("""
         @ NS ns
