@@ -457,6 +457,19 @@ class InsecureRef(Struct, kw_only=True):
     in_css: bool = False  # in a stylesheet the page loads, not in the page itself
 
 
+class SiteInfo(Struct, kw_only=True):
+    """What the page's own text and links show of what Circular 32/2017 art. 16 asks a portal to carry (from
+    1.10): for each, what was seen (the labelled line, cut to 120 characters; the e-mail address; the site map
+    link's URL), None where nothing was (a footer built by script, or drawn as an image, shows nothing)."""
+
+    agency: str | None = None  # owning agency (cơ quan chủ quản)
+    responsible: str | None = None  # the person responsible (người chịu trách nhiệm)
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    sitemap: str | None = None  # a link to the site map page
+
+
 class PageFacts(Struct, kw_only=True):
     """What the host's page makes a browser load without a click, and how each origin does over IPv6."""
 
@@ -475,6 +488,7 @@ class PageFacts(Struct, kw_only=True):
     insecure: list[InsecureRef] = []
     insecure_found: int | None = None
     insecure_kinds: dict[str, int] = {}  # how many of each kind, of all found (the first of each is in `insecure`)
+    site_info: SiteInfo | None = None  # from 1.10 (None: a scan before)
 
 
 class ChainServer(Struct, kw_only=True):

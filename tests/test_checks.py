@@ -14,6 +14,7 @@ from ipv6scan.model import (
     CERT_FAILURES,
     DNS_FAILURES,
     ReverseName,
+    SiteInfo,
     SpfCheck,
     SpfFacts,
     SpfResult,
@@ -196,14 +197,21 @@ def _secure() -> DnssecValidation:
     return DnssecValidation(status=DnssecStatus.SECURE, reason="ok", anchor=".", links=links)
 
 
-def page(*deps: Dependency, insecure: tuple[InsecureRef, ...] = (), insecure_found: int | None = None) -> PageFacts:
+# What a well-kept portal's footer shows (Circular 32/2017 art. 16; web.site_info)
+FOOTER = SiteInfo(agency="Cơ quan chủ quản: Ủy ban nhân dân tỉnh Mẫu", responsible="Chịu trách nhiệm chính: Ông A",
+                  address="Địa chỉ: 1 Trần Phú", phone="Điện thoại: 0236 3822 123", email="vanphong@gov.example",
+                  sitemap=f"https://{HOST}/so-do-cong")
+
+
+def page(*deps: Dependency, insecure: tuple[InsecureRef, ...] = (), insecure_found: int | None = None,
+         site_info: SiteInfo | None = FOOTER) -> PageFacts:
     """The host's page as read over HTTPS and IPv6; by default it loads one script from a CDN that answers over
-    IPv6, and nothing by plain HTTP (``insecure``: what it does load so)."""
+    IPv6, nothing by plain HTTP (``insecure``: what it does load so), and its footer shows what art. 16 asks."""
     if not deps:
         deps = (dependency("cdn.example"),)
     return PageFacts(url=f"https://{HOST}/", address=V6A, family=Family.V6, length=5000, found=len(deps), cap=64,
                      dependencies=list(deps), insecure=list(insecure),
-                     insecure_found=len(insecure) if insecure_found is None else insecure_found)
+                     insecure_found=len(insecure) if insecure_found is None else insecure_found, site_info=site_info)
 
 
 def dependency(host: str, outcome: Outcome = Outcome.OK, *, kinds=("script",), literal: Family | None = None,

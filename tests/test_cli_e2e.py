@@ -727,6 +727,21 @@ def test_https_as_the_law_asks(catalogue_scan):
     assert expired.reason == "https_not_valid"
 
 
+def test_the_footer_circular_32_asks_for_is_read_from_the_page(catalogue_scan):
+    """secure.gov.example's page shows its owning agency, the person responsible, its address, telephone,
+    e-mail and a link to its site map (web.site_info passes, what was seen kept in the facts);
+    dual.gov.example's shows none of them: a warning naming each, which never counts for the verdict."""
+    _, _, hosts, _, _ = catalogue_scan
+    secure = hosts["secure.gov.example"]
+    assert secure.facts.page.site_info.email == "vanphong@secure.gov.example"
+    assert secure.facts.page.site_info.sitemap == "https://secure.gov.example/so-do-cong"
+    assert {c.id: c for c in secure.result.checks}["web.site_info"].status == "pass"
+    dual = hosts["dual.gov.example"]
+    bare = {c.id: c for c in dual.result.checks}["web.site_info"]
+    assert (bare.status, bare.reason) == ("warn", "site_info_missing")
+    assert dual.result.verdict == "ready"
+
+
 def test_the_basic_security_headers_are_read_from_every_https_answer(catalogue_scan):
     """secure.gov.example sends nosniff, a CSP with frame-ancestors and a Referrer-Policy (web.security_headers
     passes); dual.gov.example sends none of them: a warning naming each address, never counted."""

@@ -21,6 +21,8 @@ import asyncio
 import time
 from urllib.parse import quote, urlsplit
 
+from selectolax.lexbor import LexborHTMLParser
+
 from ..addresses import IPNetwork, is_allowed
 from ..config import ScanOptions
 from ..model import (
@@ -31,14 +33,16 @@ from ..model import (
     Outcome,
     PageFacts,
     Resolution,
+    SiteInfo,
     StylesheetRead,
     WebProbe,
 )
 from ..timeutil import utcnow
 from ._once import Once
 from .dns import DnsClient
-from .page import URL_MAX, Found, Origin, css_references, join_url, origin_of, page_references
+from .page import URL_MAX, Found, Origin, css_references, join_url, origin_of, tree_references
 from .parity import decode_html
+from .siteinfo import site_info
 from .web import REDIRECT_STATUSES, WebProber
 
 REDIRECT_HOPS = 3  # redirects of a dependency to other origins followed at most
@@ -79,9 +83,9 @@ class Dependencies:
         address = next((h.address for h in reversed(probe.hops) if h.address), probe.address)
         text = decode_html(body)
         if len(body) > _OFF_LOOP_BYTES:
-            refs = await asyncio.to_thread(page_references, text, page_url)
+            refs, shown = await asyncio.to_thread(_read_page, text, page_url)
         else:
-            refs = page_references(text, page_url)
+            refs, shown = _read_page(text, page_url)
         own = frozenset({host.lower().rstrip("."), page_host.lower().rstrip(".")})
         cap = self.options.max_dependencies
         found = Found(own=own)
@@ -115,6 +119,7 @@ class Dependencies:
             insecure=insecure.refs if insecure is not None else [],
             insecure_found=insecure.found if insecure is not None else None,
             insecure_kinds=insecure.kinds if insecure is not None else {},
+            site_info=SiteInfo(**shown),
         )
 
     # ------------------------------------------------------------------ origins
@@ -226,6 +231,13 @@ class Dependencies:
                               length=len(body) if body is not None else None, truncated=seen.body_truncated,
                               detail=seen.detail)
         return read, body if ok else None
+
+
+def _read_page(text: str, url: str) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
+    """The page parsed once: what it loads without a click, and what it shows of Circular 32/2017 art. 16
+    (read last: that strips the scripts and styles from the tree)."""
+    tree = LexborHTMLParser(text)
+    return tree_references(tree, url), site_info(tree, url)
 
 
 def _page_of(probes: list[WebProbe], bodies: list[bytes | None]) -> tuple[WebProbe, bytes] | None:

@@ -126,7 +126,11 @@ class Found:
 
 def page_references(text: str, base_url: str) -> list[tuple[str, str]]:
     """Every (kind, absolute URL) the page loads without a click, in document order per kind of element."""
-    tree = LexborHTMLParser(text)
+    return tree_references(LexborHTMLParser(text), base_url)
+
+
+def tree_references(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
+    """:func:`page_references` of a page already parsed (read before anything changes the tree)."""
     base = base_url
     for node in tree.css("base[href]"):
         base = join_url(base_url, node.attributes.get("href") or "") or base_url

@@ -402,7 +402,12 @@ def _sites() -> list[_Site]:
     asset = Page(body="/* an asset */", headers={"Content-Type": "text/css"})
     framed = Page(body=_page("diff6.gov.example").body, headers={"X-Frame-Options": "DENY"})  # over IPv4 only
     to_https = Page(status=301, body="moved", headers={"Location": "https://secure.gov.example/"})
-    hsts = Page(body=_page("secure.gov.example").body, headers={  # a well-kept site: HSTS and the security headers
+    footer = ("<footer><p>Cơ quan chủ quản: Ủy ban nhân dân Tỉnh Mẫu A</p><p>Chịu trách nhiệm chính: Chánh Văn phòng"
+              "</p><p>Địa chỉ: 1 Trần Phú, Tỉnh Mẫu A</p><p>Điện thoại: 0236 3822 123</p><p>Email: "
+              '<a href="mailto:vanphong@secure.gov.example">vanphong@secure.gov.example</a></p>'
+              '<p><a href="/so-do-cong">Sơ đồ cổng</a></p></footer>')
+    # a well-kept site: HSTS, the security headers and the footer Circular 32/2017 art. 16 asks for
+    hsts = Page(body=_page("secure.gov.example").body.replace("</body>", footer + "</body>"), headers={
         "Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"})
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})

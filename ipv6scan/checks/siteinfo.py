@@ -1,0 +1,40 @@
+"""web.site_info: the page shows what Circular 32/2017/TT-BTTTT art. 16 asks a state agency's portal to carry.
+
+Art. 16 asks for a footer naming the owning agency, the person responsible, the address, the telephone and the
+e-mail address, and for a site map. The probe looks for each in the text of the page it read (its labels,
+accented or not; ``mailto:`` and ``tel:`` links; a link to "Sơ đồ cổng" or a site map) and keeps what it saw
+(``PageFacts.site_info``); this check names what it did not see.
+
+A notice, never counted for the verdict: the text is read as HTML, so a footer built by script or drawn as an
+image is not seen (the words say "not found in the page's text", never "missing"), and whether art. 16 is
+still in force after Circular 22/2023 was not verified. The policy lists it as a recommendation under
+Circular 32/2017.
+"""
+
+from __future__ import annotations
+
+from ..model import CheckResult, HostFacts
+from ._registry import N_A, PASS, WARN, CheckContext, check, result, say
+from ._service import page_not_looked
+
+CID = "web.site_info"
+ITEMS = ("agency", "responsible", "address", "phone", "email", "sitemap")  # in the order art. 16 lists them
+
+
+@check(ids=(CID,), area="web", order=99, counts=False, severity=WARN,
+       reasons=("site_info_ok", "site_info_missing", "site_info_not_read", "deps_not_checked", "deps_budget",
+                "deps_no_page"))
+def check_site_info(facts: HostFacts, ctx: CheckContext) -> list[CheckResult]:
+    """web.site_info: the page shows its owning agency, the person responsible, an address, a telephone, an
+    e-mail address and a link to a site map (Circular 32/2017 art. 16)."""
+    skipped = page_not_looked(CID, facts)
+    if skipped is not None:
+        return [skipped]
+    assert facts.page is not None  # (page_not_looked said so)
+    info = facts.page.site_info
+    if info is None:  # (a scan before 1.10)
+        return [result(CID, N_A, "site_info_not_read", say("siteinfo.not_read"))]
+    unseen = [say(f"siteinfo.item.{item}") for item in ITEMS if getattr(info, item) is None]
+    if not unseen:
+        return [result(CID, PASS, "site_info_ok", say("siteinfo.ok", url=facts.page.url))]
+    return [result(CID, WARN, "site_info_missing", say("siteinfo.missing", url=facts.page.url, items=unseen))]

@@ -1,0 +1,97 @@
+"""web.site_info (pure): what a page shows of Circular 32/2017 art. 16, read from its text and links."""
+
+from selectolax.lexbor import LexborHTMLParser
+
+from ipv6scan.checks import judge, message
+from ipv6scan.model import CheckStatus, SiteInfo
+from ipv6scan.probe.siteinfo import site_info
+from tests.test_checks import FOOTER, checks_of, page, site
+
+PORTAL = """<html><body>
+<nav><a href="/">Trang chủ</a> <a href="/so-do-to-chuc">Sơ đồ tổ chức</a> <a href="/lien-he">Địa chỉ</a>
+<a href="/Sitemap.aspx">Sơ đồ cổng</a></nav>
+<script>var footer = "Địa chỉ: không phải đây";</script>
+<footer>
+  <p>CƠ QUAN CHỦ QUẢN: ỦY BAN NHÂN DÂN TỈNH MẪU</p>
+  <p>Chịu trách nhiệm chính: Ông Nguyễn Văn A - Chánh Văn phòng</p>
+  <p>Địa chỉ:</p><p>Số 1 đường Trần Phú, TP. Mẫu</p>
+  <p>ĐT: (0236) 3822 123 - Fax: (0236) 3822 124</p>
+  <p>Email: <a href="mailto:vanphong@tinhmau.gov.vn?subject=Hỏi">vanphong@tinhmau.gov.vn</a></p>
+</footer></body></html>"""
+
+
+def read(html: str, url: str = "https://tinhmau.gov.vn/") -> dict:
+    return site_info(LexborHTMLParser(html), url)
+
+
+def test_a_vietnamese_footer_is_read_label_by_label_and_the_site_map_by_its_link():
+    assert read(PORTAL) == {
+        "agency": "CƠ QUAN CHỦ QUẢN: ỦY BAN NHÂN DÂN TỈNH MẪU",
+        "responsible": "Chịu trách nhiệm chính: Ông Nguyễn Văn A - Chánh Văn phòng",
+        "address": "Địa chỉ: Số 1 đường Trần Phú, TP. Mẫu",  # (the value on the line below its label)
+        "phone": "ĐT: (0236) 3822 123 - Fax: (0236) 3822 124",
+        "email": "vanphong@tinhmau.gov.vn",
+        "sitemap": "https://tinhmau.gov.vn/Sitemap.aspx",  # (not "Sơ đồ tổ chức", the organisation chart)
+    }
+
+
+def test_an_english_page_labels_split_on_one_line_and_links_are_read_too():
+    html = """<html><body><footer>Address: 1 Tran Phu St. | Tel: +84 236 3822 123 | Editor-in-chief: Mr A<br>
+    Owning agency: People's Committee of Mau Province; contact: info@mau.gov.vn
+    <a href="/site-map">Site map</a></footer></body></html>"""
+    assert read(html, "https://e-services.mau.gov.vn/en/") == {
+        "agency": "Owning agency: People's Committee of Mau Province; contact: info@mau.gov.vn",
+        "responsible": "Editor-in-chief: Mr A", "address": "Address: 1 Tran Phu St.",
+        "phone": "Tel: +84 236 3822 123", "email": "info@mau.gov.vn",
+        "sitemap": "https://e-services.mau.gov.vn/site-map"}
+
+
+def test_menu_words_scripts_and_an_empty_page_show_nothing():
+    html = """<html><body><nav><a>Địa chỉ</a><a>Điện thoại</a><a href="/so-do-to-chuc">Sơ đồ tổ chức</a></nav>
+    <script>document.write("Cơ quan chủ quản: UBND")</script><noscript>Email: a@b.gov.vn</noscript></body></html>"""
+    assert read(html) == dict.fromkeys(("agency", "responsible", "address", "phone", "email", "sitemap"))
+    assert read("") == dict.fromkeys(("agency", "responsible", "address", "phone", "email", "sitemap"))
+
+
+def test_telephone_links_count_and_a_long_line_is_cut():
+    found = read('<html><body><a href="tel:+84-236-3822-123">Gọi</a><p>Địa chỉ: ' + "x" * 300 + "</p></body></html>")
+    assert found["phone"] == "+84-236-3822-123"
+    assert len(found["address"]) == 120 and found["address"].endswith("…")
+
+
+def result_for(info: SiteInfo | None):
+    return checks_of(judge(site(page_facts=page(site_info=info))))["web.site_info"]
+
+
+def test_the_check_names_what_was_not_seen_in_order_and_never_counts():
+    assert result_for(FOOTER).status is CheckStatus.PASS
+    bare = result_for(SiteInfo(address="Địa chỉ: 1 Trần Phú", email="a@gov.example"))
+    assert (bare.status, bare.reason) == (CheckStatus.WARN, "site_info_missing")
+    assert message(bare, "en").startswith(
+        "Not found in the text of https://portal.gov.example/: the owning agency, the person responsible, a telephone "
+        "number and a link to a site map (Circular 32/2017 art. 16")
+    assert message(bare, "vi").startswith("Không tìm thấy trong nội dung https://portal.gov.example/: cơ quan chủ quản, "
+                                          "người chịu trách nhiệm, số điện thoại và liên kết sơ đồ cổng")
+    assert judge(site(page_facts=page(site_info=SiteInfo()))).verdict == judge(site()).verdict  # (a notice)
+
+
+def test_a_page_read_before_this_check_or_no_page_is_not_applicable():
+    before = result_for(None)
+    assert (before.status, before.reason) == (CheckStatus.NOT_APPLICABLE, "site_info_not_read")
+    none = checks_of(judge(site(page_facts=None)))["web.site_info"]
+    assert none.status is CheckStatus.NOT_APPLICABLE
+
+
+def test_labels_inside_words_do_not_count_and_a_site_map_is_found_by_its_words_in_any_case():
+    found = read('<html><body><p>Hotel: Sheraton; teleconference: yes</p>'
+                 '<div class="site-footer"><a href="/Default.aspx?tabid=9">SƠ ĐỒ CỔNG</a></div></body></html>')
+    assert found["phone"] is None
+    assert found["sitemap"] == "https://tinhmau.gov.vn/Default.aspx?tabid=9"
+
+
+def test_the_labels_are_read_in_the_footer_and_at_the_end_of_a_long_page():
+    news = "".join(f"<p>Tin số {i}: Điện thoại di động và dịch vụ công</p>" for i in range(3000))  # (no number)
+    html = (f'<html><body>{news}<p>Địa chỉ: 1 Trần Phú</p>'
+            '<div id="main-footer">Điện thoại: 0236 3822 123</div></body></html>')
+    found = read(html)
+    assert found["phone"] == "Điện thoại: 0236 3822 123" and found["address"] == "Địa chỉ: 1 Trần Phú"
