@@ -28,7 +28,7 @@ from rich.text import Text
 from rich.table import Table
 
 from .safe_console import SafeConsole
-from .config import DEFAULTS, Ipv6Mode, ScanOptions
+from .config import DEFAULTS, Ipv6Mode, ScanOptions, XmlSitemap
 from .loop import Loop
 from .catalogue import os_problem, problem_text, reason_line
 from .errors import CannotRun, UsageProblem
@@ -69,6 +69,7 @@ def scan(
     no_tls_versions: Annotated[bool, typer.Option("--no-tls-versions", help="Do not ask each HTTPS address which TLS versions it accepts (TLS 1.0 to 1.3, a handshake each).")] = False,
     tls_profile: Annotated[Optional[str], typer.Option("--tls-profile", metavar="NAME", help="TLS profile each HTTPS address is judged against (tls.profile.*): mozilla-intermediate (the default), mozilla-modern or mozilla-old (ipv6scan/checks/tls-profiles.toml). Kept with each host: show and report judge it so again.")] = None,
     no_subresources: Annotated[bool, typer.Option("--no-subresources", help="Do not read the page for what it loads without a click (scripts, CSS, fonts, images, frames), nor probe those hosts over IPv6.")] = False,
+    xml_sitemap: Annotated[XmlSitemap, typer.Option("--xml-sitemap", help="Ask the page's site for its XML sitemap (Circular 32/2017 art. 16; one or two requests a host): portals (hosts listed as portal or dichvucong), all or none.")] = DEFAULTS.xml_sitemap,
     max_dependencies: Annotated[int, typer.Option("--max-dependencies", min=1, max=1000, rich_help_panel=ADVANCED, help="Hosts a page loads from that are probed, at most per page (the number found beyond is recorded).")] = DEFAULTS.max_dependencies,
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
     host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = DEFAULTS.host_budget,
@@ -140,6 +141,7 @@ def scan(
         concurrency=concurrency,
         check_zone=not no_zone,
         subresources=not no_subresources,
+        xml_sitemap=xml_sitemap,
         tls_versions=not no_tls_versions,
         tls_profile=tls_profile,
         dnssec_validation=not no_dnssec_validation,

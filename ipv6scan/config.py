@@ -20,6 +20,15 @@ class Ipv6Mode(StrEnum):
     NO = "no"  # assume none: every IPv6 probe is "untestable"
 
 
+class XmlSitemap(StrEnum):
+    PORTALS = "portals"  # the hosts listed as portal or dichvucong
+    ALL = "all"
+    NONE = "none"
+
+
+SITEMAP_KINDS = frozenset({"portal", "dichvucong"})  # the kinds XmlSitemap.PORTALS asks
+
+
 class ScanOptions(msgspec.Struct, kw_only=True):
     # DNS
     resolvers: list[str] = []  # "ip", "ip:port", "[ip]:port"; empty: the system's (/etc/resolv.conf)
@@ -46,6 +55,9 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     tls_profile: str | None = None  # what tls.profile.* judge against (checks/tls-profiles.toml); None: its default
     # the whole service: what the page loads without a click
     subresources: bool = True  # read the page, probe every origin it loads from over IPv6 (once per scan)
+    # ask the page's site for its XML sitemap (Circular 32/2017 art. 16): for hosts listed as portal or
+    # dichvucong (the kinds art. 16's criterion is judged on), for all, or for none; one or two requests a host
+    xml_sitemap: XmlSitemap = XmlSitemap.PORTALS
     max_dependencies: int = 64  # origins kept per page; the number found beyond is recorded
     max_stylesheets: int = 8  # first-level stylesheets read per page for their @import and url() hosts
     stylesheet_cap: int = 256 * 1024  # bytes of a stylesheet read at most

@@ -457,6 +457,21 @@ class InsecureRef(Struct, kw_only=True):
     in_css: bool = False  # in a stylesheet the page loads, not in the page itself
 
 
+class SitemapRead(Struct, kw_only=True):
+    """The XML sitemap asked of the page's site (from 1.10): ``/sitemap.xml``, else the first ``Sitemap:`` line of
+    ``/robots.txt`` on the same site, read at the page's address with redirects followed."""
+
+    url: str
+    address: str | None = None
+    outcome: Outcome  # of the last request (the robots.txt one's when there was no Sitemap: line)
+    status: int | None = None
+    # the answer is a sitemap: XML whose root is <urlset> or <sitemapindex> (sitemaps.org); None: robots.txt names
+    # one on another host, not read here
+    found: bool | None = False
+    robots: bool = False  # the URL came from robots.txt
+    detail: str | None = None
+
+
 class SiteInfo(Struct, kw_only=True):
     """What the page's own text and links show of what Circular 32/2017 art. 16 asks a portal to carry (from
     1.10): for each, what was seen (the labelled line, cut to 120 characters; the e-mail address; the site map
@@ -468,6 +483,7 @@ class SiteInfo(Struct, kw_only=True):
     phone: str | None = None
     email: str | None = None
     sitemap: str | None = None  # a link to the site map page
+    xml_sitemap: SitemapRead | None = None  # None: not asked (the host's kind is not one asked, or --xml-sitemap none)
 
 
 class PageFacts(Struct, kw_only=True):

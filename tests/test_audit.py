@@ -352,7 +352,7 @@ def test_documented_example_config_loads():
 def test_scheduling_doc_names_every_config_key_and_only_real_ones():
     """docs/scheduling.md's key table and the config model must not drift apart."""
     from ipv6scan.audit import AuditConfig
-    from ipv6scan.config import ScanOptions
+    from ipv6scan.config import Ipv6Mode, ScanOptions, XmlSitemap
 
     doc = (REPO / "docs" / "scheduling.md").read_text(encoding="utf-8")
     table = re.findall(r"^\| `([a-z_.]+)` \|", doc, re.M)
@@ -362,7 +362,7 @@ def test_scheduling_doc_names_every_config_key_and_only_real_ones():
         expected |= {f"{section}.{f}" for f in type(getattr(AuditConfig(targets=["x"]), section)).__struct_fields__}
     assert set(table) == expected
     scan_row = next(line for line in doc.splitlines() if line.startswith("| `[scan]`"))
-    named = set(re.findall(r"`([a-z_]+)`", scan_row)) - {"auto", "yes", "no"}
+    named = set(re.findall(r"`([a-z_]+)`", scan_row)) - {m.value for m in (*Ipv6Mode, *XmlSitemap)}  # (their values)
     assert named and named <= set(ScanOptions.__struct_fields__), named - set(ScanOptions.__struct_fields__)
     for block in re.findall(r"```(?:ini|cron)\n(.*?)```", doc, re.S):
         assert "ipv6scan audit --config" in block or "OnCalendar=" in block

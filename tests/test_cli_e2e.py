@@ -740,6 +740,25 @@ def test_the_footer_circular_32_asks_for_is_read_from_the_page(catalogue_scan):
     bare = {c.id: c for c in dual.result.checks}["web.site_info"]
     assert (bare.status, bare.reason) == ("warn", "site_info_missing")
     assert dual.result.verdict == "ready"
+    # the XML sitemap is asked of portals by default: dual.gov.example is one, secure.gov.example a website
+    assert secure.facts.page.site_info.xml_sitemap is None
+    xml = dual.facts.page.site_info.xml_sitemap
+    assert (xml.url, xml.status, xml.found, xml.robots) == ("https://dual.gov.example/sitemap.xml", 200, False, False)
+    assert "an XML sitemap (sitemap.xml or one named in robots.txt)" in bare.message
+
+
+def test_the_xml_sitemap_is_found_where_robots_txt_says_when_sitemap_xml_is_none(lab, lab_dir):
+    """--xml-sitemap all: secure.gov.example's /sitemap.xml is its page again (no sitemap), its robots.txt names
+    /sitemap-index.xml, a <sitemapindex>: found, at the address the page was read from."""
+    proc = run_cli("scan", "-", *lab.cli_args(lab_dir), "--format", "jsonl", "--no-save", "--no-db", "--no-zone",
+                   "--xml-sitemap", "all", stdin="secure.gov.example\n")
+    assert proc.returncode == 0, proc.stderr
+    (host,) = [line for line in parse_jsonl(proc.stdout) if isinstance(line, HostRecord)]
+    xml = host.facts.page.site_info.xml_sitemap
+    assert (xml.url, xml.status, xml.found, xml.robots) == ("https://secure.gov.example/sitemap-index.xml", 200,
+                                                            True, True)
+    assert xml.address == host.facts.page.address
+    assert {c.id: c for c in host.result.checks}["web.site_info"].status == "pass"
 
 
 def test_the_basic_security_headers_are_read_from_every_https_answer(catalogue_scan):

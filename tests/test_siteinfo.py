@@ -68,9 +68,9 @@ def test_the_check_names_what_was_not_seen_in_order_and_never_counts():
     bare = result_for(SiteInfo(address="Địa chỉ: 1 Trần Phú", email="a@gov.example"))
     assert (bare.status, bare.reason) == (CheckStatus.WARN, "site_info_missing")
     assert message(bare, "en").startswith(
-        "Not found in the text of https://portal.gov.example/: the owning agency, the person responsible, a telephone "
+        "Not found on https://portal.gov.example/: the owning agency, the person responsible, a telephone "
         "number and a link to a site map (Circular 32/2017 art. 16")
-    assert message(bare, "vi").startswith("Không tìm thấy trong nội dung https://portal.gov.example/: cơ quan chủ quản, "
+    assert message(bare, "vi").startswith("Không tìm thấy trên https://portal.gov.example/: cơ quan chủ quản, "
                                           "người chịu trách nhiệm, số điện thoại và liên kết sơ đồ cổng")
     assert judge(site(page_facts=page(site_info=SiteInfo()))).verdict == judge(site()).verdict  # (a notice)
 
@@ -95,3 +95,37 @@ def test_the_labels_are_read_in_the_footer_and_at_the_end_of_a_long_page():
             '<div id="main-footer">Điện thoại: 0236 3822 123</div></body></html>')
     found = read(html)
     assert found["phone"] == "Điện thoại: 0236 3822 123" and found["address"] == "Địa chỉ: 1 Trần Phú"
+
+
+def test_what_counts_as_an_xml_sitemap_and_where_robots_txt_says_it_is():
+    from ipv6scan.probe.sitemap import is_sitemap, robots_sitemap
+
+    assert is_sitemap(b'\xef\xbb\xbf<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
+    assert is_sitemap(b"<sm:sitemapindex xmlns:sm='http://www.sitemaps.org/schemas/sitemap/0.9'>")
+    assert not is_sitemap(b"<!DOCTYPE html><html><body>urlset <urlset> as text</body></html>")  # (a soft 404 page)
+    assert not is_sitemap(b"") and not is_sitemap(None) and not is_sitemap(b"<urlsets>")
+    assert robots_sitemap("User-agent: *\nDisallow: /admin\n  SITEMAP : https://x.gov.vn/sm.xml\nSitemap: /b") == (
+        "https://x.gov.vn/sm.xml")
+    assert robots_sitemap("User-agent: *\n# Sitemap: commented out\n") is None
+
+
+def test_the_xml_sitemap_counts_when_asked_and_an_unreadable_one_says_why():
+    from ipv6scan.model import Outcome, SitemapRead
+
+    def with_xml(**read):
+        info = SiteInfo(**{f: getattr(FOOTER, f) for f in FOOTER.__struct_fields__})
+        info.xml_sitemap = SitemapRead(url="https://portal.gov.example/sitemap.xml", **read) if read else None
+        return result_for(info)
+
+    assert with_xml().status is CheckStatus.PASS  # (not asked: not judged)
+    found = with_xml(outcome=Outcome.OK, status=200, found=True)
+    assert found.status is CheckStatus.PASS and message(found, "en").endswith(
+        "a link to a site map and an XML sitemap (sitemap.xml or one named in robots.txt) (Circular 32/2017 art. 16)")
+    elsewhere = with_xml(outcome=Outcome.OK, found=None, robots=True)  # (robots.txt names one on another host)
+    assert elsewhere.status is CheckStatus.PASS
+    none = with_xml(outcome=Outcome.OK, status=404)
+    assert (none.status, none.reason) == (CheckStatus.WARN, "site_info_missing")
+    assert "Not found on https://portal.gov.example/: an XML sitemap" in message(none, "en")
+    unread = with_xml(outcome=Outcome.TIMEOUT)
+    assert "an XML sitemap (https://portal.gov.example/sitemap.xml could not be read: timeout)" in message(unread, "en")
+    assert "không đọc được" in message(unread, "vi")

@@ -43,6 +43,7 @@ from .dns import DnsClient
 from .page import URL_MAX, Found, Origin, css_references, join_url, origin_of, tree_references
 from .parity import decode_html
 from .siteinfo import site_info
+from .sitemap import read_sitemap
 from .web import REDIRECT_STATUSES, WebProber
 
 REDIRECT_HOPS = 3  # redirects of a dependency to other origins followed at most
@@ -72,8 +73,10 @@ class Dependencies:
         self._probes.cancel()
         self._sheets.cancel()
 
-    async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None]) -> PageFacts | None:
-        """The host's page, what it loads, and each origin's IPv6 probe; None when no probe ended on a page."""
+    async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None], *,
+                   sitemap: bool = False) -> PageFacts | None:
+        """The host's page, what it loads, and each origin's IPv6 probe; None when no probe ended on a page.
+        ``sitemap``: ask the page's site for its XML sitemap too (:mod:`.sitemap`)."""
         chosen = _page_of(probes, bodies)
         if chosen is None:
             return None
@@ -105,6 +108,10 @@ class Dependencies:
                     if secure_sheet:
                         insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
         done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
+        info = SiteInfo(**shown)
+        if sitemap:
+            async with self._slots:
+                info.xml_sitemap = await read_sitemap(self.web, page_url, page_host, address)
         return PageFacts(
             url=page_url,
             address=probe.address,
@@ -119,7 +126,7 @@ class Dependencies:
             insecure=insecure.refs if insecure is not None else [],
             insecure_found=insecure.found if insecure is not None else None,
             insecure_kinds=insecure.kinds if insecure is not None else {},
-            site_info=SiteInfo(**shown),
+            site_info=info,
         )
 
     # ------------------------------------------------------------------ origins

@@ -406,10 +406,18 @@ def _sites() -> list[_Site]:
               "</p><p>Địa chỉ: 1 Trần Phú, Tỉnh Mẫu A</p><p>Điện thoại: 0236 3822 123</p><p>Email: "
               '<a href="mailto:vanphong@secure.gov.example">vanphong@secure.gov.example</a></p>'
               '<p><a href="/so-do-cong">Sơ đồ cổng</a></p></footer>')
-    # a well-kept site: HSTS, the security headers and the footer Circular 32/2017 art. 16 asks for
+    # its XML sitemap is where robots.txt says (its /sitemap.xml is the page again, as many sites answer)
+    sitemaps = {"/robots.txt": Page(body="User-agent: *\nDisallow:\nSitemap: https://secure.gov.example/sitemap-index.xml\n",
+                                    headers={"Content-Type": "text/plain"}),
+                "/sitemap-index.xml": Page(body='<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
+                                                '"http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>'
+                                                "https://secure.gov.example/sitemap-1.xml</loc></sitemap></sitemapindex>",
+                                           headers={"Content-Type": "application/xml"})}
+    # a well-kept site: HSTS, the security headers, the footer and sitemap Circular 32/2017 art. 16 asks for
     hsts = Page(body=_page("secure.gov.example").body.replace("</body>", footer + "</body>"), headers={
         "Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"})
+        "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"},
+        paths=sitemaps)
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
     idn = _idn(IDN_HOST)
     sites = []
