@@ -21,7 +21,11 @@ PORTAL = """<html><body>
 
 
 def read(html: str, url: str = "https://tinhmau.gov.vn/") -> dict:
-    return site_info(LexborHTMLParser(html), url)
+    """What the page shows, read as the scan reads it (with its HTML: links asked only when it names them); the
+    same without the HTML (every link asked)."""
+    found = site_info(LexborHTMLParser(html), url, html)
+    assert site_info(LexborHTMLParser(html), url) == found
+    return found
 
 
 def test_a_vietnamese_footer_is_read_label_by_label_and_the_site_map_by_its_link():

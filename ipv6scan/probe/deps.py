@@ -244,7 +244,7 @@ def _read_page(text: str, url: str) -> tuple[list[tuple[str, str]], dict[str, st
     """The page parsed once: what it loads without a click, and what it shows of Circular 32/2017 art. 16
     (read last: that strips the scripts and styles from the tree)."""
     tree = LexborHTMLParser(text)
-    return tree_references(tree, url), site_info(tree, url)
+    return tree_references(tree, url), site_info(tree, url, text)
 
 
 def _page_of(probes: list[WebProbe], bodies: list[bytes | None]) -> tuple[WebProbe, bytes] | None:
