@@ -26,6 +26,7 @@ from .model import (
     ScanHeader,
     ScanLine,
     ScanSummary,
+    SiteInfo,
     Verdict,
 )
 
@@ -427,6 +428,30 @@ def _render_mail(console: Console, facts: HostFacts, lang: str, how: Callable[[O
     console.print(table)
 
 
+def _render_site_info(console: Console, info: SiteInfo | None, lang: str,
+                      how: Callable[[Outcome, int | None], str]) -> None:
+    """What the page showed of Circular 32/2017 art. 16, item by item, as seen (so a reader can tell a footer the
+    scanner missed from one that is not there), and the XML sitemap asked for."""
+    from .catalogue import render
+    from .checks.siteinfo import ITEMS
+
+    if info is None:
+        return
+    console.print(Text(say_ui("show_site_info", lang), style="bold"))
+    for item in ITEMS:
+        seen = getattr(info, item)
+        line = Text(f"  {render({'f': f'siteinfo.item.{item}'}, lang)}: ")
+        line.append(seen if seen is not None else say_ui("show_not_seen", lang), style="" if seen else "magenta")
+        console.print(line)
+    xml = info.xml_sitemap
+    if xml is not None:
+        judged = ("show_xml_found" if xml.found else "show_xml_elsewhere" if xml.found is None
+                  else "show_xml_not_sitemap")
+        line = Text(f"  {say_ui('show_xml_sitemap', lang)}: {xml.url} ({how(xml.outcome, xml.status)}) ")
+        line.append(say_ui(judged, lang), style="green" if xml.found else "magenta")
+        console.print(line)
+
+
 def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     """Everything judged about one host: every check in words, what its page loads (each origin over IPv6,
     when and for which host it was probed) and every zone on its resolution path."""
@@ -481,6 +506,7 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
                 table.add_row(dep_path(dep), kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
                               f"{address}{detail}".strip(), probed)
             console.print(table)
+        _render_site_info(console, page.site_info, lang, how)
     _render_mail(console, facts, lang, how)
     chain = facts.chain
     console.print(Text(say_ui("show_chain", lang), style="bold"))

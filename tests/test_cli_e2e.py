@@ -759,6 +759,12 @@ def test_the_xml_sitemap_is_found_where_robots_txt_says_when_sitemap_xml_is_none
                                                             True, True)
     assert xml.address == host.facts.page.address
     assert {c.id: c for c in host.result.checks}["web.site_info"].status == "pass"
+    scan_file = lab_dir / "sitemap.jsonl"
+    scan_file.write_text(proc.stdout, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", "secure.gov.example", "--lang", "vi", env={"COLUMNS": "200"})
+    assert shown.returncode == 0, shown.stderr
+    assert "cơ quan chủ quản: Cơ quan chủ quản: Ủy ban nhân dân Tỉnh Mẫu A" in shown.stdout  # (what was seen)
+    assert "https://secure.gov.example/sitemap-index.xml (HTTP 200) đúng định dạng sơ đồ XML" in shown.stdout
 
 
 def test_the_basic_security_headers_are_read_from_every_https_answer(catalogue_scan):
