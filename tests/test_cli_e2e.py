@@ -421,8 +421,10 @@ def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(l
             "IPv6; those that do (ns1.gov.example) are not in it; needed for www.stale.glue6.example)") in bad.message
     moved_host = hosts["www.moved.glue6.example"]
     moved = {z.zone: z for z in moved_host.facts.chain.zones}["moved.glue6.example"]
-    assert moved.glue.delegated == ["ns.nsv4.example", "ns1.gov.example"]
-    assert [s.name for s in moved.parent_only] == ["ns.nsv4.example"]
+    assert moved.glue.delegated == ["ns.moved.glue6.example", "ns.nsv4.example", "ns1.gov.example"]
+    # (the in-zone one is asked where a resolver finds it, its glue: an A record alone, so no AAAA)
+    assert [(s.name, s.aaaa_outcome, s.probes) for s in moved.parent_only] == [
+        ("ns.moved.glue6.example", "dns_nodata", []), ("ns.nsv4.example", "dns_nodata", [])]
     moved_chain = {c.id: c for c in moved_host.result.checks}["dns.chain_ipv6"]
     # the zone itself is reached (through ns1.gov.example); the old server's own zone is on the path all the same
     assert "moved.glue6.example (" not in moved_chain.message
@@ -430,7 +432,7 @@ def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(l
     scan_file = lab_dir / "delegation.jsonl"
     scan_file.write_text(proc.stdout, encoding="utf-8")
     for host, said in (("www.stale.glue6.example", "vùng cha ủy quyền cho máy chủ không trả lời qua IPv6"),
-                       ("www.moved.glue6.example", "ns.nsv4.example (chỉ vùng cha ủy quyền)")):
+                       ("www.moved.glue6.example", "ns.moved.glue6.example (chỉ vùng cha ủy quyền): không có AAAA")):
         shown = run_cli("show", str(scan_file), "--host", host, "--lang", "vi", env={"COLUMNS": "240"})
         assert shown.returncode == 0, shown.stderr
         assert said in shown.stdout, shown.stdout

@@ -14,11 +14,11 @@ from ..model import CheckResult, HostFacts, ResolutionChain
 from ._facts import did
 from ._registry import FAIL, INFO, N_A, PASS, UNTESTED, CheckContext, check, result, say
 from ._service import (
-    answering_servers,
     BREAKS,
     BROKEN_ZONES,
     DepState,
     ZoneState,
+    answering_servers,
     dep_path,
     dependencies,
     landing,

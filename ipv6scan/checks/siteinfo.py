@@ -6,10 +6,10 @@ read (its labels, accented or not; ``mailto:`` and ``tel:`` links; a link to "SÆ
 the site for ``/sitemap.xml`` (or what robots.txt names) when the scan asks it of the host (``--xml-sitemap``:
 portals by default), and keeps what it saw (``PageFacts.site_info``); this check names what it did not see.
 
-A notice, never counted for the verdict: the text is read as HTML, so a footer built by script or drawn as an
-image is not seen (the words say "not found in the page's text", never "missing"), and whether art. 16 is
-still in force after Circular 22/2023 was not verified. The policy lists it as a recommendation under
-Circular 32/2017.
+A notice, never counted for the verdict: the page is read as HTML, so a footer built by script or drawn as an
+image is not seen (the words say "not found on" the page and why that can be, never "missing"), and whether
+art. 16 is still in force after Circular 22/2023 was not verified. The shipped policy judges it in a phase of
+its own that binds no host (``portal-info``), on portals and public-service portals.
 """
 
 from __future__ import annotations

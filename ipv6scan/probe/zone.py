@@ -234,8 +234,8 @@ class ZoneCache:
         link.glue = await self._glue(apex)
         delegated = link.glue.delegated if link.glue is not None else None
         listed = {s.name for s in link.servers}
-        if delegated and link.outcome == Outcome.OK:
-            glue = {g.name: g.aaaa for g in link.glue.names} if link.glue is not None else {}
+        if link.glue is not None and delegated and link.outcome == Outcome.OK:
+            glue = {g.name: g.aaaa for g in link.glue.names}
             link.parent_only = list(await asyncio.gather(*(self._delegated_server(name, apex, glue.get(name))
                                                            for name in delegated if name not in listed)))
         return link
@@ -271,7 +271,8 @@ class ZoneCache:
             return await self._chain_server(name, apex)
         glue6 = glue6 or []
         probes = await self._ask_servers([classify(a) for a in glue6], apex)
-        return ChainServer(name=name, aaaa_outcome=Outcome.OK, aaaa=list(glue6), probes=probes)
+        return ChainServer(name=name, aaaa_outcome=Outcome.OK if glue6 else Outcome.DNS_NODATA, aaaa=list(glue6),
+                           probes=probes)
 
     async def _chain_server(self, name: str, apex: str) -> ChainServer:
         aaaa = await self.dns.lookup(name, "AAAA")

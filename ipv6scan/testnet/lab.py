@@ -303,10 +303,12 @@ ZONES = {
         stale NS ns.nsv4.example.
         moved NS ns.nsv4.example.
         moved NS ns1.gov.example.
+        moved NS ns.moved
+        ns.moved A 192.0.2.73
     """),
     # Delegations the zones no longer agree with (their own NS set is ns1.gov.example, which answers over
     # IPv6): stale.'s parent names only nsv4.example's server (no AAAA), so an IPv6-only resolver never gets in;
-    # moved.'s names it beside ns1.gov.example, which is enough.
+    # moved.'s names it, and an in-zone server with A glue only, beside ns1.gov.example, which is enough.
     "stale.glue6.example.": _zone("""
         @ NS ns1.gov.example.
         www A 192.0.2.10
