@@ -13,6 +13,8 @@ from ipv6scan.checks import CHECKS, REASON_TEXT, judge, message
 from ipv6scan.model import (
     CERT_FAILURES,
     DNS_FAILURES,
+    GlueFacts,
+    GlueName,
     ReverseName,
     SiteInfo,
     SpfCheck,
@@ -236,10 +238,14 @@ def chain_link(zone_name: str, *servers: tuple[str, list[Outcome]], outcome: Out
 
 
 def resolution_chain(*links: ZoneLink, names: list[ChainName] | None = None) -> ResolutionChain:
-    """By default: the host in gov.example under the TLD example, both answering over IPv6."""
+    """By default: the host in gov.example under the TLD example, both answering over IPv6, gov.example delegated
+    by example.'s referral to the servers it lists, with AAAA glue."""
     if not links:
-        links = (chain_link("example", ("ns1.gov.example", [Outcome.OK])),
-                 chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns2.gov.example", [Outcome.OK])))
+        own = chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns2.gov.example", [Outcome.OK]))
+        own.glue = GlueFacts(parent="example", address="2001:db8::53", referral=True,
+                             delegated=["ns1.gov.example", "ns2.gov.example"],
+                             names=[GlueName(name=s.name, a=["192.0.2.53"], aaaa=s.aaaa) for s in own.servers])
+        links = (chain_link("example", ("ns1.gov.example", [Outcome.OK])), own)
     if names is None:
         names = [ChainName(name=HOST, role="host", zones=[link.zone for link in links])]
     return ResolutionChain(names=names, zones=list(links))

@@ -425,6 +425,12 @@ def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(l
     # (the in-zone one is asked where a resolver finds it, its glue: an A record alone, so no AAAA)
     assert [(s.name, s.aaaa_outcome, s.probes) for s in moved.parent_only] == [
         ("ns.moved.glue6.example", "dns_nodata", []), ("ns.nsv4.example", "dns_nodata", [])]
+    # both drifts are named by the notice dns.delegation, which never counts
+    drift = {c.id: c for c in hosts["www.stale.glue6.example"].result.checks}["dns.delegation"]
+    assert (drift.status, drift.reason) == ("warn", "delegation_mismatch")
+    assert ("stale.glue6.example (named only by glue6.example's referral: ns.nsv4.example; listed only by the zone: "
+            "ns1.gov.example)") in drift.message
+    assert {c.id: c for c in moved_host.result.checks}["dns.delegation"].status == "warn"
     moved_chain = {c.id: c for c in moved_host.result.checks}["dns.chain_ipv6"]
     # the zone itself is reached (through ns1.gov.example); the old server's own zone is on the path all the same
     assert "moved.glue6.example (" not in moved_chain.message

@@ -319,3 +319,27 @@ def test_a_zone_the_parent_delegates_only_to_servers_silent_over_ipv6_is_out_of_
     unasked = _walked(TLD, _delegated(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])),
                                       outcome=Outcome.TIMEOUT), names=[])
     assert zone_states(unasked)["gov.example"] is ZoneState.DNS_FAILED  # (in-zone ns1's glue is unknown too)
+
+
+def test_a_delegation_that_names_other_servers_than_the_zone_is_a_notice_naming_both_sides() -> None:
+    """dns.delegation compares example.'s referral for gov.example with gov.example's own NS set: the same
+    servers pass; a server only the referral names and one only the zone lists are named, as a warning that
+    never counts; without a referral (a parent that serves the zone itself, or a chain before 1.10) there is
+    nothing to compare."""
+    def checked(*delegated):
+        zone = _delegated(chain_link("gov.example", ("ns1.gov.example", [Outcome.OK]), ("ns2.gov.example", [Outcome.OK])),
+                          *delegated)
+        facts = site(chain_facts=_walked(TLD, zone, names=[]))
+        return results(facts)["dns.delegation"], judge(facts).verdict
+
+    same, verdict = checked("ns1.gov.example", "ns2.gov.example")
+    assert (same.status, same.reason) == (CheckStatus.PASS, "delegation_ok")
+    drift, drifted_verdict = checked("ns1.gov.example", "old.gov.example")
+    assert (drift.status, drift.reason) == (CheckStatus.WARN, "delegation_mismatch")
+    assert message(drift, "en") == ("Delegation and NS set differ: gov.example (named only by example's referral: "
+                                    "old.gov.example; listed only by the zone: ns2.gov.example)")
+    assert "ủy quyền" in message(drift, "vi")
+    assert drifted_verdict == verdict  # (a notice)
+    unseen = results(site(chain_facts=_walked(TLD, chain_link("gov.example", ("ns1.gov.example", [Outcome.OK])),
+                                              names=[])))["dns.delegation"]
+    assert (unseen.status, unseen.reason) == (CheckStatus.NOT_APPLICABLE, "delegation_not_seen")
