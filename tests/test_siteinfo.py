@@ -1,5 +1,7 @@
 """web.site_info (pure): what a page shows of Circular 32/2017 art. 16, read from its text and links."""
 
+import gzip
+
 from selectolax.lexbor import LexborHTMLParser
 
 from ipv6scan.checks import judge, message
@@ -108,6 +110,10 @@ def test_what_counts_as_an_xml_sitemap_and_where_robots_txt_says_it_is():
     assert is_sitemap(b"<sm:sitemapindex xmlns:sm='http://www.sitemaps.org/schemas/sitemap/0.9'>")
     assert not is_sitemap(b"<!DOCTYPE html><html><body>urlset <urlset> as text</body></html>")  # (a soft 404 page)
     assert not is_sitemap(b"") and not is_sitemap(None) and not is_sitemap(b"<urlsets>")
+    gzipped = gzip.compress(b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                            + b"<url><loc>https://x.gov.vn/</loc></url>" * 2000 + b"</urlset>")
+    assert is_sitemap(gzipped) and is_sitemap(gzipped[:200])  # (sitemap.xml.gz; its start is enough)
+    assert not is_sitemap(b"\x1f\x8b not gzip at all")
     assert robots_sitemap("User-agent: *\nDisallow: /admin\n  SITEMAP : https://x.gov.vn/sm.xml\nSitemap: /b") == (
         "https://x.gov.vn/sm.xml")
     assert robots_sitemap("User-agent: *\n# Sitemap: commented out\n") is None

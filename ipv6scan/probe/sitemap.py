@@ -11,6 +11,7 @@ its address is that host's, not the page's.
 from __future__ import annotations
 
 import re
+import zlib
 from urllib.parse import urlsplit
 
 from ..model import Outcome, SitemapRead
@@ -22,9 +23,15 @@ _ROBOTS_LINE = re.compile(r"^[ \t]*sitemap[ \t]*:[ \t]*(\S+)", re.IGNORECASE | r
 
 
 def is_sitemap(body: bytes | None) -> bool:
-    """Is this the start of an XML sitemap (its root element ``urlset`` or ``sitemapindex``, any prefix)?"""
+    """Is this the start of an XML sitemap (its root element ``urlset`` or ``sitemapindex``, any prefix), plain or
+    gzipped (sitemaps.org allows ``sitemap.xml.gz``; the start of the stream is enough)?"""
     if not body:
         return False
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, CAP)
+        except zlib.error:
+            return False
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     return _ROOT.search(start[:CAP]) is not None and not start[:256].lower().startswith((b"<!doctype html", b"<html"))
 
