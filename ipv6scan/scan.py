@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -42,6 +43,7 @@ from .model import (
     Resolution,
     ResolutionChain,
     ScanHeader,
+    SitemapRead,
     WebProbe,
     ZoneFacts,
 )
@@ -152,7 +154,7 @@ class Scanner:
                 await self._web(target.host, seen.resolution.addresses, seen)
                 if self.deps is not None:
                     seen.page = await self.deps.read(target.host, seen.web_probes(), seen.bodies,
-                                                     sitemap=self._asks_sitemap(target))
+                                                     sitemap=self._asks_sitemap(target), keep=seen.keep_page)
                 seen.zone = await zone_task if zone_task else None
                 if zone_task and self.options.resolution_chain:
                     seen.chain = await self.zones.chain(_chain_names(target.host, seen))
@@ -160,6 +162,11 @@ class Scanner:
             if not budget.expired():
                 raise
             seen.budget_exhausted = True
+            info = seen.page.site_info if seen.page is not None else None
+            if info is not None and info.xml_sitemap is None and self._asks_sitemap(target):
+                site = urlsplit(seen.page.url)  # type: ignore[union-attr]  (info is the page's)
+                info.xml_sitemap = SitemapRead(url=f"{site.scheme}://{site.netloc}/sitemap.xml", outcome=Outcome.TIMEOUT,
+                                               detail=BUDGET_EXHAUSTED)
             if zone_task and zone_task.done():
                 seen.zone = zone_task.result()
         finally:
@@ -244,6 +251,9 @@ class _Observed:
     planned: list[tuple[Address, str, int]] = field(default_factory=list)  # (address, scheme, port) per web probe
     probes: list[WebProbe | None] = field(default_factory=list)  # None: not finished
     bodies: list[bytes | None] = field(default_factory=list)
+
+    def keep_page(self, page: PageFacts) -> None:
+        self.page = page
 
     def plan(self, planned: list[tuple[Address, str, int]]) -> None:
         self.planned = planned

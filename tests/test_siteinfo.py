@@ -139,3 +139,32 @@ def test_the_xml_sitemap_counts_when_asked_and_an_unreadable_one_says_why():
     unread = with_xml(outcome=Outcome.TIMEOUT)
     assert "an XML sitemap (https://portal.gov.example/sitemap.xml could not be read: timeout)" in message(unread, "en")
     assert "không đọc được" in message(unread, "vi")
+
+
+def test_a_host_whose_time_runs_out_while_its_sitemap_is_asked_keeps_its_page(lab, monkeypatch):
+    """The sitemap is asked last, after the page's facts are kept: a site whose sitemap never answers within the
+    host's budget loses the sitemap alone, recorded as timed out for that reason (never 'not asked', never the
+    whole page)."""
+    import asyncio
+
+    import ipv6scan
+    import ipv6scan.probe.deps as deps
+    from ipv6scan.model import Outcome
+    from ipv6scan.scan import BUDGET_EXHAUSTED
+    from ipv6scan.targets import Target
+
+    async def never(*args, **kwargs):
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(deps, "read_sitemap", never)
+    target = Target(host="dual.gov.example", display="dual.gov.example", input="dual.gov.example", line=1,
+                    source="test", kind="portal")
+    (record,) = ipv6scan.scan_hosts([target], lab.options(host_budget=3.0, check_zone=False), network=lab.network,
+                                    loop="asyncio")
+    assert record.facts.budget_exhausted and record.facts.page is not None
+    assert record.facts.page.dependencies is not None
+    xml = record.facts.page.site_info.xml_sitemap
+    assert (xml.url, xml.outcome, xml.detail) == ("https://dual.gov.example/sitemap.xml", Outcome.TIMEOUT,
+                                                  BUDGET_EXHAUSTED)
+    found = checks_of(record.result)["web.site_info"]
+    assert "an XML sitemap (https://dual.gov.example/sitemap.xml could not be read: timeout)" in message(found, "en")

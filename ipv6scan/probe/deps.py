@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -74,9 +75,10 @@ class Dependencies:
         self._sheets.cancel()
 
     async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None], *,
-                   sitemap: bool = False) -> PageFacts | None:
+                   sitemap: bool = False, keep: Callable[[PageFacts], object] | None = None) -> PageFacts | None:
         """The host's page, what it loads, and each origin's IPv6 probe; None when no probe ended on a page.
-        ``sitemap``: ask the page's site for its XML sitemap too (:mod:`.sitemap`)."""
+        ``sitemap``: ask the page's site for its XML sitemap too (:mod:`.sitemap`), after handing the page's facts
+        to ``keep``: a host whose time runs out while its sitemap is asked keeps its page."""
         chosen = _page_of(probes, bodies)
         if chosen is None:
             return None
@@ -109,10 +111,7 @@ class Dependencies:
                         insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
         done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
         info = SiteInfo(**shown)
-        if sitemap:
-            async with self._slots:
-                info.xml_sitemap = await read_sitemap(self.web, page_url, page_host, address)
-        return PageFacts(
+        page = PageFacts(
             url=page_url,
             address=probe.address,
             family=probe.family,
@@ -128,6 +127,12 @@ class Dependencies:
             insecure_kinds=insecure.kinds if insecure is not None else {},
             site_info=info,
         )
+        if sitemap:
+            if keep is not None:
+                keep(page)
+            async with self._slots:
+                info.xml_sitemap = await read_sitemap(self.web, page_url, page_host, address)
+        return page
 
     # ------------------------------------------------------------------ origins
 
