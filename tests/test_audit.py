@@ -325,6 +325,7 @@ def test_config_errors_name_the_key(lab, tmp_path):
         "[scan]\nipv6 = \"maybe\"\n": "scan.ipv6",
         "[scan]\nresolvers = [\"nowhere\"]\n": "scan.resolvers[0]",
         "[scan]\ntls_profile = \"nist\"\n": "scan.tls_profile: No TLS profile nist; the profiles: mozilla-intermediate",
+        "[scan]\nxml_sitemap = \"some\"\n": "scan.xml_sitemap",
     }
     for extra, key in cases.items():
         config = tmp_path / "audit.toml"
@@ -340,6 +341,17 @@ def test_config_errors_name_the_key(lab, tmp_path):
     (tmp_path / "out" / "history.sqlite").mkdir(parents=True)  # the database path is a folder: cannot run
     proc = run_cli("audit", "--config", str(config))
     assert proc.returncode == 3 and "is a directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_xml_sitemap_is_asked_as_the_audit_config_says(tmp_path):
+    from ipv6scan.config import XmlSitemap
+
+    write_targets(tmp_path / "targets.csv", ["dual.gov.example"])
+    config = tmp_path / "audit.toml"
+    config.write_text('targets = ["targets.csv"]\n[scan]\nxml_sitemap = "all"\n', encoding="utf-8")
+    assert load_config(config).scan_options().xml_sitemap is XmlSitemap.ALL
+    config.write_text('targets = ["targets.csv"]\n', encoding="utf-8")
+    assert load_config(config).scan_options().xml_sitemap is XmlSitemap.PORTALS  # (the default: portals only)
 
 
 def test_documented_example_config_loads():
