@@ -520,11 +520,12 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     parent_only = f" ({say_ui('ns_parent_only', lang)})"
     for link in chain.zones:
         state = states[link.zone]
+        listed = [(s, "") for s in link.servers] + [(s, parent_only) for s in link.parent_only]
         servers = "; ".join(
-            f"{s.name}{parent_only if s in link.parent_only else ''}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
-                             or say_ui("ns_no_aaaa" if s.aaaa_outcome == Outcome.DNS_NODATA
-                                       else "dep_state.dns_failed", lang))
-            for s in link.servers + link.parent_only) or how(link.outcome)
+            f"{s.name}{mark}: " + (", ".join(f"{p.address} {how(p.outcome)}" for p in s.probes)
+                                   or say_ui("ns_no_aaaa" if s.aaaa_outcome == Outcome.DNS_NODATA
+                                             else "dep_state.dns_failed", lang))
+            for s, mark in listed) or how(link.outcome)
         style = "green" if state == "ok" else "bold red" if state in BROKEN_ZONES else "magenta"
         table.add_row(link.zone, Text(say_ui(f"zone_state.{state}", lang), style=style), servers,
                       ", ".join(names_through(chain, link.zone)))

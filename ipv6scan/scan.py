@@ -20,7 +20,6 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -54,6 +53,7 @@ from .probe.dns import DnsClient
 from .probe.dnssec import load_anchors
 from .probe.parity import compare
 from .probe.reach import STAGGER, Reachability
+from .probe.sitemap import first_url
 from .probe.tls import get_contexts
 from .probe.tlsversions import TlsVersionProber
 from .probe.web import WebProber
@@ -164,9 +164,8 @@ class Scanner:
             seen.budget_exhausted = True
             info = seen.page.site_info if seen.page is not None else None
             if info is not None and info.xml_sitemap is None and self._asks_sitemap(target):
-                site = urlsplit(seen.page.url)  # type: ignore[union-attr]  (info is the page's)
-                info.xml_sitemap = SitemapRead(url=f"{site.scheme}://{site.netloc}/sitemap.xml", outcome=Outcome.TIMEOUT,
-                                               detail=BUDGET_EXHAUSTED)
+                info.xml_sitemap = SitemapRead(url=first_url(seen.page.url),  # type: ignore[union-attr]  (info's page)
+                                               outcome=Outcome.TIMEOUT, detail=BUDGET_EXHAUSTED)
             if zone_task and zone_task.done():
                 seen.zone = zone_task.result()
         finally:

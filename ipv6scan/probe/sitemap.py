@@ -42,13 +42,18 @@ def robots_sitemap(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+def first_url(page_url: str) -> str:
+    """Where the sitemap is asked first: ``/sitemap.xml`` on the page's site."""
+    parts = urlsplit(page_url)
+    return f"{parts.scheme.lower()}://{parts.netloc}/sitemap.xml"
+
+
 async def read_sitemap(web: WebProber, page_url: str, host: str, address: str) -> SitemapRead:
     """The page's site's XML sitemap, asked at ``address`` (where the page was read)."""
     parts = urlsplit(page_url)
     scheme = parts.scheme.lower()
     port = _port(parts.port, scheme)
-    site = f"{scheme}://{parts.netloc}"
-    read = await _read(web, f"{site}/sitemap.xml", host, address, scheme, port, "/sitemap.xml")
+    read = await _read(web, first_url(page_url), host, address, scheme, port, "/sitemap.xml")
     if read.found:
         return read
     seen, body = await web.probe(host, address, scheme, port, path="/robots.txt", cap=CAP)
