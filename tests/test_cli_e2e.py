@@ -14,6 +14,16 @@ from ipv6scan.testnet.lab import IDN_HOST, SCENARIOS
 from .conftest import run_cli
 
 
+def shown_vi(lab_dir, scan: str, name: str, host: str, columns: str = "200") -> str:
+    """``ipv6scan show HOST --lang vi`` of a scan's output, saved as ``lab_dir/name``: what it printed (it must
+    succeed)."""
+    scan_file = lab_dir / name
+    scan_file.write_text(scan, encoding="utf-8")
+    shown = run_cli("show", str(scan_file), "--host", host, "--lang", "vi", env={"COLUMNS": columns})
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
+
+
 def parse_jsonl(text: str) -> list[ScanLine]:
     dec = msgspec.json.Decoder(ScanLine)
     return [dec.decode(line) for line in text.splitlines() if line.strip()]
@@ -303,12 +313,9 @@ def test_a_zone_whose_name_server_is_named_in_an_ipv4_only_zone_breaks_the_chain
     assert (check.status, check.reason) == ("fail", "chain_not_ipv6")
     assert "nsname4.example (its name servers answer over IPv6, but are named in v4dns.example" in check.message
     assert "v4dns.example (no name server has an AAAA; needed for dns6.v4dns.example)" in check.message
-    scan_file = lab_dir / "nsname4.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
-    shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi", env={"COLUMNS": "200"})
-    assert shown.returncode == 0, shown.stderr
-    assert "tên máy chủ tên miền không phân giải được qua IPv6" in shown.stdout
-    assert "được đặt tên trong v4dns.example" in shown.stdout
+    shown = shown_vi(lab_dir, proc.stdout, "nsname4.jsonl", "www.nsname4.example")
+    assert "tên máy chủ tên miền không phân giải được qua IPv6" in shown
+    assert "được đặt tên trong v4dns.example" in shown
 
 
 def test_the_tls_profile_a_scan_chose_is_kept_with_each_host_and_judged_again_by_show(lab, lab_dir, tmp_path):
@@ -364,12 +371,8 @@ def test_the_certificate_a_mail_server_shows_over_ipv6_after_starttls_is_judged_
            "name the server" in bad.message
     good = {c.id: c for c in hosts["dual.gov.example"].result.checks}["mx.cert6"]
     assert (good.status, good.reason) == ("pass", "cert6_ok")
-    scan_file = lab_dir / "mailcert6.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
-    shown = run_cli("show", str(scan_file), "--host", "www.mailcert6.example", "--lang", "vi",
-                    env={"COLUMNS": "240"})
-    assert shown.returncode == 0, shown.stderr
-    assert "Chứng thư" in shown.stdout and "chứng thư không ghi tên máy chủ" in shown.stdout
+    shown = shown_vi(lab_dir, proc.stdout, "mailcert6.jsonl", "www.mailcert6.example", columns="240")
+    assert "Chứng thư" in shown and "chứng thư không ghi tên máy chủ" in shown
 
 
 def test_a_zone_whose_parent_gives_no_aaaa_glue_for_its_in_zone_name_server_breaks_the_chain(lab, lab_dir):
@@ -392,12 +395,8 @@ def test_a_zone_whose_parent_gives_no_aaaa_glue_for_its_in_zone_name_server_brea
             "(AAAA glue) for ns.noglue.glue6.example, named inside it") in bad.message
     good = {c.id: c for c in hosts["www.glued.glue6.example"].result.checks}["dns.chain_ipv6"]
     assert (good.status, good.reason) == ("pass", "chain_ipv6")
-    scan_file = lab_dir / "glue6.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
-    shown = run_cli("show", str(scan_file), "--host", "www.noglue.glue6.example", "--lang", "vi",
-                    env={"COLUMNS": "240"})
-    assert shown.returncode == 0, shown.stderr
-    assert "vùng cha thiếu glue AAAA cho máy chủ tên miền" in shown.stdout
+    shown = shown_vi(lab_dir, proc.stdout, "glue6.jsonl", "www.noglue.glue6.example", columns="240")
+    assert "vùng cha thiếu glue AAAA cho máy chủ tên miền" in shown
 
 
 def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(lab, lab_dir):
@@ -435,13 +434,10 @@ def test_a_parent_that_delegates_only_to_servers_without_ipv6_breaks_the_chain(l
     # the zone itself is reached (through ns1.gov.example); the old server's own zone is on the path all the same
     assert "moved.glue6.example (" not in moved_chain.message
     assert "nsv4.example (no name server has an AAAA; needed for ns.nsv4.example)" in moved_chain.message
-    scan_file = lab_dir / "delegation.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
     for host, said in (("www.stale.glue6.example", "vùng cha ủy quyền cho máy chủ không trả lời qua IPv6"),
                        ("www.moved.glue6.example", "ns.moved.glue6.example (chỉ vùng cha ủy quyền): không có AAAA")):
-        shown = run_cli("show", str(scan_file), "--host", host, "--lang", "vi", env={"COLUMNS": "240"})
-        assert shown.returncode == 0, shown.stderr
-        assert said in shown.stdout, shown.stdout
+        shown = shown_vi(lab_dir, proc.stdout, "delegation.jsonl", host, columns="240")
+        assert said in shown, shown
 
 
 def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab, lab_dir):
@@ -479,16 +475,13 @@ def test_mail_servers_ipv6_addresses_in_reverse_dns_in_spf_and_with_starttls(lab
     assert (plain6.status, plain6.reason) == ("fail", "starttls6_missing")
     assert plain6.message == ("Mail over IPv6 travels unencrypted where 192.0.2.26 encrypts over IPv4: "
                               "2001:db8::26 (mx6.nsname4.example) offers no STARTTLS")
-    scan_file = lab_dir / "ptr6.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
-    shown = run_cli("show", str(scan_file), "--host", "www.nsname4.example", "--lang", "vi")
-    assert shown.returncode == 0, shown.stderr
-    assert "2001:db8::26 (mx6.nsname4.example) không có bản ghi PTR" in shown.stdout
-    assert "SPF của nsname4.example cho phép 192.0.2.26 nhưng không cho phép các địa chỉ IPv6" in shown.stdout
+    shown = shown_vi(lab_dir, proc.stdout, "ptr6.jsonl", "www.nsname4.example")
+    assert "2001:db8::26 (mx6.nsname4.example) không có bản ghi PTR" in shown
+    assert "SPF của nsname4.example cho phép 192.0.2.26 nhưng không cho phép các địa chỉ IPv6" in shown
     # the mail servers' table: one row per address (greeting, STARTTLS, PTR, SPF)
     assert re.search(r"mx6\.nsname4\.example\s+2001:db8::26\s+✓\s+không hỗ trợ\s+không có PTR\s+không đạt \(fail\)",
-                     shown.stdout), shown.stdout
-    assert re.search(r"mx6\.nsname4\.example\s+192\.0\.2\.26\s+✓\s+TLSv1\.3\s+✓\s+—\s+đạt", shown.stdout)
+                     shown), shown
+    assert re.search(r"mx6\.nsname4\.example\s+192\.0\.2\.26\s+✓\s+TLSv1\.3\s+✓\s+—\s+đạt", shown)
 
 
 def test_no_subresources_turns_the_page_off(lab, lab_dir):
@@ -767,12 +760,9 @@ def test_the_xml_sitemap_is_found_where_robots_txt_says_when_sitemap_xml_is_none
                                                             True, True)
     assert xml.address == host.facts.page.address
     assert {c.id: c for c in host.result.checks}["web.site_info"].status == "pass"
-    scan_file = lab_dir / "sitemap.jsonl"
-    scan_file.write_text(proc.stdout, encoding="utf-8")
-    shown = run_cli("show", str(scan_file), "--host", "secure.gov.example", "--lang", "vi", env={"COLUMNS": "200"})
-    assert shown.returncode == 0, shown.stderr
-    assert "cơ quan chủ quản: Cơ quan chủ quản: Ủy ban nhân dân Tỉnh Mẫu A" in shown.stdout  # (what was seen)
-    assert "https://secure.gov.example/sitemap-index.xml (HTTP 200) đúng định dạng sơ đồ XML" in shown.stdout
+    shown = shown_vi(lab_dir, proc.stdout, "sitemap.jsonl", "secure.gov.example")
+    assert "cơ quan chủ quản: Cơ quan chủ quản: Ủy ban nhân dân Tỉnh Mẫu A" in shown  # (what was seen)
+    assert "https://secure.gov.example/sitemap-index.xml (HTTP 200) đúng định dạng sơ đồ XML" in shown
 
 
 def test_the_basic_security_headers_are_read_from_every_https_answer(catalogue_scan):
