@@ -34,7 +34,7 @@ from .catalogue import os_problem, problem_text, reason_line
 from .errors import CannotRun, UsageProblem
 from .config import DEFAULT_DB
 from .ends import EXIT_OK
-from .cli_common import (ADVANCED, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
+from .cli_common import (ADVANCED, help_lang, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
 
 if TYPE_CHECKING:  # names of annotations only: their modules load when a command runs
@@ -797,7 +797,7 @@ def main() -> None:
     report_loop_log()
     try:
         command = typer.main.get_command(app)
-        tidy_help(command)
+        tidy_help(command, help_lang(sys.argv[1:]))
         if (text := help_only(command, sys.argv[1:])) is not None:
             typer.echo(text)
             sys.exit(EXIT_OK)

@@ -5,6 +5,9 @@ The command modules (``cli``, ``cli_audit``) import this; it imports none of the
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,13 +16,13 @@ from rich.markup import escape
 
 from .safe_console import SafeConsole
 from ._version import __version__
-from .catalogue import Message, in_lang, lang_from_env
+from .catalogue import LANGS, Message, help_text, in_lang, lang_from_env
 from .errors import Ipv6scanError
 from .ends import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Notices
 from .loop import Loop, LoopUnavailable, choose as choose_loop
 
 __all__ = ["ADVANCED", "EXIT_CANNOT_RUN", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "LANG_OPTION", "LOOP_OPTION",
-           "NOTICES", "Format", "Lang", "Message", "UsageError", "_fail", "app", "chosen_loop", "err", "lang",
+           "NOTICES", "Format", "Lang", "Message", "UsageError", "_fail", "app", "chosen_loop", "err", "help_lang", "lang",
            "speak", "warn", "words"]
 
 app = typer.Typer(
@@ -100,9 +103,12 @@ def _fail(code: int, what: "str | Message | BaseException", /, **values: object)
     return typer.Exit(code)
 
 
-def tidy_help(command: Any) -> None:
-    """Help that reads like a manual: no type label on flags (typer prints ``<bool>``), and a list option
-    shows the word of one value, repeatable (``--resolver ADDR ...``), not ``<list[str]>``."""
+def tidy_help(command: Any, lang: str = "en") -> None:
+    """Help that reads like a manual, in ``lang``: no type label on flags (typer prints ``<bool>``), and a list
+    option shows the word of one value, repeatable (``--resolver ADDR ...``), not ``<list[str]>``.
+
+    In Vietnamese every help text is its Vietnamese from the catalogue (``help.toml``), and so are the words
+    of help's frame: the usage line, the section headings, ``[default: …]`` and ``required``."""
     for param in getattr(command, "params", []):
         if getattr(param, "is_flag", False) or getattr(param, "is_bool_flag", False):
             param.metavar = ""
@@ -112,17 +118,89 @@ def tidy_help(command: Any) -> None:
                 param.display_type_rich = lambda ctx: None
         elif param.metavar is None:
             param.metavar = _value_word(param)
+        if param.metavar:  # (a word for the value: FILE, DATE; a choice [table|json] is the same in either)
+            param.metavar = help_text(param.metavar, lang, table="chrome")
+        if getattr(param, "help", None):
+            param.help = help_text(param.help, lang)
+        if getattr(param, "rich_help_panel", None):
+            param.rich_help_panel = help_text(param.rich_help_panel, lang)
+    for attr in ("help", "short_help", "epilog"):
+        if getattr(command, attr, None):
+            setattr(command, attr, help_text(getattr(command, attr), lang))
+    if lang != "en":
+        if command.options_metavar:
+            command.options_metavar = help_text(command.options_metavar, lang, table="chrome")
+        if getattr(command, "subcommand_metavar", None):
+            command.subcommand_metavar = help_text(command.subcommand_metavar, lang, table="chrome")
+        command.context_class = _speaking(command.context_class, lang)
     make_help = command.get_help_option
 
     def help_option(ctx: Any) -> Any:
         option = make_help(ctx)
         if option is not None:
             option.metavar = ""
+            option.help = help_text(option.help, lang, table="chrome")
         return option
 
     command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
-        tidy_help(sub)
+        tidy_help(sub, lang)
+
+
+@functools.cache
+def _speaking(context_class: type, lang: str) -> type:
+    """typer's context class, its help written by a formatter that speaks ``lang`` (help's frame: see
+    :func:`tidy_help`). A subclass per command tree: typer's own classes are left as they are."""
+    base = context_class.formatter_class
+
+    class Formatter(base):  # type: ignore[misc,valid-type]
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, help_text("Usage: ", lang, table="chrome") if prefix is None else prefix)
+
+        def section(self, name: str) -> Any:
+            return super().section(help_text(name, lang, table="chrome"))
+
+        def write_dl(self, rows: Any, *args: Any, **kwargs: Any) -> None:
+            super().write_dl([(term, _extras_in(text, lang)) for term, text in rows], *args, **kwargs)
+
+    return type(context_class.__name__, (context_class,), {"formatter_class": Formatter})
+
+
+_EXTRAS = re.compile(r"\[([^\[\]]*)\]$")
+
+
+def _extras_in(text: str, lang: str) -> str:
+    """An option's ``[env var: X; default: x; 1<=x<=5; required]`` (what typer adds after its help) in ``lang``."""
+    found = _EXTRAS.search(text)
+    if found is None:
+        return text
+    words = []
+    for part in found.group(1).split("; "):
+        name, colon, value = part.partition(": ")
+        if colon and name in ("default", "env var"):
+            part = help_text(f"{name}: {{{name.replace(' ', '_')}}}", lang, table="chrome").format(
+                default=value, env_var=value)
+        elif part == "required":
+            part = help_text(part, lang, table="chrome")
+        words.append(part)
+    return f"{text[:found.start()]}[{'; '.join(words)}]"
+
+
+def help_lang(args: Sequence[str]) -> str:
+    """The language of the help and of the usage errors a command line gets: its ``--lang``/``-L`` (the last one
+    given), else the environment's (:func:`~ipv6scan.catalogue.lang_from_env`), as every message of the run."""
+    chosen = None
+    line = iter(args)
+    for arg in line:
+        if arg == "--":
+            break
+        if arg in ("-L", "--lang"):
+            chosen = next(line, None)
+        elif arg.startswith("--lang="):
+            chosen = arg.removeprefix("--lang=")
+        elif arg.startswith("-L") and len(arg) > 2:
+            chosen = arg[2:]
+    return chosen if chosen in LANGS else lang_from_env()
 
 
 def _value_word(param: Any) -> str:

@@ -70,6 +70,24 @@ def ui() -> dict[str, dict[str, str]]:
     return tomllib.loads(text)
 
 
+@lru_cache(maxsize=1)
+def help_catalogue() -> dict[str, dict[str, str]]:
+    """The command line's help in Vietnamese (``help.toml``): ``"help"`` and ``"chrome"``, each English -> Vietnamese.
+
+    Keyed by the English the code writes (gettext's way): a help text changed in the code without its
+    Vietnamese has none (tests/test_cli_help.py says which)."""
+    data = tomllib.loads(resources.files(__package__).joinpath("help.toml").read_text(encoding="utf-8"))
+    return {table: {entry["en"]: entry["vi"] for entry in data.get(table, [])} for table in ("help", "chrome")}
+
+
+def help_text(english: str, lang: str, *, table: str = "help") -> str:
+    """A help text (``table="chrome"``: a word of help's frame) in ``lang``; its English when ``lang`` is English
+    or the catalogue has no Vietnamese for it."""
+    if lang == "en" or not english:
+        return english
+    return help_catalogue()[table].get(english, english)
+
+
 def say_ui(key: str, lang: str, /, **values: Any) -> str:
     """The UI string ``key`` in ``lang`` with its ``{placeholders}`` filled in (plain ``str.format``)."""
     entry = ui().get(key)
