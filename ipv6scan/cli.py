@@ -34,6 +34,7 @@ from .catalogue import os_problem, problem_text, reason_line
 from .errors import CannotRun, UsageProblem
 from .config import DEFAULT_DB
 from .ends import EXIT_OK
+from .cli_usage import ClickErrors, UsageErrors, usage_error_text
 from .cli_common import (ADVANCED, help_lang, tidy_help, LANG_OPTION, LOOP_OPTION, NOTICES, Format, Lang, Message, UsageError, _fail, app,
                          chosen_loop, err, lang as run_lang, speak, warn, words)
 
@@ -795,18 +796,28 @@ def main() -> None:
     from . import cli_audit  # noqa: F401  (registers diff / audit / trend commands on app)
 
     report_loop_log()
+    lang = help_lang(sys.argv[1:])
     try:
         command = typer.main.get_command(app)
-        tidy_help(command, help_lang(sys.argv[1:]))
+        tidy_help(command, lang)
         if (text := help_only(command, sys.argv[1:])) is not None:
             typer.echo(text)
             sys.exit(EXIT_OK)
-        command(prog_name="ipv6scan")
+        # Not standalone: a usage error comes back here to be said in the run's language (typer's is English).
+        # What a command ends with (typer.Exit(code), Ctrl-C as 130) comes back as its exit code.
+        code = command.main(prog_name="ipv6scan", standalone_mode=False)
+    except UsageErrors as e:
+        typer.echo(usage_error_text(e, lang), err=True)
+        sys.exit(e.exit_code)
+    except ClickErrors as e:  # (none of ours raises another; typer's own way, should one come)
+        e.show()
+        sys.exit(e.exit_code)
     except BrokenPipeError:  # `ipv6scan history | head`: the reader has what it wanted
         from .output import stdout_to_devnull
 
         stdout_to_devnull()
         sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":
