@@ -36,7 +36,7 @@ from .atomic import write_file
 from .catalogue import Message, os_problem
 from .errors import Ipv6scanError
 from .addresses import parse_prefixes
-from .config import ScanOptions
+from .config import ScanOptions, link_domains
 from .diff import Change, Diff, ScanRef, confirm, diff
 from .locales import percent
 from .metrics import audit_metrics, render, write_textfile
@@ -137,6 +137,11 @@ class AuditConfig(_Table, kw_only=True):
             parse_prefixes(options.allow_special)
         except ValueError as e:
             raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.allow_special",
+                                      problem=e)) from None
+        try:
+            options.link_domains = link_domains(options.link_domains)
+        except ValueError as e:
+            raise ConfigError(Message("config_key_problem", origin=self.origin, key="scan.link_domains",
                                       problem=e)) from None
         if options.tls_profile is not None:
             from .checks._profiles import ProfileError, tls_profile

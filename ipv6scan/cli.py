@@ -28,7 +28,7 @@ from rich.text import Text
 from rich.table import Table
 
 from .safe_console import SafeConsole
-from .config import DEFAULTS, Ipv6Mode, ScanOptions, XmlSitemap
+from .config import DEFAULTS, HostsAsked, Ipv6Mode, ScanOptions, XmlSitemap, link_domains
 from .loop import Loop
 from .catalogue import os_problem, problem_text, reason_line
 from .errors import CannotRun, UsageProblem
@@ -71,6 +71,9 @@ def scan(
     tls_profile: Annotated[Optional[str], typer.Option("--tls-profile", metavar="NAME", help="TLS profile each HTTPS address is judged against (tls.profile.*): mozilla-intermediate (the default), mozilla-modern or mozilla-old (ipv6scan/checks/tls-profiles.toml). Kept with each host: show and report judge it so again.")] = None,
     no_subresources: Annotated[bool, typer.Option("--no-subresources", help="Do not read the page for what it loads without a click (scripts, CSS, fonts, images, frames), nor probe those hosts over IPv6.")] = False,
     xml_sitemap: Annotated[XmlSitemap, typer.Option("--xml-sitemap", help="Ask the page's site for its XML sitemap (Circular 32/2017 art. 16; one or two requests a host): portals (hosts listed as portal or dichvucong), all or none.")] = DEFAULTS.xml_sitemap,
+    links: Annotated[HostsAsked, typer.Option("--links", help="Probe over IPv6 the government sites the page links to (a click away: the public-service portal, the departments' sites): portals (hosts listed as portal or dichvucong), all or none.")] = DEFAULTS.links,
+    link_domain: Annotated[list[str], typer.Option("--link-domain", metavar="DOMAIN", help="A site the page links to is probed when its name is under one of these domains (repeatable; default: gov.vn) or under the page's own site.")] = [],
+    max_links: Annotated[int, typer.Option("--max-links", min=1, max=1000, rich_help_panel=ADVANCED, help="Sites a page links to that are probed, at most per page (the number found beyond is recorded).")] = DEFAULTS.max_links,
     max_dependencies: Annotated[int, typer.Option("--max-dependencies", min=1, max=1000, rich_help_panel=ADVANCED, help="Hosts a page loads from that are probed, at most per page (the number found beyond is recorded).")] = DEFAULTS.max_dependencies,
     user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="User-Agent header sent to web servers.")] = None,
     host_budget: Annotated[float, typer.Option("--host-budget", min=1.0, help="Seconds for one host in all; what is unfinished then is recorded as timed out.")] = DEFAULTS.host_budget,
@@ -111,6 +114,10 @@ def scan(
         for r in resolver:
             split_hostport(r, 53)
         parse_prefixes(allow_special)
+        try:
+            domains = link_domains(link_domain) if link_domain else list(DEFAULTS.link_domains)
+        except ValueError as e:
+            raise UsageError(Message("option_problem", option="--link-domain", problem=e)) from None
         if tls_profile is not None:
             from .checks._profiles import tls_profile as named_profile
             named_profile(tls_profile)  # a profile this version does not ship stops here, naming those it does
@@ -143,6 +150,9 @@ def scan(
         check_zone=not no_zone,
         subresources=not no_subresources,
         xml_sitemap=xml_sitemap,
+        links=links,
+        link_domains=domains,
+        max_links=max_links,
         tls_versions=not no_tls_versions,
         tls_profile=tls_profile,
         dnssec_validation=not no_dnssec_validation,

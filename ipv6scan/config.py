@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 
+import idna
 import msgspec
 
 from ._version import __version__
+from .catalogue import Message
+from .errors import UsageProblem
 
 DEFAULT_DB = Path("reports") / "history.sqlite"  # the history database (docs/history.md)
 
@@ -20,13 +24,41 @@ class Ipv6Mode(StrEnum):
     NO = "no"  # assume none: every IPv6 probe is "untestable"
 
 
-class XmlSitemap(StrEnum):
+class HostsAsked(StrEnum):
+    """Which hosts an extra reading is asked of (the XML sitemap, the sites the page links to)."""
+
     PORTALS = "portals"  # the hosts listed as portal or dichvucong
     ALL = "all"
     NONE = "none"
 
 
-SITEMAP_KINDS = frozenset({"portal", "dichvucong"})  # the kinds XmlSitemap.PORTALS asks
+XmlSitemap = HostsAsked  # (--xml-sitemap's name for it)
+PORTAL_KINDS = frozenset({"portal", "dichvucong"})  # the kinds HostsAsked.PORTALS asks
+LINK_DOMAINS = ("gov.vn",)  # the sites a page links to that are probed: under these, or under the page's own site
+
+
+def link_domains(names: list[str]) -> list[str]:
+    """Domains as ``ScanOptions.link_domains`` keeps them: ASCII (IDNA), lower case, no dots at the ends.
+    UsageProblem (a ValueError) naming one that is no domain name."""
+    out = []
+    for name in names:
+        text = name.strip().strip(".").lower()
+        try:  # (IDNA 2008 with UTS 46 mapping, as host names in targets and pages are read)
+            ascii_name = idna.encode(text, uts46=True, std3_rules=False).decode("ascii") if not text.isascii() else text
+        except (idna.IDNAError, UnicodeError):
+            ascii_name = ""
+        if not ascii_name or not _DOMAIN.fullmatch(ascii_name):
+            raise UsageProblem(Message("not_a_domain", name=name))
+        out.append(ascii_name)
+    return out
+
+
+_DOMAIN = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def asks(wanted: HostsAsked, kind: str | None) -> bool:
+    """Is a host listed as ``kind`` asked, when ``wanted`` says which are?"""
+    return wanted is HostsAsked.ALL or (wanted is HostsAsked.PORTALS and kind in PORTAL_KINDS)
 
 
 class ScanOptions(msgspec.Struct, kw_only=True):
@@ -58,6 +90,12 @@ class ScanOptions(msgspec.Struct, kw_only=True):
     # ask the page's site for its XML sitemap (Circular 32/2017 art. 16): for hosts listed as portal or
     # dichvucong (the kinds art. 16's criterion is judged on), for all, or for none; one or two requests a host
     xml_sitemap: XmlSitemap = XmlSitemap.PORTALS
+    # the government sites the page links to (a click away), each probed over IPv6 like a dependency (once per
+    # scan): for portal and dichvucong hosts (a citizen starts there), for all, or none; links to hosts under
+    # link_domains or under the page's own site, at most max_links sites a page (the number found beyond is kept)
+    links: HostsAsked = HostsAsked.PORTALS
+    link_domains: list[str] = msgspec.field(default_factory=lambda: list(LINK_DOMAINS))
+    max_links: int = 16
     max_dependencies: int = 64  # origins kept per page; the number found beyond is recorded
     max_stylesheets: int = 8  # first-level stylesheets read per page for their @import and url() hosts
     stylesheet_cap: int = 256 * 1024  # bytes of a stylesheet read at most

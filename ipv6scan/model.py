@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-SCHEMA_VERSION = "1.10"
+SCHEMA_VERSION = "1.11"
 
 
 class Family(StrEnum):
@@ -434,6 +434,7 @@ class Dependency(Struct, kw_only=True):
     literal: Family | None = None  # the host is an IP address of this family
     in_css: bool = False  # found in a stylesheet, not in the page itself
     probe: DependencyProbe | None = None  # None: not probed (an IPv4 literal never works over IPv6)
+    text: str | None = None  # from 1.11, a site the page links to (PageFacts.links): the first link's text
 
 
 class StylesheetRead(Struct, kw_only=True):
@@ -505,6 +506,10 @@ class PageFacts(Struct, kw_only=True):
     insecure_found: int | None = None
     insecure_kinds: dict[str, int] = {}  # how many of each kind, of all found (the first of each is in `insecure`)
     site_info: SiteInfo | None = None  # from 1.10 (None: a scan before)
+    # From 1.11: the government sites the page links to (a click away: <a href>, <area href>), one per origin, each
+    # probed over IPv6 as a dependency is (kinds ["link"]); None: not asked (the host's kind, --links, a scan before)
+    links: list[Dependency] | None = None
+    links_found: int = 0  # distinct linked sites found (under the link domains, other than the host), before the cap
 
 
 class ChainServer(Struct, kw_only=True):

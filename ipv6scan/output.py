@@ -18,11 +18,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .model import (
+    Dependency,
     Family,
     HostFacts,
     HostRecord,
     InputError,
     Outcome,
+    PageFacts,
     ScanHeader,
     ScanLine,
     ScanSummary,
@@ -452,13 +454,48 @@ def _render_site_info(console: Console, info: SiteInfo | None, lang: str,
         console.print(line)
 
 
+def _origins_table(origins: list[Dependency], second: str, lang: str, how: Callable[[Outcome, int | None], str],
+                   what: Callable[[Dependency], str]) -> Table:
+    """Origins probed over IPv6 (what the page loads, the sites it links to), one a row: the host (and where its
+    redirects led), ``second`` (``what`` of each), how it does on IPv6 only, the address and answer, when and for
+    which host it was probed (once per scan)."""
+    from .checks._service import dep_path, dep_state, landing
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for key in ("col_blocker", second, "col_ipv6", "col_detail", "col_probed_for"):
+        table.add_column(say_ui(key, lang), overflow="fold")
+    for dep in origins:
+        state = dep_state(dep)
+        probe = landing(dep)  # (where its redirects led, if they did: the host column names the way)
+        detail = "" if probe is None or state in ("no_aaaa", "dns_failed") else how(probe.outcome, probe.status)
+        address = f"{probe.address} " if probe is not None and probe.address else ""
+        probed = "" if probe is None else say_ui("show_probed_for", lang, host=probe.for_host, at=probe.at)
+        table.add_row(dep_path(dep), what(dep), Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
+                      f"{address}{detail}".strip(), probed)
+    return table
+
+
+def _render_links(console: Console, page: PageFacts, lang: str, how: Callable[[Outcome, int | None], str]) -> None:
+    """The government sites the page links to (``--links``), each as an IPv6-only citizen who clicks finds it."""
+    if page.links is None:
+        return  # (not asked: web.links_ipv6 says so among the checks)
+    console.print(Text(say_ui("show_links", lang), style="bold"))
+    if not page.links:
+        console.print(Text("  " + say_ui("show_links_none", lang)))
+        return
+    console.print(_origins_table(page.links, "col_link_text", lang, how, lambda dep: dep.text or ""))
+    more = page.links_found - len(page.links)
+    if more > 0:
+        console.print(Text("  " + say_ui("show_links_more", lang, n=number(more, lang))))
+
+
 def render_host(console: Console, rec: HostRecord, lang: str) -> None:
     """Everything judged about one host: every check in words, what its page loads (each origin over IPv6,
     when and for which host it was probed) and every zone on its resolution path."""
     from .catalogue import join, render
     from .checks import message
     from .checks._facts import did, dns_why
-    from .checks._service import BROKEN_ZONES, dep_path, dep_state, landing, names_through, zone_states
+    from .checks._service import BROKEN_ZONES, names_through, zone_states
 
     def how(outcome: Outcome, status: int | None = None) -> str:
         """What a request did, in words: "HTTP 200", "timed out", ..."""
@@ -493,20 +530,10 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
             console.print(Text("  " + say_ui("show_stylesheet", lang, url=sheet.url,
                                              outcome=how(sheet.outcome, sheet.status))))
         if page.dependencies:
-            table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-            for key in ("col_blocker", "col_used_for", "col_ipv6", "col_detail", "col_probed_for"):
-                table.add_column(say_ui(key, lang), overflow="fold")
-            for dep in page.dependencies:
-                state = dep_state(dep)
-                probe = landing(dep)  # (where its redirects led, if they did: the host column names the way)
-                kinds = join([render({"f": f"depkind.{k}"}, lang) for k in dep.kinds], lang)
-                detail = "" if probe is None or state in ("no_aaaa", "dns_failed") else how(probe.outcome, probe.status)
-                address = f"{probe.address} " if probe is not None and probe.address else ""
-                probed = "" if probe is None else say_ui("show_probed_for", lang, host=probe.for_host, at=probe.at)
-                table.add_row(dep_path(dep), kinds, Text(say_ui(f"dep_state.{state}", lang), style=_DEP_STYLE[state]),
-                              f"{address}{detail}".strip(), probed)
-            console.print(table)
+            console.print(_origins_table(page.dependencies, "col_used_for", lang, how,
+                                         lambda dep: join([render({"f": f"depkind.{k}"}, lang) for k in dep.kinds], lang)))
         _render_site_info(console, page.site_info, lang, how)
+        _render_links(console, page, lang, how)
     _render_mail(console, facts, lang, how)
     chain = facts.chain
     console.print(Text(say_ui("show_chain", lang), style="bold"))

@@ -26,7 +26,7 @@ import msgspec
 from ._version import __version__
 from .addresses import IPNetwork, is_allowed, parse_prefixes
 from .checks import judge
-from .config import SITEMAP_KINDS, Ipv6Mode, ScanOptions, XmlSitemap
+from .config import Ipv6Mode, ScanOptions, asks
 from .loop import running_loop_name
 from .model import (
     CERT_FAILURES,
@@ -154,7 +154,8 @@ class Scanner:
                 await self._web(target.host, seen.resolution.addresses, seen)
                 if self.deps is not None:
                     seen.page = await self.deps.read(target.host, seen.web_probes(), seen.bodies,
-                                                     sitemap=self._asks_sitemap(target), keep=seen.keep_page)
+                                                     sitemap=self._asks_sitemap(target), keep=seen.keep_page,
+                                                     links=asks(self.options.links, target.kind))
                 seen.zone = await zone_task if zone_task else None
                 if zone_task and self.options.resolution_chain:
                     seen.chain = await self.zones.chain(_chain_names(target.host, seen))
@@ -201,8 +202,7 @@ class Scanner:
     def _asks_sitemap(self, target: Target) -> bool:
         """Ask this host's site for its XML sitemap (Circular 32/2017 art. 16)? ``--xml-sitemap``: portals (hosts
         listed as a kind art. 16's criterion is judged on), all or none."""
-        wanted = self.options.xml_sitemap
-        return wanted is XmlSitemap.ALL or (wanted is XmlSitemap.PORTALS and target.kind in SITEMAP_KINDS)
+        return asks(self.options.xml_sitemap, target.kind)
 
     async def _web(self, host: str, addresses: list[Address], seen: _Observed) -> None:
         """Every scheme on every address, each on its own pinned connection; results land in ``seen``."""

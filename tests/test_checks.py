@@ -206,14 +206,18 @@ FOOTER = SiteInfo(agency="Cơ quan chủ quản: Ủy ban nhân dân tỉnh Mẫ
 
 
 def page(*deps: Dependency, insecure: tuple[InsecureRef, ...] = (), insecure_found: int | None = None,
-         site_info: SiteInfo | None = FOOTER) -> PageFacts:
+         site_info: SiteInfo | None = FOOTER, links: list[Dependency] | None = None) -> PageFacts:
     """The host's page as read over HTTPS and IPv6; by default it loads one script from a CDN that answers over
-    IPv6, nothing by plain HTTP (``insecure``: what it does load so), and its footer shows what art. 16 asks."""
+    IPv6, nothing by plain HTTP (``insecure``: what it does load so), its footer shows what art. 16 asks, and
+    it links to one government site that opens over IPv6 (``links``)."""
     if not deps:
         deps = (dependency("cdn.example"),)
+    if links is None:
+        links = [dependency("dichvucong.gov.example", kinds=("link",))]
     return PageFacts(url=f"https://{HOST}/", address=V6A, family=Family.V6, length=5000, found=len(deps), cap=64,
                      dependencies=list(deps), insecure=list(insecure),
-                     insecure_found=len(insecure) if insecure_found is None else insecure_found, site_info=site_info)
+                     insecure_found=len(insecure) if insecure_found is None else insecure_found, site_info=site_info,
+                     links=links, links_found=len(links))
 
 
 def dependency(host: str, outcome: Outcome = Outcome.OK, *, kinds=("script",), literal: Family | None = None,

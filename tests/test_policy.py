@@ -57,7 +57,7 @@ def test_shipped_policy_loads_by_default_and_by_name():
     assert load_policy() == load_policy("ipv6-for-gov") == GOV
     assert GOV.id == "ipv6-for-gov"
     assert [p.id for p in GOV.phases] == ["phase1", "phase2", "ipv6only-2030", "circular32", "decree224", "web-security",
-                                           "portal-info"]
+                                           "portal-info", "ipv6only-links"]
     assert "ipv6-for-gov" in shipped_policies() and "strict-example" in shipped_policies()
     assert resources.files("ipv6scan.policy").joinpath("ipv6-for-gov.toml").is_file()
 

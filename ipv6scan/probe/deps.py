@@ -41,7 +41,7 @@ from ..model import (
 from ..timeutil import utcnow
 from ._once import Once
 from .dns import DnsClient
-from .page import URL_MAX, Found, Origin, css_references, join_url, origin_of, tree_references
+from .page import URL_MAX, Found, Linked, Origin, css_references, join_url, origin_of, site_of, tree_links, tree_references
 from .parity import decode_html
 from .siteinfo import site_info
 from .sitemap import read_sitemap
@@ -74,11 +74,13 @@ class Dependencies:
         self._probes.cancel()
         self._sheets.cancel()
 
-    async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None], *,
-                   sitemap: bool = False, keep: Callable[[PageFacts], object] | None = None) -> PageFacts | None:
+    async def read(self, host: str, probes: list[WebProbe], bodies: list[bytes | None], *, sitemap: bool = False,
+                   keep: Callable[[PageFacts], object] | None = None, links: bool = False) -> PageFacts | None:
         """The host's page, what it loads, and each origin's IPv6 probe; None when no probe ended on a page.
         ``sitemap``: ask the page's site for its XML sitemap too (:mod:`.sitemap`), after handing the page's facts
-        to ``keep``: a host whose time runs out while its sitemap is asked keeps its page."""
+        to ``keep``: a host whose time runs out while its sitemap is asked keeps its page. ``links``: probe the
+        government sites the page links to as well (``options.link_domains``, the page's own site), each origin
+        over IPv6 as a dependency is (the same probe, once per scan)."""
         chosen = _page_of(probes, bodies)
         if chosen is None:
             return None
@@ -88,9 +90,9 @@ class Dependencies:
         address = next((h.address for h in reversed(probe.hops) if h.address), probe.address)
         text = decode_html(body)
         if len(body) > _OFF_LOOP_BYTES:
-            refs, shown = await asyncio.to_thread(_read_page, text, page_url)
+            refs, shown, clicked = await asyncio.to_thread(_read_page, text, page_url, links)
         else:
-            refs, shown = _read_page(text, page_url)
+            refs, shown, clicked = _read_page(text, page_url, links)
         own = frozenset({host.lower().rstrip("."), page_host.lower().rstrip(".")})
         cap = self.options.max_dependencies
         found = Found(own=own)
@@ -109,7 +111,12 @@ class Dependencies:
                     found.add(kind, joined, cap=cap, in_css=True)
                     if secure_sheet:
                         insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
-        done = await asyncio.gather(*(self._origin(o, host) for o in found.origins))
+        linked = Linked(own=own, domains=(*self.options.link_domains, site_of(page_host))) if links else None
+        for url, words in clicked:
+            linked.add(url, words, cap=self.options.max_links)  # type: ignore[union-attr]  (clicked: only with links)
+        done, reached = await asyncio.gather(
+            asyncio.gather(*(self._origin(o, host) for o in found.origins)),
+            asyncio.gather(*(self._origin(o, host) for o in (linked.origins if linked else ()))))
         info = SiteInfo(**shown)
         page = PageFacts(
             url=page_url,
@@ -126,6 +133,10 @@ class Dependencies:
             insecure_found=insecure.found if insecure is not None else None,
             insecure_kinds=insecure.kinds if insecure is not None else {},
             site_info=info,
+            links=None if linked is None else [
+                _dependency(o, p, text=linked.texts.get((o.scheme, o.host, o.port)) or None)
+                for o, p in zip(linked.origins, reached)],
+            links_found=linked.found if linked is not None else 0,
         )
         if sitemap:
             if keep is not None:
@@ -245,11 +256,13 @@ class Dependencies:
         return read, body if ok else None
 
 
-def _read_page(text: str, url: str) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
-    """The page parsed once: what it loads without a click, and what it shows of Circular 32/2017 art. 16
-    (read last: that strips the scripts and styles from the tree)."""
+def _read_page(text: str, url: str, links: bool = False
+               ) -> tuple[list[tuple[str, str]], dict[str, str | None], list[tuple[str, str]]]:
+    """The page parsed once: what it loads without a click, what it shows of Circular 32/2017 art. 16 (read
+    last: that strips the scripts and styles from the tree), and with ``links`` what it links to."""
     tree = LexborHTMLParser(text)
-    return tree_references(tree, url), site_info(tree, url, text)
+    refs, clicked = tree_references(tree, url), tree_links(tree, url) if links else []
+    return refs, site_info(tree, url, text), clicked
 
 
 def _page_of(probes: list[WebProbe], bodies: list[bytes | None]) -> tuple[WebProbe, bytes] | None:
@@ -268,9 +281,9 @@ def _is_page(probe: WebProbe) -> bool:
     return kind in ("", "text/html", "application/xhtml+xml")
 
 
-def _dependency(origin: Origin, probe: DependencyProbe | None) -> Dependency:
+def _dependency(origin: Origin, probe: DependencyProbe | None, text: str | None = None) -> Dependency:
     return Dependency(scheme=origin.scheme, host=origin.host, port=origin.port, url=origin.url, kinds=origin.kinds,
-                      refs=origin.refs, literal=origin.literal, in_css=origin.in_css, probe=probe)
+                      refs=origin.refs, literal=origin.literal, in_css=origin.in_css, probe=probe, text=text)
 
 
 def _path(url: str) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -165,6 +166,70 @@ def tree_references(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, st
         if (node.attributes.get("http-equiv") or "").strip().lower() == "refresh":
             add("refresh", refresh_url(node.attributes.get("content") or ""))
     return refs
+
+
+LINK_TEXT_MAX = 80  # characters of a link's text kept
+
+
+def tree_links(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
+    """(absolute URL, text) of every link a citizen can click on the page (``<a href>``, ``<area href>``), in
+    document order: the text is the link's words (else its title, aria-label or image's alt), blanks folded,
+    at most :data:`LINK_TEXT_MAX` characters. Read before anything changes the tree."""
+    base = base_url
+    for node in tree.css("base[href]"):
+        base = join_url(base_url, node.attributes.get("href") or "") or base_url
+        break
+    links = []
+    for node in tree.css("a[href], area[href]"):
+        url = join_url(base, node.attributes.get("href") or "")
+        if url is None:
+            continue
+        text = " ".join((node.text(deep=True) or "").split())
+        if not text:
+            attrs = node.attributes
+            image = node.css_first("img[alt]") if node.tag == "a" else None
+            text = " ".join((attrs.get("title") or attrs.get("aria-label") or attrs.get("alt")
+                             or (image.attributes.get("alt") if image is not None else "") or "").split())
+        links.append((url, text[:LINK_TEXT_MAX]))
+    return links
+
+
+def under(host: str, domains: Iterable[str]) -> bool:
+    """Is ``host`` one of ``domains`` or below one (``sotttt.danang.gov.vn`` is under ``gov.vn``)?"""
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def site_of(host: str) -> str:
+    """The site a host stands for, to tell its own links: the name without a leading ``www.``."""
+    return host.removeprefix("www.") if host.count(".") >= 2 else host
+
+
+@dataclass
+class Linked:
+    """The sites a page links to, one per origin (:func:`tree_links`): those kept, each first link's text, and
+    how many were found."""
+
+    own: frozenset[str]  # the page's own host names: never a linked site
+    domains: tuple[str, ...]  # a linked host counts when under one of these (the page's own site among them)
+    origins: list[Origin] = field(default_factory=list)
+    texts: dict[tuple[str, str, int], str] = field(default_factory=dict)  # each kept origin's first link's text
+    found: int = 0
+    _index: dict[tuple[str, str, int], Origin | None] = field(default_factory=dict)  # None: found past the cap
+
+    def add(self, url: str, text: str, *, cap: int) -> None:
+        key = _origin_key(url)
+        if key is None or key[1] in self.own or _literal(key[1]) is not None or not under(key[1], self.domains):
+            return
+        if key in self._index:
+            if (origin := self._index[key]) is not None:
+                origin.refs += 1
+            return
+        self.found += 1
+        origin = Origin(*key, url[:URL_MAX], kinds=["link"], refs=1) if len(self.origins) < cap else None
+        self._index[key] = origin
+        if origin is not None:
+            self.origins.append(origin)
+            self.texts[key] = text
 
 
 def css_references(css: str) -> list[tuple[str, str]]:

@@ -371,6 +371,20 @@ DEPS_PAGE = """<html><head><title>deps.gov.example</title>
 DEPS_CSS = """/* the site's stylesheet: a font from the CDN, a background from an IPv4-only host */
 @import url("https://fonts.cdn-ok.example/font.css");
 body { background: url(http://static4.deps-cdn.example/bg.png) }"""
+# dual.gov.example's menu: the government sites a citizen clicks on to (web.links_ipv6): one that answers over
+# IPv6, one with no AAAA, one whose AAAA never answers; its own pages, a site outside the link domain and an
+# IPv4 literal are not linked sites
+PORTAL_LINKS = """<nav><ul>
+<li><a href="https://www.gov.example/">Cổng dịch vụ công</a></li>
+<li><a href="https://v4only.gov.example/gioi-thieu">Sở Thông tin và Truyền thông</a></li>
+<li><a href="http://timeout6.gov.example/"><img src="/mot-cua.png" alt="Hệ thống một cửa"></a></li>
+<li><a href="https://www.gov.example/thu-tuc">Thủ tục hành chính</a></li>
+<li><a href="https://dual.gov.example/tin-tuc">Tin tức</a></li>
+<li><a href="/lien-he">Liên hệ</a></li>
+<li><a href="https://www.example.org/">Đối tác</a></li>
+<li><a href="https://192.0.2.10/">Máy chủ</a></li>
+</ul></nav>"""
+LINK_DOMAIN = "gov.example"  # the lab's government domain: what its portal's links are probed under
 SMTP_ADDRESSES = ["192.0.2.25", "2001:db8::25", "192.0.2.26", "192.0.2.27"]
 SMTP_PLAIN6 = "2001:db8::26"  # mx6.nsname4.example over IPv6: no STARTTLS, where its IPv4 offers it
 SMTP_WRONG_CERT6 = "2001:db8::27"  # mx.mailcert6.example over IPv6: a certificate for another name
@@ -421,12 +435,13 @@ def _sites() -> list[_Site]:
         "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"},
         paths=sitemaps)
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
+    portal = Page(body=_page("dual.gov.example").body.replace("<h1>", PORTAL_LINKS + "<h1>"))
     idn = _idn(IDN_HOST)
     sites = []
     for fam, prefix in (("v4", "192.0.2."), ("v6", "2001:db8::")):
         v6 = fam == "v6"
         sites += [
-            _Site(prefix + "10", ["dual.gov.example"]),
+            _Site(prefix + "10", ["dual.gov.example"], pages={"dual.gov.example": portal}),
             _Site(prefix + "12", ["refuse6.gov.example"], *(["refuse", "refuse"] if v6 else [])),
             _Site(prefix + "13", ["timeout6.gov.example"], *(["blackhole", "blackhole"] if v6 else [])),
             _Site(prefix + "14", ["diff6.gov.example"], pages={"diff6.gov.example": other if v6 else framed}),
@@ -574,6 +589,7 @@ class Lab:
             dns_timeout=1.0,
             ipv6=Ipv6Mode.YES,
             trust_anchors=[self.trust_anchor],
+            link_domains=[LINK_DOMAIN],
         )
         base.update(overrides)
         return ScanOptions(**base)  # type: ignore[arg-type]
@@ -584,7 +600,7 @@ class Lab:
         routes.write_text(self.network.to_json())
         args = ["--resolver", self.resolver, "--lab-map", str(routes), "--ca-bundle", self.ca_bundle,
                 "--timeout", "1", "--read-timeout", "1", "--dns-timeout", "1", "--ipv6", "yes",
-                "--trust-anchor", self.trust_anchor]
+                "--trust-anchor", self.trust_anchor, "--link-domain", LINK_DOMAIN]
         for prefix in ALLOW:
             args += ["--allow-special", prefix]
         return args
