@@ -754,6 +754,41 @@ def targets_generate(
         write_file(output, text)
 
 
+@targets_app.command("discover")
+def targets_discover(
+    scan_file: Annotated[Path, typer.Argument(help="A saved scan (reports/scan-*.jsonl) whose pages were read for their links.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write the list here (default: standard output).")] = None,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+) -> None:
+    """Write a target list of the government sites the scanned pages link to that the scan did not hold, most
+    linked first: candidates for the next list (scan --links; names under gov.vn or under the page's own
+    site). Every row is tagged discovered; a site of the linking host's own domain gets its organisation,
+    tagged guess.
+
+    Examples:
+
+      ipv6scan targets discover reports/scan-20261203T080000Z.jsonl -o targets/discovered.csv
+
+    Exit codes: 0 written, 2 no such scan file, 3 no page of the scan was read for its links.
+    """
+    from .atomic import write_file
+    from .discover import discover, discovered_csv
+    from .model import HostRecord, ScanHeader
+    from .session import EXIT_CANNOT_RUN, EXIT_USAGE
+    speak(lang)
+    if not scan_file.is_file():
+        raise _fail(EXIT_USAGE, "no_such_file", path=scan_file)
+    found, pages = discover(line for line in _scan_lines(scan_file) if isinstance(line, (HostRecord, ScanHeader)))
+    if not pages:
+        raise _fail(EXIT_CANNOT_RUN, "discover_no_links", path=scan_file)
+    text = discovered_csv(found)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_file(output, text)
+    err.print(Text(words("discovered", n=len(found), pages=pages, path=output or "-")), highlight=False)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a scan line (docs/scan-schema.json)."""
