@@ -46,7 +46,7 @@ def test_links_are_read_with_their_words_an_images_alt_or_a_title_in_document_or
 def test_linked_sites_are_the_government_ones_other_than_the_host_one_per_origin_up_to_the_cap():
     from ipv6scan.probe.page import Linked, site_of
 
-    linked = Linked(own=frozenset({"www.danang.gov.vn"}), domains=("gov.vn", site_of("www.danang.gov.vn")))
+    linked = Linked(own=frozenset({"www.danang.gov.vn"}), domains=("gov.vn", site_of("www.danang.gov.vn")), cap=3)
     for url, text in [
         ("https://www.danang.gov.vn/tin-tuc", "own page"),  # the host itself
         ("https://dichvucong.danang.gov.vn/", "Dịch vụ công"),
@@ -59,17 +59,20 @@ def test_linked_sites_are_the_government_ones_other_than_the_host_one_per_origin
         ("https://www.danang.gov.vn.example.com/", "lookalike"),  # not under gov.vn
         ("https://sotttt.danang.gov.vn/", "Sở TT&TT"),
         ("https://quangnam.gov.vn/", "Quảng Nam"),
+        ("https://www.danang.gov.vn", "own root, no slash"),
+        ("http://www.danang.gov.vn?lang=en", "own, a query"),
     ]:
-        linked.add(url, text, cap=3)
+        linked.add(url, text)
     assert [(o.scheme, o.host, o.refs) for o in linked.origins] == [
         ("https", "dichvucong.danang.gov.vn", 2), ("http", "dichvucong.danang.gov.vn", 1),
         ("https", "sotttt.danang.gov.vn", 1)]
     assert linked.found == 4  # quangnam.gov.vn found past the cap
     assert linked.texts[("https", "dichvucong.danang.gov.vn", 443)] == "Dịch vụ công"
     # the page's own site counts whatever the link domains: a portal outside gov.vn links to its own services
-    own = Linked(own=frozenset({"portal.example.org"}), domains=("gov.vn", site_of("portal.example.org")))
-    own.add("https://services.portal.example.org/", "Services", cap=8)
-    own.add("https://example.org/", "the parent domain: not the page's site", cap=8)
+    own = Linked(own=frozenset({"portal.example.org"}), domains=("gov.vn", site_of("portal.example.org")), cap=8)
+    own.read([("https://services.portal.example.org/", "Services"),
+              ("https://example.org/", "the parent domain: not the page's site"),
+              ("https://portal.example.org.evil.example/", "not the page's own host")])
     assert [o.host for o in own.origins] == ["services.portal.example.org"]
 
 
@@ -223,3 +226,17 @@ def test_a_bad_link_domain_is_a_usage_error_on_the_line_and_in_an_audit_config(t
     assert options.link_domains == ["gov.vn"] and options.links.value == "all"
     with pytest.raises(Ipv6scanError, match=re.escape("scan.link_domains")):
         AuditConfig(targets=["x.txt"], scan={"link_domains": ["a b"]}, origin="a.toml").scan_options()
+
+
+def test_own_links_are_told_by_their_start_and_their_words_are_not_read():
+    from ipv6scan.probe.page import Linked, tree_links
+
+    linked = Linked(own=frozenset({"danang.gov.vn"}), domains=("gov.vn",), cap=8)
+    html = ('<a href="/a">A</a><a href="https://danang.gov.vn/b">B</a><a href="https://DANANG.gov.vn:443/c">C</a>'
+            '<a href="https://danang.gov.vn.example.com/d">D</a><a href="https://so.danang.gov.vn/e">E</a>'
+            '<a href="https://so.danang.gov.vn/f">F</a><a href="https://so.danang.gov.vn:8443/g">G</a>')
+    links = tree_links(LexborHTMLParser(html), "https://danang.gov.vn/", linked.wants)
+    assert [text for _, text in links] == ["C", "D", "E", "F", "G"]  # (C: its own host too, told the long way)
+    linked.read(links)
+    assert [(o.host, o.port, o.refs) for o in linked.origins] == [("so.danang.gov.vn", 443, 2),
+                                                                  ("so.danang.gov.vn", 8443, 1)]

@@ -89,11 +89,13 @@ class Dependencies:
         page_host = urlsplit(page_url).hostname or host
         address = next((h.address for h in reversed(probe.hops) if h.address), probe.address)
         text = decode_html(body)
-        if len(body) > _OFF_LOOP_BYTES:
-            refs, shown, clicked = await asyncio.to_thread(_read_page, text, page_url, links)
-        else:
-            refs, shown, clicked = _read_page(text, page_url, links)
         own = frozenset({host.lower().rstrip("."), page_host.lower().rstrip(".")})
+        linked = Linked(own=own, domains=(*self.options.link_domains, site_of(page_host)),
+                        cap=self.options.max_links) if links else None
+        if len(body) > _OFF_LOOP_BYTES:
+            refs, shown = await asyncio.to_thread(_read_page, text, page_url, linked)
+        else:
+            refs, shown = _read_page(text, page_url, linked)
         cap = self.options.max_dependencies
         found = Found(own=own)
         for kind, url in refs:
@@ -111,12 +113,8 @@ class Dependencies:
                     found.add(kind, joined, cap=cap, in_css=True)
                     if secure_sheet:
                         insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
-        linked = Linked(own=own, domains=(*self.options.link_domains, site_of(page_host))) if links else None
-        for url, words in clicked:
-            linked.add(url, words, cap=self.options.max_links)  # type: ignore[union-attr]  (clicked: only with links)
-        done, reached = await asyncio.gather(
-            asyncio.gather(*(self._origin(o, host) for o in found.origins)),
-            asyncio.gather(*(self._origin(o, host) for o in (linked.origins if linked else ()))))
+        probed = await asyncio.gather(*(self._origin(o, host) for o in (*found.origins, *(linked.origins if linked else ()))))
+        done, reached = probed[:len(found.origins)], probed[len(found.origins):]
         info = SiteInfo(**shown)
         page = PageFacts(
             url=page_url,
@@ -256,13 +254,16 @@ class Dependencies:
         return read, body if ok else None
 
 
-def _read_page(text: str, url: str, links: bool = False
-               ) -> tuple[list[tuple[str, str]], dict[str, str | None], list[tuple[str, str]]]:
-    """The page parsed once: what it loads without a click, what it shows of Circular 32/2017 art. 16 (read
-    last: that strips the scripts and styles from the tree), and with ``links`` what it links to."""
+def _read_page(text: str, url: str, linked: Linked | None = None
+               ) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
+    """The page parsed once: what it loads without a click, and what it shows of Circular 32/2017 art. 16 (read
+    last: that strips the scripts and styles from the tree); ``linked`` is given the page's links. (Off the
+    event loop for a big page: a portal's thousand links are read there too.)"""
     tree = LexborHTMLParser(text)
-    refs, clicked = tree_references(tree, url), tree_links(tree, url) if links else []
-    return refs, site_info(tree, url, text), clicked
+    refs = tree_references(tree, url)
+    if linked is not None:
+        linked.read(tree_links(tree, url, linked.wants))
+    return refs, site_info(tree, url, text)
 
 
 def _page_of(probes: list[WebProbe], bodies: list[bytes | None]) -> tuple[WebProbe, bytes] | None:

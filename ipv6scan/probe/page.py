@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import idna
@@ -171,10 +172,12 @@ def tree_references(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, st
 LINK_TEXT_MAX = 80  # characters of a link's text kept
 
 
-def tree_links(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
+def tree_links(tree: LexborHTMLParser, base_url: str,
+               wanted: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
     """(absolute URL, text) of every link a citizen can click on the page (``<a href>``, ``<area href>``), in
     document order: the text is the link's words (else its title, aria-label or image's alt), blanks folded,
-    at most :data:`LINK_TEXT_MAX` characters. Read before anything changes the tree."""
+    at most :data:`LINK_TEXT_MAX` characters; only the URLs ``wanted`` keeps, when given (their words are not
+    read). Read before anything changes the tree."""
     base = base_url
     for node in tree.css("base[href]"):
         base = join_url(base_url, node.attributes.get("href") or "") or base_url
@@ -182,7 +185,7 @@ def tree_links(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
     links = []
     for node in tree.css("a[href], area[href]"):
         url = join_url(base, node.attributes.get("href") or "")
-        if url is None:
+        if url is None or wanted is not None and not wanted(url):
             continue
         text = " ".join((node.text(deep=True) or "").split())
         if not text:
@@ -192,6 +195,22 @@ def tree_links(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
                              or (image.attributes.get("alt") if image is not None else "") or "").split())
         links.append((url, text[:LINK_TEXT_MAX]))
     return links
+
+
+_MISSING = object()
+
+
+def _origin_part(url: str) -> str:
+    """``scheme://authority`` of a URL (``https://a.example:8443`` of ``https://a.example:8443/x?y``)."""
+    start = url.find("//")
+    if start < 0:
+        return url
+    end = len(url)
+    for mark in "/?#":
+        i = url.find(mark, start + 2)
+        if 0 <= i < end:
+            end = i
+    return url[:end]
 
 
 def under(host: str, domains: Iterable[str]) -> bool:
@@ -211,13 +230,38 @@ class Linked:
 
     own: frozenset[str]  # the page's own host names: never a linked site
     domains: tuple[str, ...]  # a linked host counts when under one of these (the page's own site among them)
+    cap: int  # origins kept at most
     origins: list[Origin] = field(default_factory=list)
     texts: dict[tuple[str, str, int], str] = field(default_factory=dict)  # each kept origin's first link's text
     found: int = 0
     _index: dict[tuple[str, str, int], Origin | None] = field(default_factory=dict)  # None: found past the cap
+    _own_urls: tuple[str, ...] = ()
+    _own_roots: frozenset[str] = frozenset()
+    _keys: dict[str, Any] = field(default_factory=dict)  # a URL's scheme://authority -> its _origin_key
 
-    def add(self, url: str, text: str, *, cap: int) -> None:
-        key = _origin_key(url)
+    def __post_init__(self) -> None:
+        # most of a portal's links are its own pages: told by their start, before the URL is taken apart
+        roots = [f"{scheme}://{host}" for host in self.own for scheme in ("http", "https")]
+        self._own_urls = tuple(root + end for root in roots for end in ("/", "?", "#"))
+        self._own_roots = frozenset(roots)
+
+    def read(self, links: Iterable[tuple[str, str]]) -> Linked:
+        """Add every (URL, text) of :func:`tree_links`; this."""
+        for url, text in links:
+            self.add(url, text)
+        return self
+
+    def wants(self, url: str) -> bool:
+        """Could ``url`` be a linked site? Not when it is the page's own (told by its start: most links are)."""
+        return not (url.startswith(self._own_urls) or url in self._own_roots)
+
+    def add(self, url: str, text: str) -> None:
+        if not self.wants(url):
+            return
+        part = _origin_part(url)
+        key = self._keys.get(part, _MISSING)
+        if key is _MISSING:  # (a portal's thousand links share a few dozen origins: each is read once)
+            key = self._keys[part] = _origin_key(url)
         if key is None or key[1] in self.own or _literal(key[1]) is not None or not under(key[1], self.domains):
             return
         if key in self._index:
@@ -225,7 +269,7 @@ class Linked:
                 origin.refs += 1
             return
         self.found += 1
-        origin = Origin(*key, url[:URL_MAX], kinds=["link"], refs=1) if len(self.origins) < cap else None
+        origin = Origin(*key, url[:URL_MAX], kinds=["link"], refs=1) if len(self.origins) < self.cap else None
         self._index[key] = origin
         if origin is not None:
             self.origins.append(origin)
