@@ -14,7 +14,8 @@ import msgspec
 # 1.1: waivers (State.EXPLAINED, CriterionResult.waiver, the *explained counts)
 # 1.2: the whole service on IPv6 only (HostScore.blocked_by, ScoreReport.third_parties)
 # 1.3: the TLS profiles the hosts were judged against (ScoreReport.tls_profiles)
-SCORES_SCHEMA_VERSION = "1.3"
+# 1.4: a blocker's role "link": a government site the host's page links to that an IPv6-only citizen cannot open
+SCORES_SCHEMA_VERSION = "1.4"
 
 
 class State(StrEnum):
@@ -52,7 +53,7 @@ class Blocker(Struct, kw_only=True):
     """Something a host's service needs that an IPv6-only client cannot use: a dependency of its page or a zone."""
 
     name: str  # the dependency's host (or IP literal), or the zone's apex
-    role: str  # "dependency" or "zone"
+    role: str  # "dependency", "zone", or from 1.4 "link" (a government site the page links to, a click away)
     state: str  # dependency: no_aaaa, ipv4_literal, broken; zone: no_aaaa, silent
     outcome: str | None = None  # a broken dependency: how its request over IPv6 ended
     kinds: list[str] = []  # a dependency: what the page loads from it (script, image, ...)

@@ -21,7 +21,7 @@ from itertools import groupby
 
 from .catalogue import say_ui
 from .checks._profiles import profile_names
-from .checks._service import BREAKS, BROKEN_ZONES, dependencies, landing, zone_states
+from .checks._service import BREAKS, BROKEN_ZONES, dep_state, dependencies, landing, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
 from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
@@ -203,6 +203,12 @@ def blockers(facts: HostFacts) -> list[Blocker]:
     if facts.chain is not None:
         out += [Blocker(name=zone, role="zone", state=str(state)) for zone, state in zone_states(facts.chain).items()
                 if state in BROKEN_ZONES]
+    links = facts.page.links if facts.page is not None else None
+    for link in links or ():  # (a click away: ranked with the rest, by how many portals link to each)
+        state = dep_state(link)
+        if state in BREAKS:
+            out.append(Blocker(name=link.host, role="link", state=str(state), kinds=["link"],
+                               outcome=str(p.outcome) if (p := landing(link)) is not None and state == "broken" else None))
     return out
 
 

@@ -676,6 +676,10 @@ def test_report_scores_a_saved_scan_offline(catalogue_scan, tmp_path):
     assert "Tỉnh Mẫu A" in md
     # The third parties that break services on IPv6 only, ranked, in every format
     assert "| static4.deps-cdn.example | không có AAAA | tệp nêu trong CSS | 1 | 1 | deps.gov.example |" in md
+    # and the government sites a portal links to that an IPv6-only citizen cannot open (a click away)
+    assert "| v4only.gov.example | không có AAAA | trang liên kết tới | 1 | 1 | dual.gov.example |" in md
+    linked = next(tp for tp in report.third_parties if tp.name == "timeout6.gov.example")
+    assert (linked.role, linked.state, linked.outcome, linked.kinds) == ("link", "broken", "timeout", ["link"])
     assert {tp.name for tp in report.third_parties} >= {"192.0.2.77", "dead6.deps-cdn.example",
                                                         "static4.deps-cdn.example", "v4dns.example", "nsv4.example"}
     third = next(out.glob("*-third-parties.csv")).read_text(encoding="utf-8-sig")
