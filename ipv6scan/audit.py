@@ -38,6 +38,7 @@ from .errors import Ipv6scanError
 from .addresses import parse_prefixes
 from .config import ScanOptions, link_domains
 from .diff import Change, Diff, ScanRef, confirm, diff
+from .discover import discover, discovered_csv
 from .locales import percent
 from .metrics import audit_metrics, render, write_textfile
 from .model import HostRecord, InputError
@@ -81,6 +82,9 @@ class Outputs(_Table, kw_only=True):
     lang: Literal["vi", "en"] = "vi"
     metrics: str | None = None  # Prometheus textfile (node_exporter textfile collector), replaced atomically
     trend_scans: Annotated[int, msgspec.Meta(ge=1)] = 12  # audits shown in the HTML trend chart
+    # discovered-<time>.csv: the government sites the scanned portals link to that the list does not hold
+    # (targets discover), written when there are any
+    discovered: bool = True
 
 
 class Thresholds(_Table, kw_only=True):
@@ -332,6 +336,7 @@ class _Audit:
                  log: Callable[[Message], None]) -> None:
         self.config, self.store, self.log = config, store, log
         self.out_dir = Path(config.outputs.dir)
+        self.options = options
         self.scans = HistoryScans(store, options, network, self.out_dir, run=run, log=log)
 
     def run(self, policy: Policy, minimums: dict[str, float], waivers: Waivers | None) -> tuple[AuditResult, ScoreReport]:
@@ -360,6 +365,8 @@ class _Audit:
         trend = load_trend(store, policy, limit=config.outputs.trend_scans, audit=config.name)
         paths = _write_reports(report, policy, [(p.started, p.shares) for p in trend], found, self.out_dir,
                                f"report-{stamp}-{policy.id}-{config.outputs.lang}", config.outputs)
+        if config.outputs.discovered:
+            paths += self._discovered(records, stamp)
         thresholds = [_threshold(next(p for p in report.phases if p.phase == phase), share)
                       for phase, share in minimums.items()]
         code, problems = _verdict(found, thresholds, config.thresholds.fail_on_regression)
@@ -391,6 +398,16 @@ class _Audit:
         if scans:
             self.store.vacuum()
         self.log(Message("audit_pruned", scans=scans, hosts=hosts, day=before.isoformat()))
+
+    def _discovered(self, records: list[HostRecord], stamp: str) -> list[Path]:
+        """``discovered-<stamp>.csv`` when the scanned pages link to government sites the list does not hold."""
+        found, _ = discover(records, self.options.link_domains)
+        if not found:
+            return []
+        path = self.out_dir / f"discovered-{stamp}.csv"
+        write_file(path, discovered_csv(found).encode("utf-8"))
+        self.log(Message("audit_discovered", n=len(found), path=path))
+        return [path]
 
 
 class HistoryScans:

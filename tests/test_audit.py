@@ -84,7 +84,8 @@ def write_targets(path: Path, hosts: list[str]) -> None:
 def write_config(work: Path, lab, **extra: str) -> Path:
     config = work / "audit.toml"
     scan = {"resolvers": [lab.resolver], "allow_special": ALLOW, "ca_bundles": [lab.ca_bundle], "ipv6": "yes",
-            "connect_timeout": 1.0, "read_timeout": 1.0, "dns_timeout": 1.0, "lab_map": "lab-routes.json"}
+            "connect_timeout": 1.0, "read_timeout": 1.0, "dns_timeout": 1.0, "lab_map": "lab-routes.json",
+            "link_domains": ["gov.example"]}
     lines = ['name = "lab-weekly"', 'targets = ["targets.csv"]', "", "[outputs]", 'dir = "out/reports"',
              'lang = "en"', 'metrics = "textfile/ipv6scan.prom"', "", "[flap]", "delay = 0", "",
              "[database]", 'path = "out/history.sqlite"', "", "[scan]"]
@@ -172,6 +173,10 @@ def test_reports_and_metrics_under_the_configured_dirs(audits):
     _, result, _ = runs[1]
     assert all(Path(p).parent == reports for p in result.reports)
     html = Path(next(p for p in result.reports if p.endswith(".html"))).read_text(encoding="utf-8")
+    # the government sites dual.gov.example's menu links to that the list does not hold: candidates, each audit
+    (discovered,) = [p for p in result.reports if Path(p).name.startswith("discovered-")]
+    rows = Path(discovered).read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["timeout6.gov.example"]  # (v4only and www are listed)
     assert "Organisations attaining each phase, scan after scan" in html and html.count("<polyline") == 8  # one line per phase
     for ext in ("md", "html"):  # what changed since the previous audit (issue 15)
         text = Path(next(p for p in result.reports if p.endswith(f".{ext}"))).read_text(encoding="utf-8")
