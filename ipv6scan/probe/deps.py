@@ -41,7 +41,8 @@ from ..model import (
 from ..timeutil import utcnow
 from ._once import Once
 from .dns import DnsClient
-from .page import URL_MAX, Found, Linked, Origin, css_references, join_url, origin_of, site_of, tree_links, tree_references
+from .page import (URL_MAX, Found, Linked, Origin, css_references, join_url, origin_of, site_of, tree_links,
+                   tree_references)
 from .parity import decode_html
 from .siteinfo import site_info
 from .sitemap import read_sitemap
@@ -113,7 +114,8 @@ class Dependencies:
                     found.add(kind, joined, cap=cap, in_css=True)
                     if secure_sheet:
                         insecure.add(kind, joined, in_css=True)  # type: ignore[union-attr]
-        probed = await asyncio.gather(*(self._origin(o, host) for o in (*found.origins, *(linked.origins if linked else ()))))
+        origins = [*found.origins, *(linked.origins if linked else ())]  # (one gather: dependencies, linked sites)
+        probed = await asyncio.gather(*(self._origin(o, host) for o in origins))
         done, reached = probed[:len(found.origins)], probed[len(found.origins):]
         info = SiteInfo(**shown)
         page = PageFacts(
