@@ -6,10 +6,11 @@ The command modules (``cli``, ``cli_audit``) import this; it imports none of the
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
@@ -222,13 +223,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")] = False,
-) -> None:
-    """IPv6 readiness and IPv6 For Gov compliance scanner."""
-
-
 # ------------------------------------------------------------------ scan
 
 ADVANCED = "Advanced / test options"
@@ -242,6 +236,16 @@ LANG_OPTION = typer.Option(
     "--lang", "-L",
     help="Language of messages and reports: vi (Vietnamese) or en. Default: $IPV6SCAN_LANG, else the locale "
          "(LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else vi.")
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")] = False,
+    lang: Annotated[Optional[Lang], LANG_OPTION] = None,
+) -> None:
+    """IPv6 readiness and IPv6 For Gov compliance scanner."""
+    if lang is not None:  # (before the command, `ipv6scan -L en scan …`: its language unless it says another)
+        os.environ["IPV6SCAN_LANG"] = lang.value
 
 
 def chosen_loop(loop: Loop) -> Loop:

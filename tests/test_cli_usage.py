@@ -95,3 +95,16 @@ def test_commands_still_end_with_their_own_exit_codes(monkeypatch, capsys, tmp_p
     assert code == 1 and "192.0.2.1" in out
     proc = run_cli("-V")
     assert proc.returncode == 0 and proc.stdout.startswith("ipv6scan ")
+
+
+def test_the_language_may_come_before_the_command(tmp_path):
+    """`ipv6scan -L en COMMAND …` as users write global options: the command speaks it unless it says another."""
+    missing = str(tmp_path / "none.txt")
+    proc = run_cli("--lang", "en", "targets", "check", missing, env={"IPV6SCAN_LANG": "vi"})
+    assert proc.returncode == 2 and proc.stderr.startswith("error: target file"), proc.stderr
+    proc = run_cli("-L", "vi", "targets", "check", missing, env={"IPV6SCAN_LANG": "en"})
+    assert proc.returncode == 2 and proc.stderr.startswith("lỗi:"), proc.stderr
+    proc = run_cli("-L", "vi", "targets", "check", "--lang", "en", missing)  # the command's own wins
+    assert proc.stderr.startswith("error:"), proc.stderr
+    proc = run_cli("-L", "vi", "scan", "-h", env={"IPV6SCAN_LANG": "en"})
+    assert proc.returncode == 0 and proc.stdout.startswith("Cách dùng: ipv6scan scan [TÙY_CHỌN]")
