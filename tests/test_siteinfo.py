@@ -168,3 +168,11 @@ def test_a_host_whose_time_runs_out_while_its_sitemap_is_asked_keeps_its_page(la
                                                   BUDGET_EXHAUSTED)
     found = checks_of(record.result)["web.site_info"]
     assert "an XML sitemap (https://dual.gov.example/sitemap.xml could not be read: timeout)" in message(found, "en")
+
+
+def test_an_eth_typed_for_the_letter_d_is_read_as_it():
+    """Ð (U+00D0, the Icelandic eth) is typed for Đ on many Vietnamese pages: "Ðịa chỉ", "Ðiện thoại"."""
+    html = ("<html><body><footer><p>Ðịa chỉ: 2 Lê Lợi, TP. Mẫu</p><p>ÐIỆN THOẠI: 0236 3822 125</p>"
+            "</footer></body></html>")
+    found = read(html)
+    assert (found["address"], found["phone"]) == ("Ðịa chỉ: 2 Lê Lợi, TP. Mẫu", "ÐIỆN THOẠI: 0236 3822 125")

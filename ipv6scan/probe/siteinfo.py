@@ -76,7 +76,8 @@ def site_info(tree: Any, base_url: str, source: str | None = None) -> dict[str, 
     tail = whole[-TAIL:]
     footers = "\n".join(node.text(deep=True, separator="\n") for node in footer_nodes)[:FOOTER_MAX]
     text = _one_space(unicodedata.normalize("NFC", f"{footers}\n{tail}"))
-    low = text.lower()
+    # Ð (U+00D0, the Icelandic eth) typed for Đ, as on many Vietnamese pages: read as the letter it stands for
+    low = text.lower().replace("ð", "đ")
     if len(low) != len(text):  # (a letter whose lower case is longer: read the lower case alone)
         text = low
     labels = {item: _labels(low, keys) for item, keys in _KEYS.items()}
