@@ -448,6 +448,16 @@ def test_a_repetition_the_second_reading_cannot_mend_is_a_protocol_error_not_a_l
         parse.feed(b"HTTP/1.0 200 OK\nX: a\nContent-Length: 5\r\n b\n\nbody until close")
 
 
+@pytest.mark.parametrize("head", [b"HTTP/1.1 000 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+                                  b"HTTP/1.1 000 OK\r\nContent-Length: 5\r\n\r\nhello",
+                                  b"HTTP/1.1 099 Low\r\n\r\n"])
+def test_a_status_code_below_100_is_an_illegal_status_line(head) -> None:
+    """(Found by fuzzing: llhttp reads "000" as status 0, and the page was taken as an answer.)"""
+    parse = _http._Parse()
+    with pytest.raises(httpx.RemoteProtocolError, match="illegal status line: status 0"):
+        parse.feed(head)
+
+
 @settings(max_examples=300, deadline=None)
 @given(base=st.sampled_from(_RESPONSES),
        edits=st.lists(st.tuples(st.integers(0, 200), st.sampled_from([b"\r\n", b"\n", b":", b" ", b"\x00", b"0", b"",

@@ -277,6 +277,10 @@ class _TooMany(Exception):
     """Raised from a parser callback to stop llhttp where a bound is reached."""
 
 
+class _BadStatus(Exception):
+    """A status line whose code is no HTTP status (not 100-999): raised in the parser's callback."""
+
+
 class _Parse:
     """httptools' callbacks for one response: interim (1xx) answers skipped, body pieces queued as parsed."""
 
@@ -318,6 +322,8 @@ class _Parse:
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
+        if not 100 <= status <= 999:  # (llhttp reads "HTTP/1.1 000 OK" as status 0: no HTTP status)
+            raise _BadStatus(status)
         if 100 <= status < 200:  # an interim answer: skipped, counted at its end
             return
         self.head = _Head(status, self.parser.get_http_version(), self._reason, self._headers)
@@ -358,6 +364,8 @@ class _Parse:
 
     def _failed(self, e: httptools.HttpParserError) -> None:
         if isinstance(e, httptools.HttpParserCallbackError):
+            if isinstance(e.__context__, _BadStatus):
+                raise httpx.RemoteProtocolError(f"illegal status line: status {e.__context__.args[0]:03d}")
             if not isinstance(e.__context__, _TooMany):
                 raise e.__context__ or e  # our callback failed: the scanner's error, not the server's
             if self.head is None:
