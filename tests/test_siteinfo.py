@@ -5,7 +5,7 @@ import gzip
 from selectolax.lexbor import LexborHTMLParser
 
 from ipv6scan.checks import judge, message
-from ipv6scan.model import CheckStatus, SiteInfo
+from ipv6scan.model import CheckStatus, Outcome, SiteInfo
 from ipv6scan.probe.siteinfo import site_info
 from tests.test_checks import FOOTER, checks_of, page, site
 
@@ -176,3 +176,40 @@ def test_an_eth_typed_for_the_letter_d_is_read_as_it():
             "</footer></body></html>")
     found = read(html)
     assert (found["address"], found["phone"]) == ("Ðịa chỉ: 2 Lê Lợi, TP. Mẫu", "ÐIỆN THOẠI: 0236 3822 125")
+
+
+def test_a_sitemap_robots_txt_names_on_another_host_is_read_there(lab):
+    """chain.gov.example's robots.txt names https://sitemaps.gov.example/chain.xml: that name is resolved and the
+    sitemap asked at its address (the page's family first), with its own name as Host and SNI."""
+    import ipv6scan
+    from ipv6scan.config import HostsAsked
+    from ipv6scan.targets import Target
+
+    target = Target(host="chain.gov.example", display="chain.gov.example", input="chain.gov.example", line=1,
+                    source="test", kind="website")
+    (record,) = ipv6scan.scan_hosts([target], lab.options(check_zone=False, xml_sitemap=HostsAsked.ALL),
+                                    network=lab.network, loop="asyncio")
+    xml = record.facts.page.site_info.xml_sitemap
+    assert (xml.url, xml.address, xml.status, xml.found, xml.robots) == (
+        "https://sitemaps.gov.example/chain.xml", "2001:db8::19", 200, True, True)
+    assert record.facts.page.address == "2001:db8::62"  # (read over IPv6: the sitemap's host asked over IPv6 too)
+
+
+async def test_a_sitemap_on_another_host_that_cannot_be_found_says_why_and_is_never_taken_as_none():
+    from ipv6scan.probe import sitemap as sm
+
+    class Web:
+        async def probe(self, host, address, scheme, port, *, path, cap):
+            if path == "/robots.txt":
+                return type("Seen", (), {"status": 200, "outcome": Outcome.OK, "detail": None})(), \
+                    b"Sitemap: https://gone.example.gov.vn/sitemap.xml\n"
+            return type("Seen", (), {"status": 404, "outcome": Outcome.OK, "detail": None})(), b"not here"
+
+    async def nowhere(name, near):
+        return None, Outcome.DNS_NXDOMAIN, f"{name}: the name could not be resolved"
+
+    xml = await sm.read_sitemap(Web(), "https://tinhmau.gov.vn/", "tinhmau.gov.vn", "2001:db8::1", nowhere)
+    assert (xml.url, xml.outcome, xml.found, xml.robots) == ("https://gone.example.gov.vn/sitemap.xml",
+                                                             Outcome.DNS_NXDOMAIN, False, True)
+    unread = await sm.read_sitemap(Web(), "https://tinhmau.gov.vn/", "tinhmau.gov.vn", "2001:db8::1")
+    assert (unread.found, unread.detail) == (None, "named by robots.txt on another host: not read")

@@ -142,7 +142,7 @@ class Dependencies:
             if keep is not None:
                 keep(page)
             async with self._slots:
-                info.xml_sitemap = await read_sitemap(self.web, page_url, page_host, address)
+                info.xml_sitemap = await read_sitemap(self.web, page_url, page_host, address, self._locate)
         return page
 
     # ------------------------------------------------------------------ origins
@@ -192,6 +192,24 @@ class Dependencies:
             redirect = await self._probe(target, for_host, hops + 1, visited | {origin.key})
         return done(seen.outcome, seen.detail, resolution=resolution, address=allowed[0], status=seen.status,
                     redirect=redirect)
+
+    async def _locate(self, name: str, near: str) -> tuple[str | None, Outcome, str | None]:
+        """An address to ask ``name`` at (a sitemap robots.txt names on another host): one this scan may probe, of
+        the family of ``near`` first; else None, with why (the lookup failed, no address, none it may probe)."""
+        resolution = await self.dns.resolve(name)
+        if resolution.chain_outcome != Outcome.OK:
+            return None, resolution.chain_outcome, f"{name}: the name could not be resolved"
+        family = Family.V6 if ":" in near else Family.V4
+        usable = [a for a in resolution.addresses
+                  if is_allowed(a.address, self.allowed) and (a.family is not Family.V6 or self.ipv6_ok)]
+        usable.sort(key=lambda a: a.family is not family)
+        if usable:
+            return usable[0].address, Outcome.OK, None
+        if not resolution.addresses:
+            failed = next((lookup for lookup in (resolution.aaaa, resolution.a) if lookup.outcome != Outcome.DNS_NODATA),
+                          resolution.a)
+            return None, failed.outcome, f"{name}: no address"
+        return None, Outcome.SKIPPED_NON_GLOBAL, f"{name}: no address this scan may probe"
 
     # ------------------------------------------------------------------ stylesheets
 

@@ -4,14 +4,16 @@
 ``/robots.txt`` (RFC 9309 leaves the field to sitemaps.org, which defines it). Every request goes to the address
 the page was read from, with the page's host as Host and SNI, redirects followed; the answer is a sitemap when
 it is XML whose root element is ``<urlset>`` or ``<sitemapindex>`` (sitemaps.org), read from its first
-:data:`CAP` bytes. A ``Sitemap:`` line naming another host is recorded as named, not read (``found`` None):
-its address is that host's, not the page's.
+:data:`CAP` bytes. A ``Sitemap:`` line naming another host (``www.`` beside the bare name, a static host) is read
+there: the name is resolved and the sitemap asked at one of its addresses, the page's family first (``locate``);
+without a way to resolve it, it is recorded as named, not read (``found`` None).
 """
 
 from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from ..model import Outcome, SitemapRead
@@ -48,8 +50,15 @@ def first_url(page_url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc}/sitemap.xml"
 
 
-async def read_sitemap(web: WebProber, page_url: str, host: str, address: str) -> SitemapRead:
-    """The page's site's XML sitemap, asked at ``address`` (where the page was read)."""
+Locate = Callable[[str, str], Awaitable["tuple[str | None, Outcome, str | None]"]]
+"""(another host's name, the page's address) -> (an address to ask it at, or None with the outcome and detail
+of not finding one)."""
+
+
+async def read_sitemap(web: WebProber, page_url: str, host: str, address: str,
+                       locate: Locate | None = None) -> SitemapRead:
+    """The page's site's XML sitemap, asked at ``address`` (where the page was read); one robots.txt names on
+    another host, at the address ``locate`` gives for it."""
     parts = urlsplit(page_url)
     scheme = parts.scheme.lower()
     port = _port(parts.port, scheme)
@@ -68,11 +77,18 @@ async def read_sitemap(web: WebProber, page_url: str, host: str, address: str) -
     if target.scheme.lower() not in ("http", "https") or not target.hostname or not target_port:
         return SitemapRead(url=named, address=address, outcome=Outcome.OK, robots=True,
                            detail="robots.txt names no http(s) URL")
-    if target.hostname.lower().rstrip(".") != host.lower().rstrip("."):
-        return SitemapRead(url=named, outcome=Outcome.OK, found=None, robots=True,
-                           detail="named by robots.txt on another host: not read")
+    other = target.hostname.lower().rstrip(".")
+    at, name = address, host
+    if other != host.lower().rstrip("."):
+        if locate is None:
+            return SitemapRead(url=named, outcome=Outcome.OK, found=None, robots=True,
+                               detail="named by robots.txt on another host: not read")
+        located, outcome, detail = await locate(other, address)
+        if located is None:
+            return SitemapRead(url=named, outcome=outcome, found=False, robots=True, detail=detail)
+        at, name = located, other
     path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-    named_read = await _read(web, named, host, address, target.scheme.lower(), target_port, path)
+    named_read = await _read(web, named, name, at, target.scheme.lower(), target_port, path)
     named_read.robots = True
     return named_read
 

@@ -220,6 +220,8 @@ ZONES = {
         badroot AAAA 2001:db8::64
         secure A 192.0.2.19
         secure AAAA 2001:db8::19
+        sitemaps A 192.0.2.19
+        sitemaps AAAA 2001:db8::19
         deps A 192.0.2.42
         deps AAAA 2001:db8::42
         cname4ns CNAME edge.v4dns.example.
@@ -434,6 +436,12 @@ def _sites() -> list[_Site]:
         "Strict-Transport-Security": "max-age=31536000", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'", "Referrer-Policy": "no-referrer"},
         paths=sitemaps)
+    # chain.gov.example's robots.txt names its sitemap on another host of the province, sitemaps.gov.example
+    elsewhere = Page(body="<html><body>Sơ đồ</body></html>", paths={"/chain.xml": Page(
+        body='<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>'
+             "https://chain.gov.example/</loc></url></urlset>", headers={"Content-Type": "application/xml"})})
+    robots_elsewhere = Page(body=_page("chain.gov.example").body, paths={"/robots.txt": Page(
+        body="Sitemap: https://sitemaps.gov.example/chain.xml\n", headers={"Content-Type": "text/plain"})})
     deps = Page(body=DEPS_PAGE, paths={"/site.css": Page(body=DEPS_CSS, headers={"Content-Type": "text/css"})})
     portal = Page(body=_page("dual.gov.example").body.replace("<h1>", PORTAL_LINKS + "<h1>"))
     idn = _idn(IDN_HOST)
@@ -459,11 +467,13 @@ def _sites() -> list[_Site]:
             _Site(prefix + "41", ["cname4ns.gov.example", "edge.v4dns.example"]),
             _Site(prefix + "42", ["deps.gov.example"], pages={"deps.gov.example": deps}),
             _Site(prefix + "18", ["late6.gov.example"], *(["late", "late"] if v6 else [])),
-            _Site(prefix + "19", ["secure.gov.example"], pages={"secure.gov.example": hsts},
+            _Site(prefix + "19", ["secure.gov.example", "sitemaps.gov.example"],
+                  pages={"secure.gov.example": hsts, "sitemaps.gov.example": elsewhere},
                   http_pages={"secure.gov.example": to_https}),
             _Site(prefix + "60", ["oldtls.gov.example"], tls_versions=("TLSv1", "TLSv1.3")),
             _Site(prefix + "61", ["tls12.gov.example"], tls_versions=("TLSv1.2", "TLSv1.2")),
-            _Site(prefix + "62", ["chain.gov.example"], certs={"chain.gov.example": "chained"}),
+            _Site(prefix + "62", ["chain.gov.example"], certs={"chain.gov.example": "chained"},
+                  pages={"chain.gov.example": robots_elsewhere}),
             _Site(prefix + "63", ["nointer.gov.example"], certs={"nointer.gov.example": "missing_intermediate"}),
             _Site(prefix + "64", ["badroot.gov.example"], certs={"badroot.gov.example": "untrusted_root"}),
             _Site(prefix + "43", ["js.cdn-ok.example", "fonts.cdn-ok.example"], pages={"js.cdn-ok.example": asset,
