@@ -454,15 +454,15 @@ def _render_site_info(console: Console, info: SiteInfo | None, lang: str,
         console.print(line)
 
 
-def _origins_table(origins: list[Dependency], second: str, lang: str, how: Callable[[Outcome, int | None], str],
-                   what: Callable[[Dependency], str]) -> Table:
+def _origins_table(origins: list[Dependency], first: str, second: str, lang: str,
+                   how: Callable[[Outcome, int | None], str], what: Callable[[Dependency], str]) -> Table:
     """Origins probed over IPv6 (what the page loads, the sites it links to), one a row: the host (and where its
-    redirects led), ``second`` (``what`` of each), how it does on IPv6 only, the address and answer, when and for
-    which host it was probed (once per scan)."""
+    redirects led; column ``first``), ``second`` (``what`` of each), how it does on IPv6 only, the address and
+    answer, when and for which host it was probed (once per scan)."""
     from .checks._service import dep_path, dep_state, landing
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for key in ("col_blocker", second, "col_ipv6", "col_detail", "col_probed_for"):
+    for key in (first, second, "col_ipv6", "col_detail", "col_probed_for"):
         table.add_column(say_ui(key, lang), overflow="fold")
     for dep in origins:
         state = dep_state(dep)
@@ -483,7 +483,7 @@ def _render_links(console: Console, page: PageFacts, lang: str, how: Callable[[O
     if not page.links:
         console.print(Text("  " + say_ui("show_links_none", lang)))
         return
-    console.print(_origins_table(page.links, "col_link_text", lang, how, lambda dep: dep.text or ""))
+    console.print(_origins_table(page.links, "col_site", "col_link_text", lang, how, lambda dep: dep.text or ""))
     more = page.links_found - len(page.links)
     if more > 0:
         console.print(Text("  " + say_ui("show_links_more", lang, n=number(more, lang))))
@@ -530,7 +530,7 @@ def render_host(console: Console, rec: HostRecord, lang: str) -> None:
             console.print(Text("  " + say_ui("show_stylesheet", lang, url=sheet.url,
                                              outcome=how(sheet.outcome, sheet.status))))
         if page.dependencies:
-            console.print(_origins_table(page.dependencies, "col_used_for", lang, how,
+            console.print(_origins_table(page.dependencies, "col_blocker", "col_used_for", lang, how,
                                          lambda dep: join([render({"f": f"depkind.{k}"}, lang) for k in dep.kinds], lang)))
         _render_site_info(console, page.site_info, lang, how)
         _render_links(console, page, lang, how)

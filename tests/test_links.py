@@ -206,6 +206,8 @@ def test_show_lists_the_linked_sites_with_their_words_in_vietnamese(lab, tmp_pat
     render_host(Console(file=out, width=200, color_system=None), record, "vi")
     text = out.getvalue()
     assert "Trang web nhà nước mà trang liên kết tới (cách một cú bấm)" in text
+    header = next(line for line in text.splitlines() if line.startswith("Trang web ") and "Liên kết" in line)
+    assert header.split()[:4] == ["Trang", "web", "Liên", "kết"]
     row = next(line for line in text.splitlines() if line.startswith("v4only.gov.example"))
     assert "Sở Thông tin và Truyền thông" in row and "không có AAAA" in row
     row = next(line for line in text.splitlines() if line.startswith("timeout6.gov.example"))
