@@ -6,7 +6,6 @@ import re
 from enum import StrEnum
 from pathlib import Path
 
-import idna
 import msgspec
 
 from ._version import __version__
@@ -43,10 +42,7 @@ def link_domains(names: list[str]) -> list[str]:
     out = []
     for name in names:
         text = name.strip().strip(".").lower()
-        try:  # (IDNA 2008 with UTS 46 mapping, as host names in targets and pages are read)
-            ascii_name = idna.encode(text, uts46=True, std3_rules=False).decode("ascii") if not text.isascii() else text
-        except (idna.IDNAError, UnicodeError):
-            ascii_name = ""
+        ascii_name = text if text.isascii() else _a_labels(text)
         if not ascii_name or not _DOMAIN.fullmatch(ascii_name):
             raise UsageProblem(Message("not_a_domain", name=name))
         out.append(ascii_name)
@@ -54,6 +50,17 @@ def link_domains(names: list[str]) -> list[str]:
 
 
 _DOMAIN = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def _a_labels(name: str) -> str:
+    """A Unicode domain as IDNA 2008 A-labels (UTS 46 mapping, as host names in targets and pages are read); ""
+    when it cannot be one. (idna is imported here: every command's start-up reads this module, --help too.)"""
+    import idna
+
+    try:
+        return idna.encode(name, uts46=True, std3_rules=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return ""
 
 
 def asks(wanted: HostsAsked, kind: str | None) -> bool:
