@@ -131,12 +131,15 @@ def page_references(text: str, base_url: str) -> list[tuple[str, str]]:
     return tree_references(LexborHTMLParser(text), base_url)
 
 
+def _base_of(tree: LexborHTMLParser, page_url: str) -> str:
+    """What the page's relative URLs are resolved against: its first ``<base href>``, else its own URL."""
+    node = tree.css_first("base[href]")
+    return (join_url(page_url, node.attributes.get("href") or "") or page_url) if node is not None else page_url
+
+
 def tree_references(tree: LexborHTMLParser, base_url: str) -> list[tuple[str, str]]:
     """:func:`page_references` of a page already parsed (read before anything changes the tree)."""
-    base = base_url
-    for node in tree.css("base[href]"):
-        base = join_url(base_url, node.attributes.get("href") or "") or base_url
-        break
+    base = _base_of(tree, base_url)
     refs: list[tuple[str, str]] = []
 
     def add(kind: str, raw: str | None) -> None:
@@ -178,10 +181,7 @@ def tree_links(tree: LexborHTMLParser, base_url: str,
     document order: the text is the link's words (else its title, aria-label or image's alt), blanks folded,
     at most :data:`LINK_TEXT_MAX` characters; only the URLs ``wanted`` keeps, when given (their words are not
     read). Read before anything changes the tree."""
-    base = base_url
-    for node in tree.css("base[href]"):
-        base = join_url(base_url, node.attributes.get("href") or "") or base_url
-        break
+    base = _base_of(tree, base_url)
     links = []
     for node in tree.css("a[href], area[href]"):
         url = join_url(base, node.attributes.get("href") or "")
