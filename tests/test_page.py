@@ -91,7 +91,8 @@ def test_origins_are_counted_once_capped_and_literals_told_apart() -> None:
             ("image", "http://192.0.2.7/logo.png"), ("css", "https://[2001:DB8::7]:8443/x"),
             ("image", "https://portal.gov.example/own.png"), ("image", "data:image/png;base64,AAAA"),
             ("frame", "javascript:alert(1)"), ("image", "https://bad host.example/"), ("image", "http://[::1/"),
-            ("image", "https://Bücher.example/x"), ("image", "https://over.cap.example/"), ("image", "https://e.example:99999/")]
+            ("image", "https://Bücher.example/x"), ("image", "https://over.cap.example/"), ("image", "https://e.example:99999/"),
+            ("image", "https://over.cap.example/again.png")]
     for kind, url in refs:
         found.add(kind, url, cap=4)
     assert [(o.scheme, o.host, o.port, o.kinds, o.refs, o.literal) for o in found.origins] == [
@@ -100,7 +101,7 @@ def test_origins_are_counted_once_capped_and_literals_told_apart() -> None:
         ("https", "2001:db8::7", 8443, ["css"], 1, Family.V6),
         ("https", "xn--bcher-kva.example", 443, ["image"], 1, None),
     ]
-    assert found.found == 5  # over.cap.example was seen but is past the cap of 4
+    assert found.found == 5  # over.cap.example was seen (twice, counted once) but is past the cap of 4
     assert found.skipped == 5  # data:, javascript:, a space in the host, a broken literal, a bad port
 
 

@@ -103,7 +103,7 @@ class Found:
     found: int = 0  # distinct origins seen, including those past the cap
     skipped: int = 0  # references that were not http(s) URLs a browser could fetch (bad URL, unknown scheme)
     own: frozenset[str] = frozenset()  # the page's own host names: probed as the host itself, not as dependencies
-    _index: dict[tuple[str, str, int], Origin] = field(default_factory=dict)
+    _index: dict[tuple[str, str, int], Origin | None] = field(default_factory=dict)  # None: found past the cap
 
     def add(self, kind: str, url: str, *, cap: int, in_css: bool = False) -> None:
         """Count one reference (an absolute URL) of ``kind``."""
@@ -113,14 +113,17 @@ class Found:
             return
         if key[1] in self.own:
             return
-        origin = self._index.get(key)
-        if origin is None:
+        origin = self._index.get(key, _MISSING)
+        if origin is _MISSING:  # (an origin past the cap is remembered too: counted once, as Linked does)
             self.found += 1
-            if len(self.origins) >= cap:
-                return
-            scheme, host, port = key
-            origin = self._index[key] = Origin(scheme, host, port, url[:URL_MAX], literal=_literal(host), in_css=in_css)
-            self.origins.append(origin)
+            origin = None
+            if len(self.origins) < cap:
+                scheme, host, port = key
+                origin = Origin(scheme, host, port, url[:URL_MAX], literal=_literal(host), in_css=in_css)
+                self.origins.append(origin)
+            self._index[key] = origin
+        if origin is None:
+            return
         origin.refs += 1
         if kind not in origin.kinds:
             origin.kinds.append(kind)
