@@ -34,7 +34,7 @@ class Discovered:
     """A government site the scanned pages link to that the scan did not hold."""
 
     host: str
-    org: str | None = None  # the linking host's, when the site is under its page's own site (a guess)
+    org: str | None = None  # the linking host's, when the site is in its own domain (owner_domain; a guess)
     text: str | None = None  # the first link's words
     ipv6: str = ""  # how it did for an IPv6-only client (_service.DepState), as first probed
     linked_from: list[str] = field(default_factory=list)  # the hosts whose pages link to it, in scan order

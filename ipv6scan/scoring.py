@@ -24,7 +24,7 @@ from .checks._profiles import profile_names
 from .checks._service import BREAKS, BROKEN_ZONES, dep_state, dependencies, landing, zone_states
 from .kinds import KINDS, infer_kind, infer_org
 from .locales import collation_key
-from .model import CheckResult, CheckStatus, Family, HostFacts, HostRecord, HostResult, Verdict
+from .model import CheckResult, CheckStatus, Dependency, Family, HostFacts, HostRecord, HostResult, Verdict
 from .policy import LANGS, Criterion, Phase, Policy, Requirement, words
 from .scores import (
     Blocker,
@@ -197,19 +197,21 @@ _WORST = {"broken": 0, "silent": 0, "ns_names": 0, "no_glue6": 0, "delegation": 
 
 def blockers(facts: HostFacts) -> list[Blocker]:
     """What an IPv6-only client cannot use of this host's service: each dependency that breaks, each zone."""
-    out = [Blocker(name=d.host, role="dependency", state=str(state), kinds=list(d.kinds),
-                   outcome=str(p.outcome) if (p := landing(d)) is not None and state == "broken" else None)
-           for d, state in dependencies(facts) if state in BREAKS]
+    out = [_origin_blocker(d, state, "dependency") for d, state in dependencies(facts) if state in BREAKS]
     if facts.chain is not None:
         out += [Blocker(name=zone, role="zone", state=str(state)) for zone, state in zone_states(facts.chain).items()
                 if state in BROKEN_ZONES]
     links = facts.page.links if facts.page is not None else None
-    for link in links or ():  # (a click away: ranked with the rest, by how many portals link to each)
-        state = dep_state(link)
-        if state in BREAKS:
-            out.append(Blocker(name=link.host, role="link", state=str(state), kinds=["link"],
-                               outcome=str(p.outcome) if (p := landing(link)) is not None and state == "broken" else None))
+    out += [_origin_blocker(link, state, "link")  # (a click away: ranked with the rest, by how many link to each)
+            for link in links or () if (state := dep_state(link)) in BREAKS]
     return out
+
+
+def _origin_blocker(dep: Dependency, state: str, role: str) -> Blocker:
+    """A dependency or a linked site that breaks, and how its request over IPv6 ended (where its redirects led)."""
+    probe = landing(dep)
+    return Blocker(name=dep.host, role=role, state=str(state), kinds=list(dep.kinds),
+                   outcome=str(probe.outcome) if probe is not None and state == "broken" else None)
 
 
 def third_parties(hosts: Sequence[HostScore]) -> list[ThirdParty]:
